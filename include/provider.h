@@ -1,0 +1,138 @@
+/*
+ * provider.h - THE SPINE: what fs/ knows of clouds.
+ *
+ * Each cloud is one `struct provider` table (providers/<cloud>.c exports
+ * only that table), in the spirit of curl's `struct Curl_ssl`: a name, its
+ * configuration keys, a signer, a reply-error decoder and a list of resource
+ * kinds. A kind is one directory under a connection (tencent/tasks) backed by
+ * one paginated list API. Adding an API is adding one `struct kind` entry
+ * and its build_page/parse_page functions; nothing in fs/ names a cloud.
+ *
+ * Ownership: tables are static and const. A `struct conn` is built by
+ * fs/config.c; its `priv` block (secrets) belongs to the provider and is
+ * released by prov->release_priv. Pointers handed to parse_page point into
+ * the reply's cJSON tree, owned by the caller (fs/fetch.c).
+ */
+#ifndef GCF_PROVIDER_H
+#define GCF_PROVIDER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "gcf_error.h"
+#include "http.h"
+
+struct conn;
+
+/* How a list API pages. */
+enum paging {
+	PAGING_NONE,   /* one call returns everything */
+	PAGING_OFFSET, /* Offset/Limit; the reply carries a total item count */
+	PAGING_PAGENO, /* pageNo/pageSize (1-based on the wire); reply carries page count */
+};
+
+/* What one page of a list reply holds. Borrowed from the reply tree. */
+struct page {
+	const cJSON *items; /* the array of objects (NULL or non-array = reply error) */
+	long total;         /* total number of objects, -1 = unknown */
+	long pages;         /* total number of pages, -1 = unknown */
+};
+
+/* Which page to ask for, and an optional server-side filter. */
+struct page_query {
+	unsigned index;           /* 0-based page index (PAGING_PAGENO sends index+1) */
+	unsigned size;            /* page size, <= kind->page_max */
+	const char *filter_name;  /* server-side filter (e.g. "Id", "Status"), or NULL */
+	const char *filter_value; /* its value */
+};
+
+/* A field rendered as its own pretty-printed JSON file. */
+struct kind_json {
+	const char *file;  /* "quota.json" */
+	const char *field; /* "queueQuota" */
+};
+
+struct kind {
+	const char *dir;          /* "tasks": directory under the connection */
+	const char *action;       /* "DescribeTrainingTasks": in logs, errors, status files */
+	const char *id_field;     /* "Id": names the object's directory */
+	const char *const *mtime_fields; /* tried in order ("UpdateTime", ...); NULL-terminated; NULL = fetch time */
+	const struct kind_json *json_files; /* extra .json files; ends with { NULL }; NULL = none */
+	enum paging paging;
+	unsigned page_max;        /* largest page the API accepts (50) */
+	unsigned rate_per_sec;    /* documented request limit per second (20); 0 = unknown */
+	const char *const *filters; /* server-side filter names it supports; NULL-terminated; NULL = none */
+
+	/* Fills rq (method, URL from c->endpoint, body, Content-Type) for page q.
+	 * The signer runs afterwards. Returns 0 or a negative errno with err set. */
+	int (*build_page)(const struct conn *c, const struct kind *k, const struct page_query *q,
+			  struct http_req *rq, struct gcf_error *err);
+	/* Finds the items and totals in a reply that reply_error found clean.
+	 * Returns 0, or a negative errno (GCF_REPLY) with err set when the shape
+	 * is wrong. */
+	int (*parse_page)(const cJSON *reply, struct page *out, struct gcf_error *err);
+};
+
+struct provider {
+	const char *name;             /* "tencent": `provider =` value and default section name */
+	const char *default_endpoint; /* "https://tione.tencentcloudapi.com" */
+	const char *const *keys;      /* INI keys it accepts besides the common ones; NULL-terminated */
+	const char *const *secret_keys; /* those of its keys that hold secrets; NULL-terminated */
+	size_t sizeof_priv;           /* size of the per-connection private block (zeroed) */
+
+	/* Takes one provider key from the config. Returns 0, or -EINVAL with a
+	 * message in err (the caller adds file:line:key). */
+	int (*configure)(struct conn *c, const char *key, const char *val, struct gcf_error *err);
+	/* Called once after the section is read: takes credentials from the
+	 * environment when the file gave none, checks that the required keys are
+	 * there. Returns 0 or -EINVAL with err set. */
+	int (*finish)(struct conn *c, struct gcf_error *err);
+	/* Adds the authentication headers to a built request, as of wall-clock
+	 * time `now`. Returns 0 or a negative errno with err set. */
+	int (*sign)(const struct conn *c, struct http_req *rq, time_t now, struct gcf_error *err);
+	/* Decides whether a reply is a cloud error. body is the parsed reply, or
+	 * NULL when it was not JSON. Returns 0 when it is a success reply, else a
+	 * negative errno with err's class, code, message and request_id set
+	 * (http_status is set by the caller). */
+	int (*reply_error)(const struct http_resp *rs, const cJSON *body, struct gcf_error *err);
+	/* Wipes and frees priv (secrets). NULL = plain free(). */
+	void (*release_priv)(void *priv);
+
+	const struct kind *kinds; /* ends with { .dir = NULL } */
+};
+
+/* One configured connection: a section of the config file. */
+struct conn {
+	const struct provider *prov;
+	char *name;           /* section name = top-level directory */
+	char *endpoint;       /* base URL; prov->default_endpoint unless configured */
+	unsigned ttl_s;       /* seconds a snapshot is fresh */
+	unsigned timeout_s;   /* total seconds one HTTP request may take */
+	unsigned connect_timeout_s;
+	unsigned max_rps;     /* request limit per second and action; 0 = kind's documented limit */
+	unsigned concurrency; /* pages fetched at once */
+	char *ca_file;        /* extra CA bundle or NULL */
+	void *priv;           /* provider-private block (holds the secrets) */
+};
+
+/* NULL-terminated array of every provider table. */
+extern const struct provider *const provider_registry[];
+
+/* The provider called name, or NULL. */
+const struct provider *provider_find(const char *name);
+
+/* The kind of p whose dir is dir, or NULL. */
+const struct kind *provider_kind(const struct provider *p, const char *dir);
+
+/* Helpers the providers share (providers/registry.c). */
+
+/* Copies val into *slot (freeing the old value). 0 or -ENOMEM. */
+int provider_set_string(char **slot, const char *val);
+/* If *slot is NULL or empty, copies getenv(var) into it. 0 or -ENOMEM. */
+int provider_env_default(char **slot, const char *var);
+/* Wipes and frees a secret string; NULL ok. */
+void provider_free_secret(char *s);
+
+#endif
