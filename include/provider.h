@@ -35,7 +35,7 @@ enum paging {
 
 /* What one page of a list reply holds. Borrowed from the reply tree. */
 struct page {
-	const cJSON *items; /* the array of objects (NULL or non-array = reply error) */
+	const cJSON *items; /* the array of objects; NULL = no items (e.g. a null array) */
 	long total;         /* total number of objects, -1 = unknown */
 	long pages;         /* total number of pages, -1 = unknown */
 };
