@@ -1,0 +1,204 @@
+/*
+ * cache.c - TTL cache with single-flight fetches and stale-on-error
+ * (see cache.h).
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+
+int cache_init(struct collection *col, unsigned ttl_s, collection_fetch_fn fetch,
+	       collection_publish_fn on_publish, void *ctx)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	memset(col, 0, sizeof(*col));
+	col->ttl_ns = (uint64_t)ttl_s * 1000000000ull;
+	col->fetch = fetch;
+	col->on_publish = on_publish;
+	col->ctx = ctx;
+	col->now_ns = http_now_ns;
+	gcf_error_init(&col->last_err);
+	rc = pthread_condattr_init(&ca);
+	if (!rc)
+		rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(&col->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (!rc)
+		rc = pthread_mutex_init(&col->mu, NULL);
+	return -rc;
+}
+
+void cache_release(struct collection *col)
+{
+	if (!col)
+		return;
+	snapshot_put(col->cur);
+	col->cur = NULL;
+	gcf_error_release(&col->last_err);
+	pthread_cond_destroy(&col->cv);
+	pthread_mutex_destroy(&col->mu);
+}
+
+static bool fresh(const struct collection *col, uint64_t now)
+{
+	return col->cur && !col->invalidated && now - col->cur->fetched_ns < col->ttl_ns;
+}
+
+/* Waits (mu held) until the fetch numbered `target` has finished or the
+ * deadline passes. Returns 0 or ETIMEDOUT. */
+static int wait_done(struct collection *col, uint64_t target, uint64_t deadline_ns)
+{
+	struct timespec ts = {.tv_sec = deadline_ns / 1000000000ull,
+			      .tv_nsec = deadline_ns % 1000000000ull};
+
+	while (col->done < target) {
+		int rc = deadline_ns ? pthread_cond_timedwait(&col->cv, &col->mu, &ts)
+				     : pthread_cond_wait(&col->cv, &col->mu);
+
+		if (rc == ETIMEDOUT && col->done < target)
+			return ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* mu held: the answer after a finished fetch. */
+static int answer(struct collection *col, struct snapshot **out, struct gcf_error *err)
+{
+	if (col->last_rc && col->cur) {
+		col->stats.stale_serves++;
+		*out = snapshot_get(col->cur);
+		return 0;
+	}
+	if (col->last_rc) {
+		gcf_error_copy(err, &col->last_err);
+		return col->last_rc;
+	}
+	*out = snapshot_get(col->cur);
+	return 0;
+}
+
+int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **out,
+	      struct gcf_error *err)
+{
+	struct snapshot *fresh_snap = NULL, *old = NULL, *pub = NULL;
+	struct gcf_error ferr = GCF_ERROR_INIT;
+	uint64_t now, target, started;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&col->mu);
+	now = col->now_ns();
+	if (fresh(col, now)) {
+		col->stats.hits++;
+		*out = snapshot_get(col->cur);
+		pthread_mutex_unlock(&col->mu);
+		return 0;
+	}
+	/* A recent failure is repeated (or the stale snapshot served) rather
+	 * than asking the cloud again at once. */
+	if (col->done && col->last_rc && !col->invalidated && !col->fetching &&
+	    now - col->last_err_ns < CACHE_ERROR_HOLD_NS) {
+		rc = answer(col, out, err);
+		pthread_mutex_unlock(&col->mu);
+		return rc;
+	}
+	if (col->fetching) {
+		col->stats.coalesced++;
+		target = col->gen;
+		rc = wait_done(col, target, deadline_ns);
+		if (rc) {
+			if (col->cur) { /* serve what we have rather than fail */
+				col->stats.stale_serves++;
+				*out = snapshot_get(col->cur);
+				rc = 0;
+			} else {
+				rc = gcf_error_set(err, GCF_TIMEOUT,
+						   "operation deadline passed while waiting for "
+						   "the listing");
+			}
+		} else {
+			rc = answer(col, out, err);
+		}
+		pthread_mutex_unlock(&col->mu);
+		return rc;
+	}
+
+	/* This caller fetches. */
+	col->stats.misses++;
+	col->fetching = true;
+	col->invalidated = false;
+	target = ++col->gen;
+	pthread_mutex_unlock(&col->mu);
+
+	started = col->now_ns();
+	rc = col->fetch(col->ctx, col, deadline_ns, &fresh_snap, &ferr);
+	now = col->now_ns();
+
+	pthread_mutex_lock(&col->mu);
+	col->stats.fetches++;
+	col->stats.last_fetch_ns = now;
+	col->stats.last_fetch_duration_ns = now - started;
+	if (!rc) {
+		fresh_snap->fetched_ns = now;
+		fresh_snap->gen = target;
+		old = col->cur;
+		col->cur = fresh_snap;
+		pub = snapshot_get(fresh_snap); /* kept alive for on_publish */
+		col->stale = false;
+		gcf_error_release(&col->last_err);
+	} else {
+		col->stats.failures++;
+		col->stale = col->cur != NULL;
+		gcf_error_move(&col->last_err, &ferr);
+		col->last_err_ns = now;
+	}
+	col->last_rc = rc;
+	col->done = target;
+	col->fetching = false;
+	pthread_cond_broadcast(&col->cv);
+	rc = answer(col, out, err);
+	pthread_mutex_unlock(&col->mu);
+
+	if (pub && col->on_publish)
+		col->on_publish(col->ctx, col, old, pub);
+	snapshot_put(pub);
+	snapshot_put(old);
+	gcf_error_release(&ferr);
+	return rc;
+}
+
+struct snapshot *cache_peek(struct collection *col)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&col->mu);
+	s = snapshot_get(col->cur);
+	pthread_mutex_unlock(&col->mu);
+	return s;
+}
+
+void cache_invalidate(struct collection *col)
+{
+	pthread_mutex_lock(&col->mu);
+	col->invalidated = true;
+	pthread_mutex_unlock(&col->mu);
+}
+
+void cache_status(struct collection *col, bool *stale, struct gcf_error *last_err,
+		  struct collection_stats *st)
+{
+	pthread_mutex_lock(&col->mu);
+	if (stale)
+		*stale = col->stale;
+	if (last_err)
+		gcf_error_copy(last_err, &col->last_err);
+	if (st)
+		*st = col->stats;
+	pthread_mutex_unlock(&col->mu);
+}

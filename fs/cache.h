@@ -1,0 +1,89 @@
+/*
+ * cache.h - one collection per (connection, kind [, filter]): TTL,
+ * single-flight, stale-on-error, snapshot references.
+ *
+ * cache_get() returns the current snapshot when it is younger than the TTL.
+ * Otherwise the first caller becomes the fetcher: it calls col->fetch with no
+ * lock held while the others wait on the collection's condition variable,
+ * each until its own deadline, and all then share the one result. A new
+ * snapshot is published by swapping a pointer under the mutex; the old one is
+ * freed when its last reader drops it. A refresh that fails keeps the
+ * previous snapshot, which is then served and marked stale; the error is
+ * kept (col->last_err) for the status files. Without any snapshot the error
+ * is returned, and repeated for ERROR_HOLD before the cloud is asked again.
+ */
+#ifndef GCF_CACHE_H
+#define GCF_CACHE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gcf_error.h"
+#include "snapshot.h"
+
+#define CACHE_ERROR_HOLD_NS 1000000000ull /* an error is repeated this long before a retry */
+
+struct collection;
+
+/* Produces a fresh snapshot (one reference) or a negative errno with err set. */
+typedef int (*collection_fetch_fn)(void *ctx, struct collection *col, uint64_t deadline_ns,
+				   struct snapshot **out, struct gcf_error *err);
+/* Told after a new snapshot replaced old (old may be NULL); runs with no
+ * lock held, in the fetching thread. */
+typedef void (*collection_publish_fn)(void *ctx, struct collection *col, struct snapshot *old,
+				      struct snapshot *fresh);
+
+struct collection_stats {
+	unsigned long hits, misses, coalesced, fetches, failures, stale_serves;
+	uint64_t last_fetch_ns, last_fetch_duration_ns;
+};
+
+struct collection {
+	uint64_t ttl_ns;
+	collection_fetch_fn fetch;
+	collection_publish_fn on_publish; /* may be NULL */
+	void *ctx;
+	uint64_t (*now_ns)(void); /* injectable monotonic clock */
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* guarded by mu: */
+	struct snapshot *cur;
+	bool fetching;
+	bool stale;              /* cur is older than a failed refresh */
+	bool invalidated;        /* next access refetches whatever the TTL says */
+	uint64_t gen;            /* fetches started */
+	uint64_t done;           /* fetches finished */
+	int last_rc;             /* result of the last finished fetch */
+	struct gcf_error last_err;
+	uint64_t last_err_ns;
+	struct collection_stats stats;
+};
+
+/* Sets up col; fetch and ctx as given, TTL in seconds. 0 or -errno. */
+int cache_init(struct collection *col, unsigned ttl_s, collection_fetch_fn fetch,
+	       collection_publish_fn on_publish, void *ctx);
+/* Drops the snapshot and frees what col holds. NULL ok. */
+void cache_release(struct collection *col);
+
+/*
+ * The current snapshot of col, fetching it when missing or expired.
+ * Returns 0 with *out holding one reference (snapshot_put it), or a negative
+ * errno with err filled (ETIMEDOUT when deadline_ns passed while waiting for
+ * another caller's fetch). Never holds a lock while fetching.
+ */
+int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **out,
+	      struct gcf_error *err);
+
+/* The current snapshot without fetching (NULL when none). One reference. */
+struct snapshot *cache_peek(struct collection *col);
+
+/* Marks col so that the next cache_get refetches. */
+void cache_invalidate(struct collection *col);
+
+/* Copies of the status: stale flag, last error, statistics. */
+void cache_status(struct collection *col, bool *stale, struct gcf_error *last_err,
+		  struct collection_stats *st);
+
+#endif

@@ -1,0 +1,397 @@
+/*
+ * fetch.c - the generic pager (see fetch.h). Knows paging styles, not clouds.
+ */
+#include "fetch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FETCH_MAX_PAGES 100000  /* a total promising more is a broken reply */
+#define FETCH_MAX_WORKERS 16
+#define FETCH_ATTEMPTS 3        /* listings retried when the total moves while paging */
+#define FETCH_DEFAULT_BODY (32u << 20)
+
+struct page_result {
+	cJSON *tree;
+	const cJSON *items;
+	long total, pages;
+	size_t bytes;
+	int rc;
+	struct gcf_error err;
+};
+
+struct job {
+	const struct fetch_io *io;
+	const struct conn *c;
+	const struct kind *k;
+	const char *fname, *fval;
+	struct ratelimit *rl;
+	uint64_t deadline_ns;
+	unsigned size;
+	struct fetch_stats *st;
+	struct page_result *pages;
+	unsigned npages;
+	atomic_uint next;
+	atomic_bool failed;
+	bool last_attempt; /* accept a listing whose total moved (de-duplicated) */
+};
+
+static void stat_add(unsigned long *field, unsigned long n)
+{
+	if (field)
+		__atomic_fetch_add(field, n, __ATOMIC_RELAXED);
+}
+
+void listing_release(struct listing *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->ntrees; i++)
+		cJSON_Delete(l->trees[i]);
+	free(l->trees);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
+{
+	const struct conn *c = j->c;
+	struct page_query q = {index, j->size, j->fname, j->fval};
+	struct http_req rq;
+	struct http_resp rs;
+	struct page page = {NULL, -1, -1};
+	struct gcf_error *err = &pr->err;
+	cJSON *tree = NULL;
+	int rc;
+
+	memset(&rq, 0, sizeof(rq));
+	http_resp_init(&rs, j->io->max_body ? j->io->max_body : FETCH_DEFAULT_BODY);
+	rc = j->k->build_page(c, j->k, &q, &rq, err);
+	if (!rc && ratelimit_acquire(j->rl, j->deadline_ns))
+		rc = gcf_error_set(err, GCF_TIMEOUT,
+				   "operation deadline passed while waiting for the rate limit");
+	if (!rc)
+		rc = c->prov->sign(c, &rq, j->io->wall_now ? j->io->wall_now() : time(NULL), err);
+	if (!rc) {
+		stat_add(j->st ? &j->st->requests : NULL, 1);
+		rc = j->io->perform(j->io->ctx, &rq, &rs, j->deadline_ns, err);
+	}
+	if (!rc) {
+		pr->bytes = rs.body.len;
+		stat_add(j->st ? &j->st->bytes : NULL, rs.body.len);
+		tree = cJSON_ParseWithLength(buf_str(&rs.body), rs.body.len);
+		rc = c->prov->reply_error(&rs, tree, err);
+		if (rc) {
+			err->http_status = rs.status;
+			if (!err->request_id && rs.request_id)
+				gcf_error_set_request_id(err, rs.request_id);
+		} else if (!tree) {
+			rc = gcf_error_set(err, GCF_REPLY, "reply is not valid JSON");
+			err->http_status = rs.status;
+		}
+	}
+	if (!rc) {
+		rc = j->k->parse_page(tree, &page, err);
+		if (!rc && page.items && !cJSON_IsArray(page.items))
+			rc = gcf_error_set(err, GCF_REPLY, "reply's list of objects is not an array");
+		if (rc)
+			err->http_status = rs.status;
+	}
+	if (!rc) {
+		pr->tree = tree;
+		pr->items = page.items;
+		pr->total = page.total;
+		pr->pages = page.pages;
+		stat_add(j->st ? &j->st->pages : NULL, 1);
+		tree = NULL;
+	}
+	cJSON_Delete(tree);
+	http_resp_release(&rs);
+	http_req_release(&rq);
+	pr->rc = rc;
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+
+	for (;;) {
+		unsigned i;
+
+		if (atomic_load(&j->failed))
+			break;
+		i = atomic_fetch_add(&j->next, 1);
+		if (i >= j->npages)
+			break;
+		if (fetch_page(j, i, &j->pages[i]))
+			atomic_store(&j->failed, true);
+	}
+	return NULL;
+}
+
+static unsigned count_items(const struct page_result *pr)
+{
+	return pr->items ? (unsigned)cJSON_GetArraySize(pr->items) : 0;
+}
+
+/* Fetches pages 1..npages-1 with up to conn->concurrency threads (the
+ * calling thread is one of them). */
+static void fetch_rest(struct job *j)
+{
+	unsigned want = j->c->concurrency ? j->c->concurrency : 4;
+	pthread_t tids[FETCH_MAX_WORKERS];
+	unsigned nt = 0;
+
+	if (want > FETCH_MAX_WORKERS)
+		want = FETCH_MAX_WORKERS;
+	if (want > j->npages - 1)
+		want = j->npages - 1;
+	atomic_store(&j->next, 1);
+	for (unsigned i = 1; i < want; i++)
+		if (!pthread_create(&tids[nt], NULL, worker, j))
+			nt++;
+	worker(j);
+	for (unsigned i = 0; i < nt; i++)
+		pthread_join(tids[i], NULL);
+}
+
+/* ---- de-duplication across pages ----------------------------------- */
+
+struct idset {
+	struct {
+		char *id;
+		unsigned page;
+	} *v;
+	size_t cap, n;
+};
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static void idset_release(struct idset *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->v[i].id);
+	free(s->v);
+}
+
+/* Returns 1 when id was seen on another page (drop it), 0 when new or seen
+ * on this page (keep it), -ENOMEM. */
+static int idset_check(struct idset *s, const char *id, unsigned page)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		struct idset ns = {calloc(cap, sizeof(*s->v)), cap, 0};
+
+		if (!ns.v)
+			return -ENOMEM;
+		for (size_t k = 0; k < s->cap; k++) {
+			if (!s->v[k].id)
+				continue;
+			for (i = hash_str(s->v[k].id) % cap; ns.v[i].id; i = (i + 1) % cap)
+				;
+			ns.v[i] = s->v[k];
+			ns.n++;
+		}
+		free(s->v);
+		*s = ns;
+	}
+	for (i = hash_str(id) % s->cap; s->v[i].id; i = (i + 1) % s->cap)
+		if (!strcmp(s->v[i].id, id))
+			return s->v[i].page != page;
+	s->v[i].id = strdup(id);
+	if (!s->v[i].id)
+		return -ENOMEM;
+	s->v[i].page = page;
+	s->n++;
+	return 0;
+}
+
+/* An object's ID as a string for de-duplication; NULL = no usable ID. */
+static char *item_id(const struct kind *k, const cJSON *o)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, k->id_field);
+
+	if (cJSON_IsString(id) && id->valuestring)
+		return strdup(id->valuestring);
+	if (cJSON_IsNumber(id))
+		return cJSON_PrintUnformatted(id);
+	return NULL;
+}
+
+/* Moves the pages into out, in order, dropping cross-page repeats. */
+static int collect(struct job *j, struct listing *out, struct gcf_error *err)
+{
+	struct idset seen = {0};
+	size_t total = 0;
+	int rc = 0;
+
+	for (unsigned p = 0; p < j->npages; p++)
+		total += count_items(&j->pages[p]);
+	out->trees = calloc(j->npages, sizeof(*out->trees));
+	out->items = calloc(total ? total : 1, sizeof(*out->items));
+	if (!out->trees || !out->items)
+		rc = -ENOMEM;
+	for (unsigned p = 0; p < j->npages && !rc; p++) {
+		const cJSON *o;
+
+		out->trees[out->ntrees++] = j->pages[p].tree;
+		out->json_bytes += j->pages[p].bytes;
+		j->pages[p].tree = NULL;
+		cJSON_ArrayForEach(o, j->pages[p].items)
+		{
+			char *id = item_id(j->k, o);
+			int dup = 0;
+
+			if (id && j->npages > 1)
+				dup = idset_check(&seen, id, p);
+			free(id);
+			if (dup < 0) {
+				rc = dup;
+				break;
+			}
+			if (!dup)
+				out->items[out->nitems++] = o;
+		}
+	}
+	idset_release(&seen);
+	if (rc)
+		gcf_error_set(err, GCF_NOMEM, "out of memory while collecting pages");
+	return rc;
+}
+
+static void pages_release(struct page_result *pages, unsigned n)
+{
+	for (unsigned i = 0; pages && i < n; i++) {
+		cJSON_Delete(pages[i].tree);
+		gcf_error_release(&pages[i].err);
+	}
+	free(pages);
+}
+
+/* One attempt at a complete listing. Returns 0, a negative errno, or 1 when
+ * the total moved while paging (try again). */
+static int fetch_once(struct job *j, struct listing *out, struct gcf_error *err)
+{
+	struct page_result first;
+	unsigned npages = 1;
+	bool known = true;
+	int rc;
+
+	memset(&first, 0, sizeof(first));
+	rc = fetch_page(j, 0, &first);
+	if (rc) {
+		gcf_error_move(err, &first.err);
+		return rc;
+	}
+	if (j->k->paging != PAGING_NONE) {
+		long pages = -1;
+
+		if (j->k->paging == PAGING_PAGENO && first.pages >= 0)
+			pages = first.pages;
+		else if (first.total >= 0)
+			pages = (first.total + j->size - 1) / j->size;
+		if (pages < 0)
+			known = false;
+		else if (pages > FETCH_MAX_PAGES) {
+			cJSON_Delete(first.tree);
+			return gcf_error_set(err, GCF_REPLY, "reply claims %ld pages, more than %d",
+					     pages, FETCH_MAX_PAGES);
+		}
+		npages = pages > 1 ? (unsigned)pages : 1;
+		if (!known)
+			npages = count_items(&first) >= j->size ? 2 : 1;
+	}
+	j->pages = calloc(npages, sizeof(*j->pages));
+	if (!j->pages) {
+		cJSON_Delete(first.tree);
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	}
+	j->pages[0] = first;
+	j->npages = npages;
+	atomic_store(&j->failed, false);
+	if (known && npages > 1) {
+		fetch_rest(j);
+	} else if (!known) {
+		/* No total: page after page until one comes back short. */
+		for (unsigned p = 1; p < j->npages; p++) {
+			if (fetch_page(j, p, &j->pages[p])) {
+				atomic_store(&j->failed, true);
+				break;
+			}
+			if (count_items(&j->pages[p]) >= j->size && j->npages < FETCH_MAX_PAGES) {
+				struct page_result *np =
+					realloc(j->pages, (j->npages + 1) * sizeof(*np));
+
+				if (!np) {
+					rc = gcf_error_set(err, GCF_NOMEM, "out of memory");
+					break;
+				}
+				j->pages = np;
+				memset(&j->pages[j->npages], 0, sizeof(*np));
+				j->npages++;
+			}
+		}
+	}
+	if (!rc && atomic_load(&j->failed)) {
+		for (unsigned p = 0; p < j->npages; p++)
+			if (j->pages[p].rc) {
+				rc = j->pages[p].rc;
+				gcf_error_move(err, &j->pages[p].err);
+				break;
+			}
+	}
+	if (!rc && known && j->k->paging == PAGING_OFFSET && !j->last_attempt) {
+		for (unsigned p = 1; p < j->npages; p++)
+			if (j->pages[p].total != first.total)
+				rc = 1;
+	}
+	if (!rc)
+		rc = collect(j, out, err);
+	pages_release(j->pages, j->npages);
+	j->pages = NULL;
+	return rc;
+}
+
+int fetch_listing(const struct fetch_io *io, const struct conn *c, const struct kind *k,
+		  const char *filter_name, const char *filter_value, struct ratelimit *rl,
+		  uint64_t deadline_ns, struct listing *out, struct fetch_stats *st,
+		  struct gcf_error *err)
+{
+	struct job j;
+	int rc = 1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&j, 0, sizeof(j));
+	j.io = io;
+	j.c = c;
+	j.k = k;
+	j.fname = filter_name;
+	j.fval = filter_value;
+	j.rl = rl;
+	j.deadline_ns = deadline_ns;
+	j.size = k->page_max ? k->page_max : 100;
+	j.st = st;
+	for (int attempt = 0; attempt < FETCH_ATTEMPTS && rc == 1; attempt++) {
+		j.last_attempt = attempt == FETCH_ATTEMPTS - 1;
+		rc = fetch_once(&j, out, err);
+	}
+	if (!rc)
+		stat_add(st ? &st->objects : NULL, out->nitems);
+	if (rc)
+		gcf_error_set_context(err, c->name, k->action);
+	return rc;
+}

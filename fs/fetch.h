@@ -1,0 +1,63 @@
+/*
+ * fetch.h - the generic pager: one complete listing of a (connection, kind).
+ *
+ * Page 0 first; when it reveals the total (offset paging with a total, or a
+ * page count), pages 1..n-1 are fetched concurrently (conn->concurrency
+ * workers) within the rate limit; otherwise page after page until a short
+ * page. Every request is built by the kind, signed by the provider, sent
+ * through io->perform, and judged by the provider's reply_error and the
+ * kind's parse_page. Objects are returned in page order; an object whose ID
+ * already appeared on an earlier page (the listing shifted while paging) is
+ * dropped, while repeats within one page are kept (the cloud listed them).
+ */
+#ifndef GCF_FETCH_H
+#define GCF_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "gcf_error.h"
+#include "http.h"
+#include "provider.h"
+#include "ratelimit.h"
+
+/* How requests leave the process; tests substitute a fake cloud. */
+struct fetch_io {
+	int (*perform)(void *ctx, const struct http_req *rq, struct http_resp *rs,
+		       uint64_t deadline_ns, struct gcf_error *err);
+	void *ctx;
+	time_t (*wall_now)(void); /* for signatures; NULL = time(NULL) */
+	size_t max_body;          /* reply cap; 0 = 32 MiB */
+};
+
+/* Counters one listing adds to (may be shared; updated atomically). */
+struct fetch_stats {
+	unsigned long requests, pages, objects, bytes;
+};
+
+/* A listing: the reply trees it came from and the objects in order. */
+struct listing {
+	cJSON **trees;
+	size_t ntrees;
+	const cJSON **items; /* borrowed from trees */
+	size_t nitems;
+	size_t json_bytes;   /* reply bytes received */
+};
+
+void listing_release(struct listing *l); /* NULL ok; leaves *l zeroed */
+
+/*
+ * Fetches every page of (c, k), or only what the filter selects when
+ * filter_name is set. Returns 0 with *out filled (caller releases it), or a
+ * negative errno with err filled (connection and action included). No wait
+ * passes deadline_ns.
+ */
+int fetch_listing(const struct fetch_io *io, const struct conn *c, const struct kind *k,
+		  const char *filter_name, const char *filter_value, struct ratelimit *rl,
+		  uint64_t deadline_ns, struct listing *out, struct fetch_stats *st,
+		  struct gcf_error *err);
+
+#endif

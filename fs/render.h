@@ -1,0 +1,31 @@
+/*
+ * render.h - turns a listing (cJSON objects) into a snapshot.
+ *
+ * For each object: its directory name from the kind's ID field (names.h),
+ * info.json (the object pretty-printed, ending in a newline), one file per
+ * top-level scalar in snake_case holding the value and a newline (null fields
+ * are absent), the kind's extra .json files, and an mtime from the kind's
+ * mtime fields (else the fetch time).
+ */
+#ifndef GCF_RENDER_H
+#define GCF_RENDER_H
+
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "gcf_error.h"
+#include "provider.h"
+#include "snapshot.h"
+
+/* Builds a snapshot with one reference from n objects (borrowed; items that
+ * are not objects are skipped). Returns 0 or -ENOMEM (err set). */
+int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, time_t fetched_wall,
+		    struct snapshot **out, struct gcf_error *err);
+
+/* Parses "2024-05-01T08:30:00Z", "2024-05-01 08:30:00", optional fraction
+ * and "+08:00"-style offset (no zone = UTC), or epoch seconds/ms as a number.
+ * Returns 0 and sets *out, or -EINVAL. */
+int render_parse_time(const cJSON *v, time_t *out);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * snapshot.c - reference counting, lookup and the arena behind a snapshot.
+ */
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+
+struct snapshot *snapshot_get(struct snapshot *s)
+{
+	if (s)
+		atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	return s;
+}
+
+void snapshot_put(struct snapshot *s)
+{
+	if (!s)
+		return;
+	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	arena_free(s->arena);
+	free(s->entries);
+	free(s);
+}
+
+static int cmp_entry(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct entry *)elem)->name);
+}
+
+static int cmp_file(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct file *)elem)->name);
+}
+
+const struct entry *snapshot_find(const struct snapshot *s, const char *name)
+{
+	if (!s || !s->nentries)
+		return NULL;
+	return bsearch(name, s->entries, s->nentries, sizeof(*s->entries), cmp_entry);
+}
+
+const struct file *entry_file(const struct entry *e, const char *name)
+{
+	if (!e || !e->nfiles)
+		return NULL;
+	return bsearch(name, e->files, e->nfiles, sizeof(*e->files), cmp_file);
+}
+
+/* ---- arena ---------------------------------------------------------- */
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define ARENA_BLOCK (64 * 1024)
+
+void *arena_alloc(struct arena_block **a, size_t n)
+{
+	struct arena_block *b = *a;
+	size_t align = sizeof(max_align_t);
+
+	n = (n + align - 1) / align * align;
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		/* A large single allocation goes behind the current block so the
+		 * current one keeps filling. */
+		if (*a && n > ARENA_BLOCK) {
+			b->next = (*a)->next;
+			(*a)->next = b;
+		} else {
+			b->next = *a;
+			*a = b;
+		}
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+char *arena_memdup(struct arena_block **a, const void *p, size_t n)
+{
+	char *d = arena_alloc(a, n + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, p, n);
+	d[n] = '\0';
+	return d;
+}
+
+void arena_free(struct arena_block *a)
+{
+	while (a) {
+		struct arena_block *next = a->next;
+
+		free(a);
+		a = next;
+	}
+}

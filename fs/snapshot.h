@@ -1,0 +1,58 @@
+/*
+ * snapshot.h - one immutable, reference-counted view of a collection.
+ *
+ * A snapshot is what one complete listing of (connection, kind) looked like:
+ * its entries (one per object, sorted by name), each with its rendered files
+ * (sorted by name), exact sizes and modification times. It is built once by
+ * render_snapshot() and never changed; readers hold a reference
+ * (snapshot_get/snapshot_put) and may keep reading it while a refresh
+ * publishes a newer one. Everything it holds lives in its arena, so freeing
+ * it is one call.
+ */
+#ifndef GCF_SNAPSHOT_H
+#define GCF_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct file {
+	const char *name;
+	const char *data; /* size bytes (NUL-terminated for convenience) */
+	size_t size;
+};
+
+struct entry {
+	const char *name;   /* safe, unique file name (names.h) */
+	const char *id;     /* the object's ID as the cloud sent it (may be "") */
+	time_t mtime;       /* from the object, else the fetch time */
+	size_t nfiles;
+	struct file *files; /* sorted by name */
+	const char *line;   /* the object as one compact JSON line ending in '\n' */
+	size_t line_len;
+};
+
+struct arena_block;
+
+struct snapshot {
+	atomic_uint refs;
+	uint64_t gen;          /* collection generation that produced it */
+	uint64_t fetched_ns;   /* monotonic time the fetch finished */
+	time_t fetched_wall;   /* wall-clock time, for mtimes */
+	size_t nentries;
+	struct entry *entries; /* sorted by name */
+	size_t json_bytes;     /* bytes of JSON received for it (memory budget) */
+	struct arena_block *arena;
+};
+
+/* Adds a reference; returns s. NULL ok. */
+struct snapshot *snapshot_get(struct snapshot *s);
+/* Drops a reference; the last one frees the snapshot. NULL ok. */
+void snapshot_put(struct snapshot *s);
+
+/* Borrowed, valid while the caller holds a reference; NULL if absent. */
+const struct entry *snapshot_find(const struct snapshot *s, const char *name);
+const struct file *entry_file(const struct entry *e, const char *name);
+
+#endif
