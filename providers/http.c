@@ -1,0 +1,675 @@
+/*
+ * http.c - one HTTP(S) exchange over libcurl (see include/http.h).
+ *
+ * Each struct http owns a curl share handle (connections, DNS answers and
+ * TLS sessions) guarded by one pthread mutex per shared data kind, so a new
+ * easy handle per request still reuses warm connections, from any thread.
+ * No lock of ours is held while a request is in flight; curl takes the
+ * share locks only around its own cache look-ups.
+ *
+ * TLS is always verified. An extra ca_file is ADDED to the system store:
+ * curl (7.77+) lets CURLOPT_CAINFO_BLOB replace the CA file but still loads
+ * the CA directory, so the blob we pass is ca_file followed by curl's
+ * default CA bundle, and the default CA directory stays in effect. (Loading
+ * into the SSL_CTX's X509_STORE would need libssl, which the providers
+ * library does not link.)
+ *
+ * Replies are collected into a capped struct buf; going past the cap aborts
+ * the transfer with GCF_REPLY. Retry-After and the cloud's request-id header
+ * are captured from the last response's headers.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "gcf_error.h"
+#include "http.h"
+#include "log.h"
+
+#ifndef GCF_VERSION
+#define GCF_VERSION "0"
+#endif
+
+#define HTTP_DEFAULT_CONNECT_MS 5000u
+#define HTTP_DEFAULT_TIMEOUT_MS 10000u
+#define HTTP_DEFAULT_MAX_BODY   ((size_t)32 << 20)
+#define HTTP_MAX_CA_BYTES       ((size_t)16 << 20)
+
+struct http {
+	CURLSH *share;
+	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+	unsigned connect_timeout_ms;
+	unsigned timeout_ms;
+	size_t max_body;
+	char *ca_file;      /* as configured, for messages */
+	struct buf ca_blob; /* ca_file + default CA bundle; empty when no ca_file */
+	int ca_errnum;      /* errno from reading ca_file; reported per request */
+};
+
+/* ---- requests ----------------------------------------------------------- */
+
+static char *http_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static bool http_valid_port(const char *p, size_t n)
+{
+	unsigned long v = 0;
+
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return false;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+static bool http_valid_host_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_';
+}
+
+int http_req_init(struct http_req *rq, const char *method, const char *endpoint, const char *path,
+		  const char *query)
+{
+	const char *p, *auth, *auth_end, *name_end;
+	struct buf jp = BUF_INIT(BUF_NOLIMIT);
+	size_t blen;
+	int rc = -ENOMEM;
+
+	memset(rq, 0, sizeof(*rq));
+	buf_init(&rq->body, BUF_NOLIMIT);
+	rq->method = method;
+	if (!method || !endpoint)
+		return -EINVAL;
+
+	if (strncasecmp(endpoint, "https://", 8) == 0)
+		auth = endpoint + 8;
+	else if (strncasecmp(endpoint, "http://", 7) == 0)
+		auth = endpoint + 7;
+	else
+		return -EINVAL;
+	rq->scheme = http_strndup(endpoint, (size_t)(auth - endpoint - 3));
+	if (!rq->scheme)
+		goto fail;
+	for (char *s = rq->scheme; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+
+	/* authority: host, host:port, [v6], [v6]:port; no userinfo */
+	auth_end = auth + strcspn(auth, "/?#");
+	if (*auth_end == '?' || *auth_end == '#')
+		goto inval;
+	if (*auth == '[') {
+		name_end = memchr(auth, ']', (size_t)(auth_end - auth));
+		if (!name_end || name_end == auth + 1)
+			goto inval;
+		for (p = auth + 1; p < name_end; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+				goto inval;
+		name_end++;
+	} else {
+		name_end = auth;
+		while (name_end < auth_end && *name_end != ':') {
+			if (!http_valid_host_char(*name_end))
+				goto inval;
+			name_end++;
+		}
+		if (name_end == auth)
+			goto inval;
+	}
+	if (name_end < auth_end) {
+		if (*name_end != ':' ||
+		    !http_valid_port(name_end + 1, (size_t)(auth_end - name_end - 1)))
+			goto inval;
+	}
+	rq->host = http_strndup(auth, (size_t)(auth_end - auth));
+	rq->hostname = http_strndup(auth, (size_t)(name_end - auth));
+	if (!rq->host || !rq->hostname)
+		goto fail;
+
+	/* base path (trailing '/' dropped) joined with path */
+	blen = strlen(auth_end);
+	if (strpbrk(auth_end, "?#"))
+		goto inval;
+	while (blen && auth_end[blen - 1] == '/')
+		blen--;
+	if (!path || !*path)
+		path = "/";
+	rc = buf_add(&jp, auth_end, blen);
+	if (!rc && *path != '/')
+		rc = buf_addch(&jp, '/');
+	if (!rc)
+		rc = buf_addstr(&jp, path);
+	if (rc)
+		goto fail;
+	rq->path = buf_detach(&jp, NULL);
+	rq->query = strdup(query ? query : "");
+	if (!rq->path || !rq->query) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	return 0;
+
+inval:
+	rc = -EINVAL;
+fail:
+	buf_release(&jp);
+	http_req_release(rq);
+	rq->method = method;
+	return rc < 0 ? rc : -ENOMEM;
+}
+
+int http_req_add_header(struct http_req *rq, const char *name, const char *value)
+{
+	struct http_header *h;
+	char *n, *v;
+
+	n = strdup(name);
+	v = strdup(value ? value : "");
+	if (!n || !v)
+		goto nomem;
+	h = realloc(rq->headers, (rq->nheaders + 1) * sizeof(*h));
+	if (!h)
+		goto nomem;
+	rq->headers = h;
+	h[rq->nheaders].name = n;
+	h[rq->nheaders].value = v;
+	rq->nheaders++;
+	return 0;
+nomem:
+	free(n);
+	free(v);
+	return -ENOMEM;
+}
+
+const char *http_req_header(const struct http_req *rq, const char *name)
+{
+	for (size_t i = 0; i < rq->nheaders; i++)
+		if (strcasecmp(rq->headers[i].name, name) == 0)
+			return rq->headers[i].value;
+	return NULL;
+}
+
+int http_req_url(const struct http_req *rq, struct buf *out)
+{
+	int rc;
+
+	rc = buf_printf(out, "%s://%s%s", rq->scheme, rq->host, rq->path);
+	if (!rc && rq->query && *rq->query)
+		rc = buf_printf(out, "?%s", rq->query);
+	return rc;
+}
+
+void http_req_release(struct http_req *rq)
+{
+	if (!rq)
+		return;
+	free(rq->scheme);
+	free(rq->host);
+	free(rq->hostname);
+	free(rq->path);
+	free(rq->query);
+	buf_release(&rq->body);
+	for (size_t i = 0; i < rq->nheaders; i++) {
+		free(rq->headers[i].name);
+		free(rq->headers[i].value);
+	}
+	free(rq->headers);
+	size_t max = rq->body.max;
+	memset(rq, 0, sizeof(*rq));
+	buf_init(&rq->body, max);
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+void http_resp_init(struct http_resp *rs, size_t max_body)
+{
+	rs->status = 0;
+	buf_init(&rs->body, max_body ? max_body : HTTP_DEFAULT_MAX_BODY);
+	rs->retry_after = NULL;
+	rs->request_id = NULL;
+	rs->total_s = 0;
+}
+
+void http_resp_release(struct http_resp *rs)
+{
+	if (!rs)
+		return;
+	buf_release(&rs->body);
+	free(rs->retry_after);
+	free(rs->request_id);
+	rs->retry_after = NULL;
+	rs->request_id = NULL;
+	rs->status = 0;
+	rs->total_s = 0;
+}
+
+/* ---- the client --------------------------------------------------------- */
+
+int http_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+void http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+uint64_t http_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void http_lock(CURL *easy, curl_lock_data data, curl_lock_access access, void *userp)
+{
+	struct http *h = userp;
+
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&h->locks[data]);
+}
+
+static void http_unlock(CURL *easy, curl_lock_data data, void *userp)
+{
+	struct http *h = userp;
+
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&h->locks[data]);
+}
+
+/* Appends the whole file at path to b. 0 or a negative errno. */
+static int http_read_file(const char *path, struct buf *b)
+{
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return -errno;
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_add(b, chunk, n);
+	if (!rc && ferror(f))
+		rc = -EIO;
+	fclose(f);
+	return rc;
+}
+
+/* Builds h->ca_blob: the extra CA file, then curl's default bundle. */
+static int http_load_ca(struct http *h)
+{
+	const char *def = NULL;
+	CURL *easy;
+	int rc;
+
+	rc = http_read_file(h->ca_file, &h->ca_blob);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		h->ca_errnum = rc == -EFBIG ? EFBIG : -rc;
+		buf_release(&h->ca_blob);
+		return 0;
+	}
+	rc = buf_addch(&h->ca_blob, '\n');
+	if (rc)
+		return rc;
+	easy = curl_easy_init();
+	if (!easy)
+		return -ENOMEM;
+	/* The built-in default; unreadable or absent is fine: CAPATH remains. */
+	if (curl_easy_getinfo(easy, CURLINFO_CAINFO, &def) == CURLE_OK && def) {
+		size_t keep = h->ca_blob.len;
+
+		rc = http_read_file(def, &h->ca_blob);
+		if (rc && rc != -ENOMEM) {
+			h->ca_blob.len = keep;
+			h->ca_blob.p[keep] = '\0';
+			rc = 0;
+		}
+	}
+	curl_easy_cleanup(easy);
+	return rc;
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	if (h->share)
+		curl_share_cleanup(h->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&h->locks[i]);
+	free(h->ca_file);
+	buf_release(&h->ca_blob);
+	free(h);
+}
+
+struct http *http_new(const struct http_opts *opts)
+{
+	struct http *h;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->locks[i], NULL);
+	buf_init(&h->ca_blob, HTTP_MAX_CA_BYTES);
+	h->connect_timeout_ms =
+	    opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : HTTP_DEFAULT_CONNECT_MS;
+	h->timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+	h->max_body = opts && opts->max_body ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
+	if (opts && opts->ca_file && *opts->ca_file) {
+		h->ca_file = strdup(opts->ca_file);
+		if (!h->ca_file || http_load_ca(h))
+			goto fail;
+	}
+	h->share = curl_share_init();
+	if (!h->share)
+		goto fail;
+	if (curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, http_lock) ||
+	    curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, http_unlock) ||
+	    curl_share_setopt(h->share, CURLSHOPT_USERDATA, h) ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION))
+		goto fail;
+	return h;
+fail:
+	http_free(h);
+	return NULL;
+}
+
+/* ---- one exchange ------------------------------------------------------- */
+
+struct http_xfer {
+	struct http_resp *rs;
+	bool too_big;
+	bool nomem;
+};
+
+static size_t http_on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_xfer *x = userp;
+	size_t n = size * nmemb;
+	int rc;
+
+	rc = buf_add(&x->rs->body, data, n);
+	if (rc == -EFBIG)
+		x->too_big = true;
+	else if (rc)
+		x->nomem = true;
+	return rc ? 0 : n;
+}
+
+/* Header names that carry the cloud's request id, first match wins. */
+static const char *const http_request_id_headers[] = {
+    "x-request-id",    "x-bce-request-id",   "x-tc-requestid",
+    "x-tc-request-id", "x-ctyun-request-id", "ctyun-eop-request-id",
+    "request-id",      "x-amzn-requestid",   NULL,
+};
+
+static int http_set_header_value(char **slot, const char *v, size_t n)
+{
+	char *s = http_strndup(v, n);
+
+	if (!s)
+		return -ENOMEM;
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+static size_t http_on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_xfer *x = userp;
+	size_t n = size * nmemb, nlen, vlen;
+	const char *colon, *v;
+
+	/* A new status line (redirect, 100 Continue): forget earlier headers. */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		free(x->rs->retry_after);
+		free(x->rs->request_id);
+		x->rs->retry_after = NULL;
+		x->rs->request_id = NULL;
+		return n;
+	}
+	colon = memchr(data, ':', n);
+	if (!colon)
+		return n;
+	nlen = (size_t)(colon - data);
+	v = colon + 1;
+	vlen = n - nlen - 1;
+	while (vlen && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen && isspace((unsigned char)v[vlen - 1]))
+		vlen--;
+
+	if (nlen == 11 && strncasecmp(data, "retry-after", 11) == 0) {
+		if (http_set_header_value(&x->rs->retry_after, v, vlen))
+			x->nomem = true;
+		return n;
+	}
+	if (x->rs->request_id)
+		return n;
+	for (int i = 0; http_request_id_headers[i]; i++) {
+		const char *want = http_request_id_headers[i];
+
+		if (strlen(want) == nlen && strncasecmp(data, want, nlen) == 0) {
+			if (http_set_header_value(&x->rs->request_id, v, vlen))
+				x->nomem = true;
+			break;
+		}
+	}
+	return n;
+}
+
+/* Builds the curl header list; Host is sent as in the endpoint (signed). */
+static int http_build_headers(const struct http_req *rq, struct curl_slist **out)
+{
+	struct buf line = BUF_INIT(BUF_NOLIMIT);
+	struct curl_slist *list = NULL, *t;
+	int rc = 0;
+	bool debug = log_get_level() >= LOG_LEVEL_DEBUG;
+
+	for (size_t i = 0; i <= rq->nheaders && !rc; i++) {
+		const char *name, *value;
+
+		if (i < rq->nheaders) {
+			name = rq->headers[i].name;
+			value = rq->headers[i].value;
+		} else if (!http_req_header(rq, "Host")) {
+			name = "Host";
+			value = rq->host;
+		} else {
+			break;
+		}
+		if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+			rc = -EINVAL;
+			break;
+		}
+		buf_reset(&line);
+		/* "Name;" is curl's way to send a header with an empty value */
+		rc = *value ? buf_printf(&line, "%s: %s", name, value)
+			    : buf_printf(&line, "%s;", name);
+		if (rc)
+			break;
+		t = curl_slist_append(list, buf_str(&line));
+		if (!t) {
+			rc = -ENOMEM;
+			break;
+		}
+		list = t;
+		if (debug)
+			log_debug("http: > %s: %s", name, log_redact(name, value));
+	}
+	/* No "Expect: 100-continue" round trip for larger bodies. */
+	if (!rc) {
+		t = curl_slist_append(list, "Expect:");
+		if (!t)
+			rc = -ENOMEM;
+		else
+			list = t;
+	}
+	buf_release(&line);
+	if (rc) {
+		curl_slist_free_all(list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
+#define HTTP_SETOPT(opt, val)                                                                      \
+	do {                                                                                       \
+		if (!cc)                                                                           \
+			cc = curl_easy_setopt(easy, opt, val);                                     \
+	} while (0)
+
+int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs,
+		 uint64_t deadline_ns, struct gcf_error *err)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct buf url = BUF_INIT(BUF_NOLIMIT);
+	struct curl_slist *headers = NULL;
+	struct http_xfer x = {rs, false, false};
+	struct curl_blob blob;
+	uint64_t timeout_ms = h->timeout_ms, connect_ms = h->connect_timeout_ms;
+	CURLcode cc = CURLE_OK;
+	CURL *easy = NULL;
+	int rc;
+
+	if (h->ca_errnum)
+		return gcf_error_set(err, GCF_CONFIG, "cannot read ca_file '%s': %s", h->ca_file,
+				     strerror(h->ca_errnum));
+	if (deadline_ns) {
+		uint64_t now = http_now_ns();
+
+		if (now >= deadline_ns)
+			return gcf_error_set(err, GCF_TIMEOUT,
+					     "deadline passed before the request was sent");
+		if ((deadline_ns - now) / 1000000u < timeout_ms)
+			timeout_ms = (deadline_ns - now) / 1000000u;
+		if (timeout_ms == 0)
+			timeout_ms = 1;
+	}
+	if (connect_ms > timeout_ms)
+		connect_ms = timeout_ms;
+	if (rs->body.max > h->max_body)
+		rs->body.max = h->max_body;
+
+	rc = http_req_url(rq, &url);
+	if (!rc)
+		rc = http_build_headers(rq, &headers);
+	if (rc == -EINVAL) {
+		rc = gcf_error_set(err, GCF_CONFIG, "a request header holds a line break");
+		goto out;
+	}
+	if (rc)
+		goto nomem;
+	easy = curl_easy_init();
+	if (!easy)
+		goto nomem;
+	log_debug("http: %s %s", rq->method, buf_str(&url));
+
+	errbuf[0] = '\0';
+	HTTP_SETOPT(CURLOPT_SHARE, h->share);
+	HTTP_SETOPT(CURLOPT_URL, buf_str(&url));
+	HTTP_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	HTTP_SETOPT(CURLOPT_NOSIGNAL, 1L);
+	HTTP_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	HTTP_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	HTTP_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
+	HTTP_SETOPT(CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	HTTP_SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	HTTP_SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	HTTP_SETOPT(CURLOPT_USERAGENT, "gpucloudfs/" GCF_VERSION);
+	HTTP_SETOPT(CURLOPT_HTTPHEADER, headers);
+	HTTP_SETOPT(CURLOPT_WRITEFUNCTION, http_on_body);
+	HTTP_SETOPT(CURLOPT_WRITEDATA, &x);
+	HTTP_SETOPT(CURLOPT_HEADERFUNCTION, http_on_header);
+	HTTP_SETOPT(CURLOPT_HEADERDATA, &x);
+	HTTP_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rs->body.max);
+	if (h->ca_blob.len) {
+		blob.data = h->ca_blob.p;
+		blob.len = h->ca_blob.len;
+		blob.flags = CURL_BLOB_NOCOPY;
+		HTTP_SETOPT(CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (strcmp(rq->method, "GET") == 0) {
+		HTTP_SETOPT(CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(rq->method, "POST") != 0)
+			HTTP_SETOPT(CURLOPT_CUSTOMREQUEST, rq->method);
+		HTTP_SETOPT(CURLOPT_POST, 1L);
+		HTTP_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body.len);
+		HTTP_SETOPT(CURLOPT_POSTFIELDS, buf_str(&rq->body));
+	}
+	if (cc) {
+		rc = gcf_error_set(err, GCF_TRANSPORT, "cannot set up the request: %s",
+				   curl_easy_strerror(cc));
+		goto out;
+	}
+
+	cc = curl_easy_perform(easy);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &rs->status);
+	curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &rs->total_s);
+
+	if (x.nomem || cc == CURLE_OUT_OF_MEMORY)
+		goto nomem;
+	if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		rc = gcf_error_set(err, GCF_REPLY, "reply larger than %zu bytes", rs->body.max);
+	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
+		rc = gcf_error_set(err, GCF_TIMEOUT, "%s %s: %s", rq->method, buf_str(&url),
+				   *errbuf ? errbuf : curl_easy_strerror(cc));
+	} else if (cc != CURLE_OK) {
+		rc = gcf_error_set(err, GCF_TRANSPORT, "%s %s: %s (curl error %d)", rq->method,
+				   buf_str(&url), *errbuf ? errbuf : curl_easy_strerror(cc),
+				   (int)cc);
+	} else {
+		rc = 0;
+	}
+	if (rc && err) {
+		err->http_status = rs->status;
+		if (rs->request_id && gcf_error_set_request_id(err, rs->request_id))
+			goto nomem;
+	}
+	log_debug("http: < %ld, %zu bytes in %.3f s%s%s%s", rs->status, rs->body.len, rs->total_s,
+		  rs->request_id ? " (request id " : "", rs->request_id ? rs->request_id : "",
+		  rs->request_id ? ")" : "");
+	goto out;
+
+nomem:
+	rc = gcf_error_set(err, GCF_NOMEM, "out of memory");
+out:
+	if (easy)
+		curl_easy_cleanup(easy);
+	curl_slist_free_all(headers);
+	buf_release(&url);
+	return rc;
+}
