@@ -1,0 +1,634 @@
+#!/usr/bin/env python3
+"""cloudsim: a local simulator of the AI/GPU cloud control-plane APIs gpucloudfs reads.
+
+    python3 contrib/cloudsim/cloudsim.py --state-dir DIR [--host 127.0.0.1] [--http-port 0]
+        [--https-port 0] [--seed 1] [--tasks 1234] [--services 30] [--ctyun-queues 25]
+        [--baidu-units 12] [--alaya-products 10] [--keys FILE] [--verbose]
+
+One process serves every simulated cloud on one HTTP and one HTTPS port (127.0.0.1 only); the
+cloud is chosen by the request path (and, for Tencent, `POST /` + X-TC-Action). At start it makes
+a throw-away CA and server certificate with the openssl tool, then writes DIR/ready.json
+({"pid", "http_port", "https_port", "ca_file"}) atomically and prints the same line on stdout.
+
+Shared by all clouds (this file): the data store, request counters, per-action rate limits
+(sliding 1 s window), the clock offset used for signature freshness, fault injection and the
+unsigned control API under /_sim/. Each cloud (clouds/*.py) brings its routes, its seeded data
+generator and its signature verifier. See README.md for the control API.
+
+Python 3 standard library only.
+"""
+
+import argparse
+import collections
+import json
+import os
+import random
+import select
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from clouds import load as load_clouds  # noqa: E402
+from clouds.common import Reply, Request, json_reply  # noqa: E402
+
+DEFAULT_KEYS = {
+    "tencent": [{"secret_id": "sim-tencent-id", "secret_key": "sim-tencent-key"}],
+    "ctyun": [{"access_key": "sim-ctyun-ak", "secret_key": "sim-ctyun-sk"}],
+    "baidu": [{"access_key": "sim-baidu-ak", "secret_key": "sim-baidu-sk"}],
+    "alaya": [{"api_key": "sim-alaya-key"}],
+}
+
+SIZE_KEYS = ("tasks", "services", "ctyun_queues", "baidu_units", "alaya_products")
+FAULT_TYPES = ("latency", "hang", "reset", "http_status", "cloud_error", "truncate", "malformed",
+               "throttle")
+HANG_MAX_S = 120.0
+
+
+class SimError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# ====================================================================== shared state
+
+class Sim:
+    """Everything the request handlers share. One lock guards it all (requests are short)."""
+
+    def __init__(self, clouds, seed, sizes, keys):
+        self.clouds = clouds
+        self.by_name = {c.name: c for c in clouds}
+        self.start_seed = seed
+        self.start_sizes = dict(sizes)
+        self.keys = keys
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.reset()
+
+    # --- state that /_sim/reset restores
+    def reset(self, seed=None, sizes=None):
+        seed = self.start_seed if seed is None else seed
+        all_sizes = dict(self.start_sizes)
+        all_sizes.update(sizes or {})
+        data = {}
+        for c in self.clouds:
+            data[c.name] = c.generate(seed, all_sizes)
+        with self.lock:
+            self.seed = seed
+            self.sizes = all_sizes
+            self.data = data
+            self.faults = []
+            self.fault_rng = random.Random("%s-faults" % seed)
+            self.clock_offset = 0.0
+            self.limits = {}
+            for c in self.clouds:
+                self.limits.update(c.default_limits)
+            self.windows = collections.defaultdict(collections.deque)
+            self._zero_counts()
+
+    def _zero_counts(self):
+        self.requests = collections.Counter()
+        self.rejected = collections.Counter()
+        self.throttled = collections.Counter()
+        self.faulted = collections.Counter()
+        self.connections = 0
+
+    def counts(self):
+        with self.lock:
+            return {"requests": dict(self.requests), "rejected": dict(self.rejected),
+                    "throttled": dict(self.throttled), "faults": dict(self.faulted),
+                    "connections": self.connections}
+
+    def reset_counts(self):
+        with self.lock:
+            self._zero_counts()
+
+    # --- used by the clouds
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def credentials(self, cloud):
+        return self.keys.get(cloud, [])
+
+    def admit(self, action):
+        """Sliding one-second window per action. False means: reply with the throttling error."""
+        with self.lock:
+            limit = self.limits.get(action, 0)
+            if not limit:
+                return True
+            now = time.monotonic()
+            w = self.windows[action]
+            while w and now - w[0] >= 1.0:
+                w.popleft()
+            if len(w) >= limit:
+                return False
+            w.append(now)
+            return True
+
+    def with_objects(self, cloud, kind, fn):
+        """Run fn(list_of_objects) under the lock and return its (JSON-able) result as a copy."""
+        with self.lock:
+            result = fn(self.data[cloud][kind])
+            return json.loads(json.dumps(result))
+
+    # --- faults
+    def pick_faults(self, action):
+        """Return the faults to apply to this request, in order: any number of latency faults,
+        then at most one terminal fault."""
+        chosen = []
+        with self.lock:
+            for f in self.faults:
+                if f["action"] not in ("*", action):
+                    continue
+                if f.get("count") is not None and f["count"] <= 0:
+                    continue
+                p = f.get("probability")
+                if p is not None and self.fault_rng.random() >= p:
+                    continue
+                if f.get("count") is not None:
+                    f["count"] -= 1
+                chosen.append(dict(f))
+                if f["type"] != "latency":
+                    break
+            if chosen:
+                self.faulted[action] += 1
+        return chosen
+
+    def cloud_kind(self, cloud, kind):
+        c = self.by_name.get(cloud)
+        if c is None or kind not in c.kinds:
+            raise SimError(404, "unknown collection %s/%s" % (cloud, kind))
+        return c, c.kinds[kind]
+
+
+# ====================================================================== HTTP handling
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cloudsim/1.0"
+    sys_version = ""
+    timeout = 300  # idle keep-alive connections are closed after this many seconds
+
+    def setup(self):
+        super().setup()
+        with self.server.sim.lock:
+            self.server.sim.connections += 1
+
+    def log_message(self, fmt, *args):  # request lines only, never headers
+        if self.server.verbose:
+            sys.stderr.write("cloudsim: %s %s\n" % (self.address_string(), fmt % args))
+
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionError, ssl.SSLError, socket.timeout, OSError):
+            pass
+
+    # --- plumbing
+    def _read_body(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        n = int(self.headers.get("Content-Length") or 0)
+        if n < 0 or n > 64 * 1024 * 1024:
+            raise SimError(413, "body too large")
+        return self.rfile.read(n) if n else b""
+
+    def _send(self, reply):
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for k, v in reply.headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    def _send_json(self, obj, status=200):
+        self._send(json_reply(obj, status))
+
+    def do_GET(self):
+        self._dispatch()
+
+    def do_POST(self):
+        self._dispatch()
+
+    def do_PUT(self):
+        self._dispatch()
+
+    def do_DELETE(self):
+        self._dispatch()
+
+    def _dispatch(self):
+        sim = self.server.sim
+        path, _, query = self.path.partition("?")
+        try:
+            body = self._read_body()
+        except (ValueError, SimError):
+            self.close_connection = True
+            self._send_json({"error": "bad request body"}, 400)
+            return
+        if path.startswith("/_sim/") or path == "/_sim":
+            try:
+                status, obj = control(sim, self.command, path, body)
+            except SimError as e:
+                status, obj = e.status, {"error": e.message}
+            self._send_json(obj, status)
+            return
+
+        req = Request(self.command, path, query, self.headers, body,
+                      self.server.scheme, self.server.server_address[1])
+        for cloud in sim.clouds:
+            action = cloud.route(req)
+            if action is not None:
+                break
+        else:
+            self._send_json({"error": "no simulated API at %s %s" % (self.command, path)}, 404)
+            return
+
+        with sim.lock:
+            sim.requests[action] += 1
+        for fault in sim.pick_faults(action):
+            if self._apply_fault(sim, cloud, action, fault):
+                return
+        try:
+            reply = cloud.handle(sim, action, req)
+        except Exception as e:  # a simulator bug must not look like a hang
+            reply = cloud.error_reply(action, "InternalError", "simulator error: %r" % (e,), 500)
+            reply.outcome = "rejected"
+        with sim.lock:
+            if reply.outcome == "rejected":
+                sim.rejected[action] += 1
+            elif reply.outcome == "throttled":
+                sim.throttled[action] += 1
+        self._send(reply)
+
+    # --- faults: return True when the request has been fully dealt with
+    def _apply_fault(self, sim, cloud, action, f):
+        kind = f["type"]
+        if kind == "latency":
+            sim.stopping.wait(max(0, f.get("latency_ms", 1000)) / 1000.0)
+            return False
+        if kind == "hang":
+            self._hang(sim)
+            return True
+        if kind == "reset":
+            self._reset()
+            return True
+        if kind == "http_status":
+            status = int(f.get("status", 500))
+            self._send(Reply(status, "simulated HTTP %d\n" % status, "text/plain; charset=utf-8"))
+            return True
+        if kind == "cloud_error":
+            self._send(cloud.error_reply(action, f.get("code") or "InternalError",
+                                         f.get("message") or "simulated cloud error",
+                                         f.get("status")))
+            return True
+        if kind == "throttle":
+            with sim.lock:
+                sim.throttled[action] += 1
+            self._send(cloud.throttle_reply(action))
+            return True
+        if kind == "truncate":
+            body = b'{"Response": {"RequestId": "truncated", "Items": [' + b'{"x": 1},' * 64
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + 4096))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            return True
+        if kind == "malformed":
+            self._send(Reply(200, b'{"Response": {"TotalCount": 3, "Items": [{"a": 1},,]', "application/json"))
+            return True
+        return False
+
+    def _hang(self, sim):
+        """Hold the connection without answering until the client goes away (or 120 s)."""
+        self.close_connection = True
+        deadline = time.monotonic() + HANG_MAX_S
+        sock = self.connection
+        while not sim.stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                r, _, _ = select.select([sock], [], [], min(0.5, left))
+                if r:
+                    if not sock.recv(4096):
+                        break
+            except (OSError, ValueError, ssl.SSLError):
+                break
+
+    def _reset(self):
+        """Close abruptly: SO_LINGER 0 makes close() send a TCP RST."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        for f in (self.rfile, self.wfile):
+            try:
+                f.close()
+            except Exception:
+                pass
+        try:
+            socket.socket.close(self.connection)
+        except OSError:
+            pass
+
+
+# ====================================================================== control API
+
+def _json_body(body):
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SimError(400, "body is not JSON")
+
+
+def _find(objs, id_field, oid):
+    for i, o in enumerate(objs):
+        if isinstance(o, dict) and o.get(id_field) == oid:
+            return i
+    return -1
+
+
+def control(sim, method, path, body):
+    parts = [unquote(p) for p in path.split("/")[2:]]
+    if method == "GET" and parts == ["health"]:
+        return 200, {"ok": True}
+    if method == "GET" and parts == ["counts"]:
+        return 200, sim.counts()
+    if method == "POST" and parts == ["counts", "reset"]:
+        sim.reset_counts()
+        return 200, {"ok": True}
+    if method == "POST" and parts == ["reset"]:
+        req = _json_body(body)
+        if not isinstance(req, dict):
+            raise SimError(400, "reset body must be an object")
+        sizes = {}
+        for k, v in req.items():
+            key = k.replace("-", "_")
+            if key == "seed":
+                continue
+            if key not in SIZE_KEYS:
+                raise SimError(400, "unknown reset key %r" % k)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise SimError(400, "%s must be a non-negative integer" % k)
+            sizes[key] = v
+        sim.reset(req.get("seed"), sizes)
+        return 200, {"ok": True, "seed": sim.seed, "sizes": sim.sizes}
+    if parts and parts[0] == "objects" and len(parts) == 3:
+        cloud, kind = sim.cloud_kind(parts[1], parts[2])
+        if method == "GET":
+            with sim.lock:
+                return 200, json.loads(json.dumps(sim.data[cloud.name][kind.name]))
+        if method == "POST":
+            obj = _json_body(body)
+            with sim.lock:
+                sim.data[cloud.name][kind.name].append(obj)
+                n = len(sim.data[cloud.name][kind.name])
+            return 200, {"ok": True, "count": n}
+    if method == "POST" and parts and parts[0] in ("mutate", "delete") and len(parts) == 3:
+        cloud, kind = sim.cloud_kind(parts[1], parts[2])
+        req = _json_body(body)
+        if not isinstance(req, dict) or "id" not in req:
+            raise SimError(400, "body must be {\"id\": ...}")
+        with sim.lock:
+            objs = sim.data[cloud.name][kind.name]
+            i = _find(objs, kind.id_field, req["id"])
+            if i < 0:
+                raise SimError(404, "no %s/%s with %s %r" % (cloud.name, kind.name, kind.id_field,
+                                                             req["id"]))
+            if parts[0] == "delete":
+                del objs[i]
+                return 200, {"ok": True}
+            changes = req.get("set") or {}
+            if not isinstance(changes, dict):
+                raise SimError(400, "set must be an object")
+            objs[i].update(changes)
+            if kind.update_field and kind.update_field not in changes:
+                objs[i][kind.update_field] = cloud.update_value(kind.name, sim.now())
+            return 200, {"ok": True, "object": objs[i]}
+    if method == "POST" and parts == ["faults"]:
+        f = _json_body(body)
+        if not isinstance(f, dict) or f.get("type") not in FAULT_TYPES:
+            raise SimError(400, "fault type must be one of %s" % ", ".join(FAULT_TYPES))
+        f.setdefault("action", "*")
+        if f.get("count") is not None and (not isinstance(f["count"], int) or f["count"] < 0):
+            raise SimError(400, "count must be a non-negative integer")
+        with sim.lock:
+            sim.faults.append(f)
+            return 200, {"ok": True, "faults": len(sim.faults)}
+    if method == "GET" and parts == ["faults"]:
+        with sim.lock:
+            return 200, list(sim.faults)
+    if method == "POST" and parts == ["faults", "clear"]:
+        with sim.lock:
+            sim.faults = []
+        return 200, {"ok": True}
+    if method == "POST" and parts == ["clock"]:
+        req = _json_body(body)
+        off = req.get("offset_s") if isinstance(req, dict) else None
+        if not isinstance(off, (int, float)) or isinstance(off, bool):
+            raise SimError(400, "body must be {\"offset_s\": N}")
+        with sim.lock:
+            sim.clock_offset = float(off)
+        return 200, {"ok": True, "offset_s": off, "now": sim.now()}
+    if parts == ["limits"]:
+        if method == "POST":
+            req = _json_body(body)
+            if not isinstance(req, dict):
+                raise SimError(400, "body must be {\"<action>\": N}")
+            with sim.lock:
+                for k, v in req.items():
+                    if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                        raise SimError(400, "limit for %s must be >= 0" % k)
+                    sim.limits[k] = v
+                    sim.windows.pop(k, None)
+        with sim.lock:
+            return 200, dict(sim.limits)
+    raise SimError(404, "unknown control endpoint %s %s" % (method, path))
+
+
+# ====================================================================== TLS material
+
+def make_certs(state_dir):
+    """A fresh CA and a server certificate signed by it, with the openssl tool."""
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+    ca_key = os.path.join(state_dir, "ca.key")
+    ca_pem = os.path.join(state_dir, "ca.pem")
+    srv_key = os.path.join(state_dir, "server.key")
+    srv_csr = os.path.join(state_dir, "server.csr")
+    srv_pem = os.path.join(state_dir, "server.pem")
+    ext = os.path.join(state_dir, "server.ext")
+    old = os.umask(0o077)
+    try:
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", ca_key, "-out", ca_pem, "-days", "30", "-sha256",
+            "-subj", "/O=gpucloudfs cloudsim/CN=cloudsim throw-away test CA %d" % os.getpid(),
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=serverAuth\n"
+                    "subjectKeyIdentifier=hash\n"
+                    "authorityKeyIdentifier=keyid\n"
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:tione.tencentcloudapi.com,"
+                    "DNS:cwai-global.ctapi.ctyun.cn,DNS:qianfan.baidubce.com,DNS:api.alayanew.com\n")
+        run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", srv_key, "-out", srv_csr, "-subj", "/O=gpucloudfs cloudsim/CN=localhost")
+        run("x509", "-req", "-in", srv_csr, "-CA", ca_pem, "-CAkey", ca_key,
+            "-set_serial", "0x%x" % random.getrandbits(63), "-days", "30", "-sha256",
+            "-extfile", ext, "-out", srv_pem)
+    finally:
+        os.umask(old)
+    os.chmod(ca_pem, 0o644)
+    return ca_pem, srv_pem, srv_key
+
+
+# ====================================================================== servers
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, sim, scheme, ssl_ctx=None, verbose=False):
+        self.sim = sim
+        self.scheme = scheme
+        self.ssl_ctx = ssl_ctx
+        self.verbose = verbose
+        super().__init__(addr, Handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.ssl_ctx is not None:
+            # The handshake runs later, in the handler thread, so a slow client cannot
+            # block accept().
+            sock = self.ssl_ctx.wrap_socket(sock, server_side=True,
+                                            do_handshake_on_connect=False)
+        return sock, addr
+
+    def finish_request(self, request, client_address):
+        if self.ssl_ctx is not None:
+            try:
+                request.settimeout(30)
+                request.do_handshake()
+                request.settimeout(None)
+            except (ssl.SSLError, OSError):
+                return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address):
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+
+def load_keys(path):
+    keys = {k: list(v) for k, v in DEFAULT_KEYS.items()}
+    if path:
+        with open(path) as f:
+            extra = json.load(f)
+        for cloud, v in extra.items():
+            keys[cloud] = v if isinstance(v, list) else [v]
+    return keys
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Local simulator of the gpucloudfs cloud APIs.")
+    ap.add_argument("--state-dir", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--http-port", type=int, default=0)
+    ap.add_argument("--https-port", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tasks", type=int, default=1234)
+    ap.add_argument("--services", type=int, default=30)
+    ap.add_argument("--ctyun-queues", type=int, default=25)
+    ap.add_argument("--baidu-units", type=int, default=12)
+    ap.add_argument("--alaya-products", type=int, default=10)
+    ap.add_argument("--keys", help="JSON file of credentials replacing the fake defaults per cloud")
+    ap.add_argument("--verbose", action="store_true", help="log request lines to stderr")
+    args = ap.parse_args(argv)
+
+    if args.host not in ("127.0.0.1", "localhost"):
+        ap.error("cloudsim listens on 127.0.0.1 only")
+    host = "127.0.0.1"
+    state_dir = os.path.abspath(args.state_dir)
+    os.makedirs(state_dir, exist_ok=True)
+
+    sizes = {"tasks": args.tasks, "services": args.services, "ctyun_queues": args.ctyun_queues,
+             "baidu_units": args.baidu_units, "alaya_products": args.alaya_products}
+    sim = Sim(load_clouds(), args.seed, sizes, load_keys(args.keys))
+
+    ca_pem, srv_pem, srv_key = make_certs(state_dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(srv_pem, srv_key)
+    ctx.set_alpn_protocols(["http/1.1"])
+
+    http_srv = Server((host, args.http_port), sim, "http", None, args.verbose)
+    https_srv = Server((host, args.https_port), sim, "https", ctx, args.verbose)
+    threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+               for s in (http_srv, https_srv)]
+    for t in threads:
+        t.start()
+
+    def stop(signum, frame):
+        sim.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    ready = {"pid": os.getpid(), "http_port": http_srv.server_address[1],
+             "https_port": https_srv.server_address[1], "ca_file": ca_pem}
+    line = json.dumps(ready)
+    tmp = os.path.join(state_dir, ".ready.json.%d.tmp" % os.getpid())
+    with open(tmp, "w") as f:
+        f.write(line + "\n")
+    os.replace(tmp, os.path.join(state_dir, "ready.json"))
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+    while not sim.stopping.wait(1.0):
+        pass
+    for s in (http_srv, https_srv):
+        s.shutdown()
+        s.server_close()
+    try:
+        os.unlink(os.path.join(state_dir, "ready.json"))
+    except OSError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Quick self-test of cloudsim (stdlib only, < 20 s): starts the simulator in a temporary
+directory, talks to it over HTTP and HTTPS with an independent TC3-HMAC-SHA256 signer, checks
+paging, totals, errors and the control API, then stops it by PID.
+
+    python3 contrib/cloudsim/selftest.py [-v]
+
+Prints one line per check and ends with "N passed, M failed"; exit status 0 only if all pass.
+"""
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SID, SKEY = "sim-tencent-id", "sim-tencent-key"
+HOST = "tione.tencentcloudapi.com"
+
+results = {"pass": 0, "fail": 0}
+VERBOSE = "-v" in sys.argv
+
+
+def check(name, cond, detail=""):
+    if cond:
+        results["pass"] += 1
+        print("ok   %s" % name)
+    else:
+        results["fail"] += 1
+        print("FAIL %s %s" % (name, detail))
+
+
+# ---------------------------------------------------------------- an independent TC3 signer
+
+def tc3_authorization(secret_id, secret_key, timestamp, host, content_type, body):
+    date = time.strftime("%Y-%m-%d", time.gmtime(timestamp))
+    canonical = "POST\n/\n\ncontent-type:%s\nhost:%s\n\ncontent-type;host\n%s" % (
+        content_type, host, hashlib.sha256(body).hexdigest())
+    sts = "TC3-HMAC-SHA256\n%d\n%s/tione/tc3_request\n%s" % (
+        timestamp, date, hashlib.sha256(canonical.encode()).hexdigest())
+
+    def h(k, m):
+        return hmac.new(k, m.encode(), hashlib.sha256).digest()
+    k = h(h(h(("TC3" + secret_key).encode(), date), "tione"), "tc3_request")
+    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    return "TC3-HMAC-SHA256 Credential=%s/%s/tione/tc3_request, SignedHeaders=content-type;host, " \
+           "Signature=%s" % (secret_id, date, sig)
+
+
+class Client:
+    def __init__(self, port, tls_ca=None):
+        self.port = port
+        if tls_ca:
+            ctx = ssl.create_default_context(cafile=tls_ca)
+            self.conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+            # verify against the Tencent name the certificate carries
+            self.conn._tunnel_host = None
+            self.ctx_host = HOST
+        else:
+            self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def raw(self, method, path, body=b"", headers=None):
+        self.conn.request(method, path, body=body, headers=headers or {})
+        r = self.conn.getresponse()
+        data = r.read()
+        return r.status, data
+
+    def ctl(self, method, path, obj=None):
+        body = json.dumps(obj).encode() if obj is not None else b""
+        st, data = self.raw(method, "/_sim/" + path, body, {"Content-Type": "application/json"})
+        return st, json.loads(data)
+
+    def tc(self, action, params, ts=None, secret_id=SID, secret_key=SKEY, host_sign=None,
+           mangle=None, version="2021-11-11", region="ap-guangzhou"):
+        body = json.dumps(params, ensure_ascii=False).encode()
+        ts = int(time.time()) if ts is None else ts
+        host_hdr = "%s:%d" % (HOST, self.port)
+        auth = tc3_authorization(secret_id, secret_key, ts, host_sign or HOST, "application/json",
+                                 body)
+        if mangle:
+            auth = mangle(auth)
+        headers = {"Host": host_hdr, "Content-Type": "application/json", "X-TC-Action": action,
+                   "X-TC-Timestamp": str(ts), "X-TC-Version": version, "X-TC-Region": region,
+                   "Authorization": auth}
+        st, data = self.raw("POST", "/", body, headers)
+        return st, json.loads(data)["Response"]
+
+
+def err(resp):
+    return (resp.get("Error") or {}).get("Code")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="cloudsim-selftest-")
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "cloudsim.py"), "--state-dir", tmp,
+                             "--tasks", "137", "--services", "23", "--seed", "7"],
+                            stdout=subprocess.PIPE, stderr=None if VERBOSE else subprocess.DEVNULL)
+    try:
+        ready = None
+        for _ in range(200):  # bounded poll for ready.json
+            if proc.poll() is not None:
+                break
+            try:
+                with open(os.path.join(tmp, "ready.json")) as f:
+                    ready = json.load(f)
+                break
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        check("simulator became ready", ready is not None)
+        if ready is None:
+            return
+        check("ready.json pid is the child", ready["pid"] == proc.pid)
+        check("ready.json ca_file is absolute", os.path.isabs(ready["ca_file"]))
+        run_checks(ready)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(10)
+            check("exits cleanly on SIGTERM", rc == 0, "rc=%s" % rc)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            check("exits cleanly on SIGTERM", False, "had to kill")
+        print("%d passed, %d failed" % (results["pass"], results["fail"]))
+
+
+def run_checks(ready):
+    c = Client(ready["http_port"])
+    st, h = c.ctl("GET", "health")
+    check("health", st == 200 and h == {"ok": True})
+    st, tasks = c.ctl("GET", "objects/tencent/tasks")
+    check("137 tasks generated", len(tasks) == 137)
+    ids = [t["Id"] for t in tasks]
+    check("task ids unique and train-<18 digits>",
+          len(set(ids)) == 137 and all(i.startswith("train-") and len(i) == 24 and i[6:].isdigit()
+                                       for i in ids))
+    check("create times distinct", len({t["CreateTime"] for t in tasks}) == 137)
+    check("some nulls present", any(t["EndTime"] is None for t in tasks))
+    st, svcs = c.ctl("GET", "objects/tencent/services")
+    check("23 service groups, ms- ids", len(svcs) == 23 and all(
+        s["ServiceGroupId"].startswith("ms-") for s in svcs))
+
+    # determinism: reset with the same seed gives the same data
+    c.ctl("POST", "reset", {"seed": 7, "tasks": 137, "services": 23})
+    st, tasks2 = c.ctl("GET", "objects/tencent/tasks")
+    check("seeded data deterministic", tasks2 == tasks)
+
+    # accepted + paging over CreateTime ASC
+    seen = []
+    total = None
+    for off in range(0, 137, 50):
+        st, r = c.tc("DescribeTrainingTasks", {"Offset": off, "Limit": 50,
+                                               "OrderField": "CreateTime", "Order": "ASC"})
+        if err(r):
+            check("page %d accepted" % off, False, json.dumps(r))
+            break
+        total = r["TotalCount"]
+        seen += [t["Id"] for t in r["TrainingTaskSet"]]
+    check("paging covers every task once", total == 137 and sorted(seen) == sorted(ids)
+          and len(seen) == 137)
+    by_ct = sorted(tasks, key=lambda t: t["CreateTime"])
+    check("CreateTime ASC order", seen == [t["Id"] for t in by_ct])
+    st, r = c.tc("DescribeTrainingTasks", {})
+    check("defaults: 10 items, DESC UpdateTime", len(r.get("TrainingTaskSet", [])) == 10 and
+          [t["UpdateTime"] for t in r["TrainingTaskSet"]] ==
+          sorted([t["UpdateTime"] for t in tasks], reverse=True)[:10])
+    st, r = c.tc("DescribeModelServiceGroups", {"Limit": 100})
+    check("services: all in one page of 100", r.get("TotalCount") == 23 and
+          len(r["ServiceGroups"]) == 23)
+    st, r = c.tc("DescribeModelServiceGroups", {})
+    check("services default limit 20", len(r.get("ServiceGroups", [])) == 20)
+
+    # filters
+    status = tasks[0]["Status"]
+    st, r = c.tc("DescribeTrainingTasks", {"Filters": [{"Name": "Status", "Values": [status]}],
+                                           "Limit": 50})
+    check("Status filter total", r.get("TotalCount") == sum(t["Status"] == status for t in tasks))
+    st, r = c.tc("DescribeTrainingTasks", {"Filters": [{"Name": "Id", "Values": [ids[3]]}]})
+    check("Id filter", r.get("TotalCount") == 1 and r["TrainingTaskSet"][0]["Id"] == ids[3])
+    st, r = c.tc("DescribeTrainingTasks", {"Filters": [{"Name": "Name", "Values": ["训练"],
+                                                        "Fuzzy": True}], "Limit": 50})
+    check("fuzzy Chinese Name filter", r.get("TotalCount") == sum("训练" in t["Name"] for t in tasks))
+    st, r = c.tc("DescribeTrainingTasks", {"Filters": [{"Name": "Nope", "Values": ["x"]}]})
+    check("unknown filter -> InvalidParameterValue", err(r) == "InvalidParameterValue")
+    st, r = c.tc("DescribeModelServiceGroups", {"Filters": [{"Name": "ServiceGroupId",
+                                                             "Values": [svcs[5]["ServiceGroupId"]]}]})
+    check("ServiceGroupId filter", r.get("TotalCount") == 1)
+
+    # errors
+    st, r = c.tc("DescribeTrainingTasks", {"Limit": 51})
+    check("Limit 51 -> PageLimitExceeded", err(r) == "InvalidParameterValue.PageLimitExceeded")
+    st, r = c.tc("DescribeModelServiceGroups", {"Limit": 101})
+    check("services Limit 101 -> PageLimitExceeded",
+          err(r) == "InvalidParameterValue.PageLimitExceeded")
+    st, r = c.tc("DescribeTrainingTasks", {}, host_sign="%s:%d" % (HOST, c.port))
+    check("host:port signed also accepted", err(r) is None)
+    st, r = c.tc("DescribeTrainingTasks", {}, secret_key="wrong")
+    check("wrong key -> SignatureFailure (HTTP 200)", st == 200 and
+          err(r) == "AuthFailure.SignatureFailure")
+    st, r = c.tc("DescribeTrainingTasks", {}, secret_id="AKIDnobody")
+    check("unknown id -> SecretIdNotFound", err(r) == "AuthFailure.SecretIdNotFound")
+    st, r = c.tc("DescribeTrainingTasks", {}, ts=int(time.time()) - 600)
+    check("10 min old -> SignatureExpire", err(r) == "AuthFailure.SignatureExpire")
+    st, r = c.tc("DescribeTrainingTasks", {}, mangle=lambda a: a.replace(", ", ","))
+    check("garbled header -> InvalidAuthorization", err(r) == "AuthFailure.InvalidAuthorization")
+    st, r = c.tc("DescribeTrainingTasks", {}, mangle=lambda a: a.replace("/tione/", "/cvm/"))
+    check("wrong service -> SignatureFailure", err(r) == "AuthFailure.SignatureFailure")
+    st, r = c.tc("DescribeNothing", {})
+    check("unknown action -> InvalidAction", err(r) == "InvalidAction")
+    st, r = c.tc("DescribeTrainingTasks", {}, version="2019-01-01")
+    check("wrong version rejected", err(r) == "NoSuchVersion")
+    st, r = c.tc("DescribeTrainingTasks", {}, region="")
+    check("missing region -> MissingParameter", err(r) == "MissingParameter")
+    st, r = c.tc("DescribeTrainingTasks", {"Foo": 1})
+    check("unknown parameter -> UnknownParameter", err(r) == "UnknownParameter")
+
+    # clock offset
+    c.ctl("POST", "clock", {"offset_s": 3600})
+    st, r = c.tc("DescribeTrainingTasks", {})
+    check("clock offset +1h -> SignatureExpire", err(r) == "AuthFailure.SignatureExpire")
+    st, r = c.tc("DescribeTrainingTasks", {}, ts=int(time.time()) + 3600)
+    check("client at sim clock accepted", err(r) is None)
+    c.ctl("POST", "clock", {"offset_s": 0})
+
+    # control API: mutate / delete / append
+    tid = ids[10]
+    st, m = c.ctl("POST", "mutate/tencent/tasks", {"id": tid, "set": {"Status": "FAILED"}})
+    st, r = c.tc("DescribeTrainingTasks", {"Filters": [{"Name": "Id", "Values": [tid]}]})
+    t = r["TrainingTaskSet"][0]
+    check("mutate visible, UpdateTime bumped", t["Status"] == "FAILED" and
+          t["UpdateTime"] > tasks[10]["UpdateTime"])
+    st, _ = c.ctl("POST", "mutate/tencent/tasks", {"id": "train-nope", "set": {}})
+    check("mutate absent -> 404", st == 404)
+    c.ctl("POST", "delete/tencent/tasks", {"id": tid})
+    hostile = dict(tasks[0], Id="a/b\x01" + "x" * 300)
+    c.ctl("POST", "objects/tencent/tasks", hostile)
+    c.ctl("POST", "objects/tencent/tasks", dict(tasks[1]))  # repeated id
+    st, objs = c.ctl("GET", "objects/tencent/tasks")
+    check("delete + append (hostile, duplicate)", len(objs) == 138 and objs[-2]["Id"] == hostile["Id"])
+    st, r = c.tc("DescribeTrainingTasks", {"Limit": 1})
+    check("TotalCount follows the store", r.get("TotalCount") == 138)
+
+    # faults
+    c.ctl("POST", "faults", {"action": "DescribeTrainingTasks", "type": "cloud_error",
+                             "code": "InternalError", "count": 1})
+    st, r = c.tc("DescribeTrainingTasks", {})
+    check("cloud_error fault", err(r) == "InternalError")
+    st, r = c.tc("DescribeTrainingTasks", {})
+    check("fault count exhausted", err(r) is None)
+    c.ctl("POST", "faults", {"action": "*", "type": "http_status", "status": 503, "count": 1})
+    st, _ = c.raw("POST", "/", b"{}", {"X-TC-Action": "DescribeTrainingTasks"})
+    check("http_status fault", st == 503)
+    c.ctl("POST", "faults", {"type": "malformed", "count": 1})
+    st, data = c.raw("POST", "/", b"{}", {"X-TC-Action": "DescribeModelServiceGroups"})
+    try:
+        json.loads(data)
+        ok = False
+    except ValueError:
+        ok = True
+    check("malformed fault", st == 200 and ok)
+    c.ctl("POST", "faults", {"type": "throttle", "count": 1})
+    st, r = c.tc("DescribeTrainingTasks", {})
+    check("throttle fault", err(r) == "RequestLimitExceeded")
+    c.ctl("POST", "faults", {"type": "latency", "latency_ms": 300, "count": 1})
+    t0 = time.monotonic()
+    st, r = c.tc("DescribeTrainingTasks", {})
+    check("latency fault", time.monotonic() - t0 >= 0.3 and err(r) is None)
+    for kind in ("truncate", "reset"):
+        c.ctl("POST", "faults", {"type": kind, "count": 1})
+        c2 = Client(ready["http_port"])
+        try:
+            c2.tc("DescribeTrainingTasks", {})
+            ok = False
+        except (http.client.HTTPException, OSError, ValueError):
+            ok = True
+        check("%s fault breaks the reply" % kind, ok)
+    c.ctl("POST", "faults", {"type": "hang", "count": 1})
+    c3 = Client(ready["http_port"])
+    c3.conn.timeout = 0.5
+    try:
+        c3.tc("DescribeTrainingTasks", {})
+        ok = False
+    except (TimeoutError, OSError):
+        ok = True
+    check("hang fault holds the reply", ok)
+    c3.conn.close()
+    c.ctl("POST", "faults/clear")
+
+    # rate limit
+    c.ctl("POST", "counts/reset")
+    c.ctl("POST", "limits", {"DescribeTrainingTasks": 5})
+    codes = [err(c.tc("DescribeTrainingTasks", {"Limit": 1})[1]) for _ in range(8)]
+    check("limit 5/s throttles the rest", codes.count(None) == 5 and
+          codes.count("RequestLimitExceeded") == 3, str(codes))
+    st, counts = c.ctl("GET", "counts")
+    check("counts: requests/throttled", counts["requests"].get("DescribeTrainingTasks") == 8 and
+          counts["throttled"].get("DescribeTrainingTasks") == 3, json.dumps(counts))
+    c.ctl("POST", "limits", {"DescribeTrainingTasks": 0})
+    codes = [err(c.tc("DescribeTrainingTasks", {"Limit": 1})[1]) for _ in range(25)]
+    check("limit 0 = off", codes.count(None) == 25)
+
+    # keep-alive: all of the above on this client used one connection
+    c.ctl("POST", "counts/reset")
+    for _ in range(5):
+        c.tc("DescribeTrainingTasks", {"Limit": 1})
+    st, counts = c.ctl("GET", "counts")
+    check("keep-alive reuses the connection", counts["connections"] == 0, json.dumps(counts))
+
+    # HTTPS with the generated CA, certificate valid for the Tencent host name
+    ctx = ssl.create_default_context(cafile=ready["ca_file"])
+    conn = http.client.HTTPSConnection("127.0.0.1", ready["https_port"], context=ctx, timeout=10)
+    import socket
+    sock = socket.create_connection(("127.0.0.1", ready["https_port"]), timeout=10)
+    conn.sock = ctx.wrap_socket(sock, server_hostname=HOST)
+    c.conn = conn
+    c.port = ready["https_port"]
+    st, r = c.tc("DescribeModelServiceGroups", {"Limit": 5})
+    check("HTTPS, cert valid for %s, accepted" % HOST, st == 200 and err(r) is None and
+          len(r["ServiceGroups"]) == 5)
+    st, h = c.ctl("GET", "health")
+    check("control API on the HTTPS port", h == {"ok": True})
+
+    # reset
+    st, _ = c.ctl("POST", "reset", {"tasks": 5})
+    st, objs = c.ctl("GET", "objects/tencent/tasks")
+    st2, svcs2 = c.ctl("GET", "objects/tencent/services")
+    check("reset with size (others keep start values)", len(objs) == 5 and len(svcs2) == 23)
+
+
+if __name__ == "__main__":
+    t0 = time.monotonic()
+    main()
+    if VERBOSE:
+        print("took %.1f s" % (time.monotonic() - t0))
+    sys.exit(0 if results["fail"] == 0 and results["pass"] > 0 else 1)
