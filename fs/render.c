@@ -107,6 +107,9 @@ static int filelist_add(struct filelist *fl, struct arena_block **a, const char 
 	if (!f->name || !f->data)
 		return -ENOMEM;
 	f->size = len;
+	f->hash = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		f->hash = (f->hash ^ (unsigned char)data[i]) * 1099511628211ull;
 	fl->n++;
 	return 0;
 }

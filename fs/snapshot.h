@@ -21,6 +21,7 @@ struct file {
 	const char *name;
 	const char *data; /* size bytes (NUL-terminated for convenience) */
 	size_t size;
+	uint64_t hash; /* FNV-1a of data: tells an unchanged file across snapshots */
 };
 
 struct entry {

@@ -1,0 +1,80 @@
+/*
+ * inode.h - the inode table of the low-level FUSE API.
+ *
+ * Every node the kernel knows has a number that is never reused, a parent
+ * and a name. Fixed nodes (root, connections, kinds, the control directory
+ * and its files) are pinned for the life of the mount. Objects and their
+ * files come and go with the snapshots: a node is created by lookup (or
+ * readdirplus) and freed when the kernel forgets its last reference. Callers
+ * get copies (struct node_info), never pointers, so a concurrent forget
+ * cannot pull a node from under them.
+ */
+#ifndef GCF_INODE_H
+#define GCF_INODE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "names.h"
+
+#define INODE_ROOT 1
+
+enum node_type {
+	NODE_ROOT,
+	NODE_CONN,    /* /tencent */
+	NODE_KIND,    /* /tencent/tasks */
+	NODE_ENTRY,   /* /tencent/tasks/<name> */
+	NODE_FILE,    /* /tencent/tasks/<name>/status */
+	NODE_CTLDIR,  /* /.gpucloudfs */
+	NODE_CTLFILE, /* /.gpucloudfs/errors */
+};
+
+struct node;
+
+struct node_info {
+	uint64_t ino, parent;
+	enum node_type type;
+	void *owner;                   /* conn runtime (CONN), collection runtime (KIND, ENTRY, FILE) */
+	char name[NAMES_MAX + 1];
+	char parent_name[NAMES_MAX + 1]; /* the entry's name, for FILE nodes */
+	uint64_t content_hash;         /* FILE: hash of the content last opened */
+};
+
+struct inodes {
+	pthread_mutex_t mu;
+	struct node **by_ino, **by_name; /* hash tables, chained */
+	size_t cap, n;
+	uint64_t next_ino;
+};
+
+int inodes_init(struct inodes *t); /* creates the root; 0 or -ENOMEM */
+void inodes_release(struct inodes *t);
+
+/* A pinned node under parent (created once). Returns its number, 0 on ENOMEM. */
+uint64_t inodes_pin(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
+		    void *owner);
+
+/* The node parent/name, created when absent, with its lookup count raised
+ * by one (the kernel now holds a reference). Returns its number, or 0 on
+ * ENOMEM. type/owner are used when creating. */
+uint64_t inodes_ref(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
+		    void *owner);
+
+/* The number of parent/name without creating or counting it; 0 if none. */
+uint64_t inodes_find(struct inodes *t, uint64_t parent, const char *name);
+
+/* Copies node ino into *out. Returns 0 or -ENOENT. */
+int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out);
+
+/* Sets a FILE node's content hash; returns the previous one (0 = none). */
+uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash);
+
+/* The kernel dropped n references. Unpinned nodes at zero are freed. */
+void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
+
+/* Number of nodes (for statistics and tests). */
+size_t inodes_count(struct inodes *t);
+
+#endif
