@@ -66,20 +66,29 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 	struct page page = {NULL, -1, -1};
 	struct gcf_error *err = &pr->err;
 	cJSON *tree = NULL;
+	unsigned slot = 0;
+	bool limited = false;
 	int rc;
 
 	memset(&rq, 0, sizeof(rq));
 	http_resp_init(&rs, j->io->max_body ? j->io->max_body : FETCH_DEFAULT_BODY);
 	rc = j->k->build_page(c, j->k, &q, &rq, err);
-	if (!rc && ratelimit_acquire(j->rl, j->deadline_ns))
-		rc = gcf_error_set(err, GCF_TIMEOUT,
-				   "operation deadline passed while waiting for the rate limit");
+	if (!rc) {
+		if (ratelimit_acquire(j->rl, j->deadline_ns, &slot))
+			rc = gcf_error_set(err, GCF_TIMEOUT,
+					   "operation deadline passed while waiting for the rate "
+					   "limit");
+		else
+			limited = true;
+	}
 	if (!rc)
 		rc = c->prov->sign(c, &rq, j->io->wall_now ? j->io->wall_now() : time(NULL), err);
 	if (!rc) {
 		stat_add(j->st ? &j->st->requests : NULL, 1);
 		rc = j->io->perform(j->io->ctx, &rq, &rs, j->deadline_ns, err);
 	}
+	if (limited)
+		ratelimit_done(j->rl, slot);
 	if (!rc) {
 		pr->bytes = rs.body.len;
 		stat_add(j->st ? &j->st->bytes : NULL, rs.body.len);

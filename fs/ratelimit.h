@@ -2,10 +2,12 @@
  * ratelimit.h - client-side request limit per (connection, API action).
  *
  * A sliding one-second window, the same rule the clouds enforce ("N requests
- * per second"): a request may start when fewer than `rate` requests started
- * in the last second (plus a small margin for network jitter). Slots are
- * reserved under a lock and waited for outside it; no wait passes the
- * caller's deadline.
+ * per second"): request i+rate may start only one window after request i
+ * *finished* (its reply arrived, so the cloud surely counted it before), never
+ * merely after it was sent: the time a request spends connecting before the
+ * cloud sees it varies, and a limiter keyed on send times overshoots by that
+ * much. Slots are reserved under a lock and waited for outside it; no wait
+ * passes the caller's deadline.
  */
 #ifndef GCF_RATELIMIT_H
 #define GCF_RATELIMIT_H
@@ -17,7 +19,8 @@ struct ratelimit {
 	pthread_mutex_t mu;
 	unsigned rate;     /* requests per window; 0 = unlimited */
 	uint64_t window_ns;
-	uint64_t *ring;    /* start times of the last `rate` requests */
+	pthread_cond_t cv;  /* a pending slot finished */
+	uint64_t *ring;    /* finish times of the last `rate` requests; RATELIMIT_PENDING in flight */
 	unsigned head;
 	uint64_t (*now_ns)(void); /* injectable clock (tests) */
 	int (*sleep_until)(uint64_t t_ns); /* injectable wait (tests) */
@@ -27,8 +30,13 @@ struct ratelimit {
 int ratelimit_init(struct ratelimit *rl, unsigned rate);
 void ratelimit_release(struct ratelimit *rl);
 
-/* Waits for a slot. Returns 0, or -ETIMEDOUT (nothing reserved) when the
- * slot would start after deadline_ns (0 = no deadline). */
-int ratelimit_acquire(struct ratelimit *rl, uint64_t deadline_ns);
+#define RATELIMIT_PENDING UINT64_MAX
+
+/* Waits for a slot and stores its number in *slot. Returns 0, or -ETIMEDOUT
+ * (nothing reserved) when the request could not start before deadline_ns
+ * (0 = no deadline). Every successful acquire must be followed by
+ * ratelimit_done(rl, *slot) once the request has finished or failed. */
+int ratelimit_acquire(struct ratelimit *rl, uint64_t deadline_ns, unsigned *slot);
+void ratelimit_done(struct ratelimit *rl, unsigned slot);
 
 #endif
