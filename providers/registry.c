@@ -1,0 +1,76 @@
+/*
+ * registry.c - the list of provider tables and the helpers they share.
+ *
+ * provider_registry[] is the one place that names every cloud; fs/ finds a
+ * provider by its name and a kind by its directory, and never includes a
+ * provider's file. The helpers copy config strings, take defaults from the
+ * environment and wipe secrets.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "provider.h"
+
+extern const struct provider provider_tencent;
+
+const struct provider *const provider_registry[] = {
+    &provider_tencent,
+    NULL,
+};
+
+const struct provider *provider_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; provider_registry[i]; i++)
+		if (strcmp(provider_registry[i]->name, name) == 0)
+			return provider_registry[i];
+	return NULL;
+}
+
+const struct kind *provider_kind(const struct provider *p, const char *dir)
+{
+	if (!p || !dir || !p->kinds)
+		return NULL;
+	for (const struct kind *k = p->kinds; k->dir; k++)
+		if (strcmp(k->dir, dir) == 0)
+			return k;
+	return NULL;
+}
+
+int provider_set_string(char **slot, const char *val)
+{
+	char *copy = NULL;
+
+	if (val) {
+		copy = strdup(val);
+		if (!copy)
+			return -ENOMEM;
+	}
+	/* the old value may have been a secret */
+	provider_free_secret(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int provider_env_default(char **slot, const char *var)
+{
+	const char *v;
+
+	if (*slot && **slot)
+		return 0;
+	v = getenv(var);
+	if (!v || !*v)
+		return 0;
+	return provider_set_string(slot, v);
+}
+
+void provider_free_secret(char *s)
+{
+	if (!s)
+		return;
+	crypto_wipe(s, strlen(s));
+	free(s);
+}

@@ -1,0 +1,476 @@
+/*
+ * tencent.c - Tencent Cloud TI-ONE (API 3.0, version 2021-11-11).
+ *
+ * Signs with TC3-HMAC-SHA256 (api-docs/NOTES.md §4-5) and lists training
+ * tasks (DescribeTrainingTasks) and model service groups
+ * (DescribeModelServiceGroups), paged by Offset/Limit in CreateTime ASC
+ * order so that pages do not shift while objects change. Errors arrive
+ * with HTTP 200 inside Response.Error.
+ *
+ * Exports only provider_tencent; everything else is static.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "gcf_error.h"
+#include "http.h"
+#include "provider.h"
+
+#define TENCENT_SERVICE   "tione"
+#define TENCENT_VERSION   "2021-11-11"
+#define TENCENT_ALGORITHM "TC3-HMAC-SHA256"
+#define TENCENT_ENDPOINT  "https://tione.tencentcloudapi.com"
+
+struct tencent_priv {
+	char *secret_id;
+	char *secret_key;
+	char *region;
+	char *token;
+};
+
+static const char *const tencent_keys[] = {"secret_id", "secret_key", "region", "token", NULL};
+static const char *const tencent_secret_keys[] = {"secret_key", "token", NULL};
+
+/* ---- configuration ------------------------------------------------------ */
+
+static int tencent_configure(struct conn *c, const char *key, const char *val,
+			     struct gcf_error *err)
+{
+	struct tencent_priv *p = c->priv;
+	char **slot;
+
+	if (strcmp(key, "secret_id") == 0)
+		slot = &p->secret_id;
+	else if (strcmp(key, "secret_key") == 0)
+		slot = &p->secret_key;
+	else if (strcmp(key, "region") == 0)
+		slot = &p->region;
+	else if (strcmp(key, "token") == 0)
+		slot = &p->token;
+	else
+		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider tencent", key);
+	if (provider_set_string(slot, val))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return 0;
+}
+
+static int tencent_finish(struct conn *c, struct gcf_error *err)
+{
+	struct tencent_priv *p = c->priv;
+
+	if (provider_env_default(&p->secret_id, "TENCENTCLOUD_SECRET_ID") ||
+	    provider_env_default(&p->secret_key, "TENCENTCLOUD_SECRET_KEY") ||
+	    provider_env_default(&p->region, "TENCENTCLOUD_REGION"))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	if (!p->secret_id || !*p->secret_id)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "missing secret_id (set it in the section or in "
+				     "TENCENTCLOUD_SECRET_ID)");
+	if (!p->secret_key || !*p->secret_key)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "missing secret_key (set it in the section or in "
+				     "TENCENTCLOUD_SECRET_KEY)");
+	if (!p->region || !*p->region)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "missing region, e.g. 'region = ap-guangzhou' (TI-ONE needs "
+				     "X-TC-Region; or set TENCENTCLOUD_REGION)");
+	return 0;
+}
+
+static void tencent_release_priv(void *priv)
+{
+	struct tencent_priv *p = priv;
+
+	if (!p)
+		return;
+	provider_free_secret(p->secret_id);
+	provider_free_secret(p->secret_key);
+	provider_free_secret(p->region);
+	provider_free_secret(p->token);
+	crypto_wipe(p, sizeof(*p));
+	free(p);
+}
+
+/* ---- signing: TC3-HMAC-SHA256 ------------------------------------------- */
+
+/* Appends s lowercased with leading and trailing blanks removed. */
+static int tencent_add_canon(struct buf *b, const char *s)
+{
+	size_t n;
+	int rc = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		rc = buf_addch(b, ch);
+	}
+	return rc;
+}
+
+static int tencent_hmac(const uint8_t *key, size_t keylen, const char *msg, uint8_t out[SHA256_LEN])
+{
+	return crypto_hmac_sha256(key, keylen, msg, strlen(msg), out);
+}
+
+static int tencent_sign(const struct conn *c, struct http_req *rq, time_t now,
+			struct gcf_error *err)
+{
+	const struct tencent_priv *p = c->priv;
+	struct buf canon = BUF_INIT(BUF_NOLIMIT), sts = BUF_INIT(BUF_NOLIMIT);
+	struct buf kbuf = BUF_INIT(BUF_NOLIMIT), auth = BUF_INIT(BUF_NOLIMIT);
+	uint8_t k[SHA256_LEN], sig[SHA256_LEN];
+	char body_hex[65], canon_hex[65], sig_hex[65], date[16], ts[32];
+	const char *ctype;
+	struct tm tm;
+	int rc;
+
+	ctype = http_req_header(rq, "Content-Type");
+	if (!ctype)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "tencent: request has no content-type to sign");
+	if (!gmtime_r(&now, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
+		return gcf_error_set(err, GCF_CONFIG, "tencent: cannot format the date of %lld",
+				     (long long)now);
+	snprintf(ts, sizeof(ts), "%lld", (long long)now);
+
+	/* CanonicalRequest; the Node SDK signs the host without the port */
+	rc = crypto_sha256_hex(rq->body.p, rq->body.len, body_hex);
+	if (!rc)
+		rc = buf_printf(&canon, "%s\n%s\n%s\ncontent-type:", rq->method, rq->path,
+				rq->query ? rq->query : "");
+	if (!rc)
+		rc = tencent_add_canon(&canon, ctype);
+	if (!rc)
+		rc = buf_addstr(&canon, "\nhost:");
+	if (!rc)
+		rc = tencent_add_canon(&canon, rq->hostname);
+	if (!rc)
+		rc = buf_printf(&canon, "\n\ncontent-type;host\n%s", body_hex);
+	if (!rc)
+		rc = crypto_sha256_hex(canon.p, canon.len, canon_hex);
+	/* StringToSign */
+	if (!rc)
+		rc = buf_printf(&sts,
+				TENCENT_ALGORITHM "\n%s\n%s/" TENCENT_SERVICE "/tc3_request\n%s",
+				ts, date, canon_hex);
+	/* kDate, kService, kSigning, Signature */
+	if (!rc)
+		rc = buf_printf(&kbuf, "TC3%s", p->secret_key);
+	if (!rc)
+		rc = crypto_hmac_sha256(kbuf.p, kbuf.len, date, strlen(date), k);
+	if (!rc)
+		rc = tencent_hmac(k, sizeof(k), TENCENT_SERVICE, k);
+	if (!rc)
+		rc = tencent_hmac(k, sizeof(k), "tc3_request", k);
+	if (!rc)
+		rc = crypto_hmac_sha256(k, sizeof(k), sts.p, sts.len, sig);
+	if (!rc) {
+		crypto_hex(sig, sizeof(sig), sig_hex);
+		rc = buf_printf(&auth,
+				TENCENT_ALGORITHM " Credential=%s/%s/" TENCENT_SERVICE
+						  "/tc3_request, SignedHeaders=content-type;host, "
+						  "Signature=%s",
+				p->secret_id, date, sig_hex);
+	}
+	if (!rc)
+		rc = http_req_add_header(rq, "X-TC-Timestamp", ts);
+	if (!rc)
+		rc = http_req_add_header(rq, "Authorization", buf_str(&auth));
+
+	crypto_wipe(k, sizeof(k));
+	if (kbuf.p)
+		crypto_wipe(kbuf.p, kbuf.len);
+	buf_release(&kbuf);
+	buf_release(&canon);
+	buf_release(&sts);
+	buf_release(&auth);
+	if (rc == -ENOMEM)
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	if (rc)
+		return gcf_error_set(err, GCF_CONFIG, "tencent: signing failed");
+	return 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static bool tencent_in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static int tencent_build_page(const struct conn *c, const struct kind *k,
+			      const struct page_query *q, struct http_req *rq,
+			      struct gcf_error *err)
+{
+	const struct tencent_priv *p = c->priv;
+	cJSON *root = NULL, *filters, *f = NULL, *values;
+	unsigned size = q->size ? q->size : k->page_max;
+	char *json = NULL;
+	int rc;
+
+	if (size > k->page_max)
+		return gcf_error_set(err, GCF_CONFIG, "page size %u over the limit %u of %s", size,
+				     k->page_max, k->action);
+	if (q->filter_name && !tencent_in_list(k->filters, q->filter_name))
+		return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
+				     q->filter_name);
+	rc = http_req_init(rq, "POST", c->endpoint ? c->endpoint : TENCENT_ENDPOINT, "/", NULL);
+	if (rc == -EINVAL)
+		return gcf_error_set(err, GCF_CONFIG, "bad endpoint '%s'", c->endpoint);
+	if (rc)
+		goto nomem;
+
+	root = cJSON_CreateObject();
+	if (!root || !cJSON_AddNumberToObject(root, "Offset", (double)q->index * size) ||
+	    !cJSON_AddNumberToObject(root, "Limit", size) ||
+	    !cJSON_AddStringToObject(root, "OrderField", "CreateTime") ||
+	    !cJSON_AddStringToObject(root, "Order", "ASC"))
+		goto nomem;
+	if (q->filter_name) {
+		filters = cJSON_AddArrayToObject(root, "Filters");
+		f = cJSON_CreateObject();
+		if (!filters || !f)
+			goto nomem_f;
+		cJSON_AddItemToArray(filters, f);
+		if (!cJSON_AddStringToObject(f, "Name", q->filter_name))
+			goto nomem;
+		values = cJSON_AddArrayToObject(f, "Values");
+		if (!values)
+			goto nomem;
+		cJSON *v = cJSON_CreateString(q->filter_value ? q->filter_value : "");
+		if (!v)
+			goto nomem;
+		cJSON_AddItemToArray(values, v);
+	}
+	json = cJSON_PrintUnformatted(root);
+	if (!json)
+		goto nomem;
+	rc = buf_addstr(&rq->body, json);
+	if (!rc)
+		rc = http_req_add_header(rq, "Content-Type", "application/json");
+	if (!rc)
+		rc = http_req_add_header(rq, "X-TC-Action", k->action);
+	if (!rc)
+		rc = http_req_add_header(rq, "X-TC-Version", TENCENT_VERSION);
+	if (!rc)
+		rc = http_req_add_header(rq, "X-TC-Region", p->region ? p->region : "");
+	if (!rc && p->token && *p->token)
+		rc = http_req_add_header(rq, "X-TC-Token", p->token);
+	if (rc)
+		goto nomem;
+	free(json);
+	cJSON_Delete(root);
+	return 0;
+
+nomem_f:
+	cJSON_Delete(f);
+nomem:
+	free(json);
+	cJSON_Delete(root);
+	http_req_release(rq);
+	return gcf_error_set(err, GCF_NOMEM, "out of memory");
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static int tencent_parse(const cJSON *reply, const char *set, struct page *out,
+			 struct gcf_error *err)
+{
+	const cJSON *resp, *items, *total, *it;
+	size_t i = 0;
+
+	out->items = NULL;
+	out->total = -1;
+	out->pages = -1;
+	resp = cJSON_GetObjectItemCaseSensitive(reply, "Response");
+	if (!cJSON_IsObject(resp))
+		return gcf_error_set(err, GCF_REPLY, "reply has no Response object");
+	items = cJSON_GetObjectItemCaseSensitive(resp, set);
+	if (items && !cJSON_IsNull(items)) {
+		if (!cJSON_IsArray(items))
+			return gcf_error_set(err, GCF_REPLY, "Response.%s is not an array", set);
+		cJSON_ArrayForEach(it, items)
+		{
+			if (!cJSON_IsObject(it))
+				return gcf_error_set(err, GCF_REPLY,
+						     "Response.%s[%zu] is not an object", set, i);
+			i++;
+		}
+		out->items = items;
+	}
+	total = cJSON_GetObjectItemCaseSensitive(resp, "TotalCount");
+	if (total && !cJSON_IsNull(total)) {
+		if (!cJSON_IsNumber(total) || total->valuedouble < 0 || total->valuedouble > 1e15)
+			return gcf_error_set(err, GCF_REPLY, "Response.TotalCount is not a count");
+		out->total = (long)total->valuedouble;
+	}
+	return 0;
+}
+
+static int tencent_parse_tasks(const cJSON *reply, struct page *out, struct gcf_error *err)
+{
+	return tencent_parse(reply, "TrainingTaskSet", out, err);
+}
+
+static int tencent_parse_services(const cJSON *reply, struct page *out, struct gcf_error *err)
+{
+	return tencent_parse(reply, "ServiceGroups", out, err);
+}
+
+static bool tencent_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The class of a Tencent API 3.0 error code (公共错误码). */
+static enum gcf_class tencent_code_class(const char *code)
+{
+	if (tencent_prefix(code, "AuthFailure") || tencent_prefix(code, "UnauthorizedOperation"))
+		return GCF_AUTH;
+	if (tencent_prefix(code, "RequestLimitExceeded"))
+		return GCF_THROTTLED;
+	if (tencent_prefix(code, "ResourceNotFound"))
+		return GCF_NOTFOUND;
+	if (tencent_prefix(code, "InvalidParameter") || tencent_prefix(code, "MissingParameter") ||
+	    tencent_prefix(code, "UnknownParameter") || tencent_prefix(code, "UnsupportedRegion") ||
+	    tencent_prefix(code, "InvalidAction"))
+		return GCF_PARAM;
+	return GCF_SERVER;
+}
+
+static enum gcf_class tencent_status_class(long status)
+{
+	if (status == 401 || status == 403)
+		return GCF_AUTH;
+	if (status == 404)
+		return GCF_NOTFOUND;
+	if (status == 429)
+		return GCF_THROTTLED;
+	if (status >= 500 && status <= 599)
+		return GCF_SERVER;
+	return GCF_REPLY;
+}
+
+static const char *tencent_string(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int tencent_reply_error(const struct http_resp *rs, const cJSON *body, struct gcf_error *err)
+{
+	const cJSON *resp = NULL, *e = NULL;
+	const char *code = NULL, *msg = NULL, *rid = rs ? rs->request_id : NULL;
+	long status = rs ? rs->status : 200;
+	int rc;
+
+	if (body) {
+		resp = cJSON_GetObjectItemCaseSensitive(body, "Response");
+		if (cJSON_IsObject(resp)) {
+			e = cJSON_GetObjectItemCaseSensitive(resp, "Error");
+			if (tencent_string(resp, "RequestId"))
+				rid = tencent_string(resp, "RequestId");
+		} else {
+			resp = NULL;
+		}
+		if (cJSON_IsObject(e)) {
+			code = tencent_string(e, "Code");
+			msg = tencent_string(e, "Message");
+		}
+	}
+
+	if (status != 200) {
+		enum gcf_class cls = tencent_status_class(status);
+
+		rc = msg ? gcf_error_set(err, cls, "%s", msg)
+			 : gcf_error_set(err, cls, "unexpected HTTP status %ld", status);
+	} else if (!body) {
+		rc = gcf_error_set(err, GCF_REPLY, "reply is not JSON");
+	} else if (!resp) {
+		rc = gcf_error_set(err, GCF_REPLY, "reply has no Response object");
+	} else if (e && !cJSON_IsNull(e)) {
+		if (!cJSON_IsObject(e) || !code)
+			rc = gcf_error_set(err, GCF_REPLY, "Response.Error has no Code");
+		else
+			rc = gcf_error_set(err, tencent_code_class(code), "%s",
+					   msg ? msg : "no message");
+	} else {
+		return 0;
+	}
+	if (gcf_error_set_code(err, code) || gcf_error_set_request_id(err, rid))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return rc;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static const char *const tencent_mtime[] = {"UpdateTime", "CreateTime", NULL};
+static const char *const tencent_task_filters[] = {
+    "Id", "Name", "Status", "ResourceGroupId", "Creator", "ChargeType", NULL,
+};
+static const char *const tencent_service_filters[] = {
+    "ServiceGroupId", "ServiceGroupName", "Status", "ClusterId", "CreatedBy", NULL,
+};
+
+static const struct kind tencent_kinds[] = {
+    {
+	.dir = "tasks",
+	.action = "DescribeTrainingTasks",
+	.id_field = "Id",
+	.mtime_fields = tencent_mtime,
+	.json_files = NULL,
+	.paging = PAGING_OFFSET,
+	.page_max = 50,
+	.rate_per_sec = 20,
+	.filters = tencent_task_filters,
+	.build_page = tencent_build_page,
+	.parse_page = tencent_parse_tasks,
+    },
+    {
+	.dir = "services",
+	.action = "DescribeModelServiceGroups",
+	.id_field = "ServiceGroupId",
+	.mtime_fields = tencent_mtime,
+	.json_files = NULL,
+	.paging = PAGING_OFFSET,
+	.page_max = 100,
+	.rate_per_sec = 20,
+	.filters = tencent_service_filters,
+	.build_page = tencent_build_page,
+	.parse_page = tencent_parse_services,
+    },
+    {.dir = NULL},
+};
+
+const struct provider provider_tencent = {
+    .name = "tencent",
+    .default_endpoint = TENCENT_ENDPOINT,
+    .keys = tencent_keys,
+    .secret_keys = tencent_secret_keys,
+    .sizeof_priv = sizeof(struct tencent_priv),
+    .configure = tencent_configure,
+    .finish = tencent_finish,
+    .sign = tencent_sign,
+    .reply_error = tencent_reply_error,
+    .release_priv = tencent_release_priv,
+    .kinds = tencent_kinds,
+};
