@@ -14,9 +14,11 @@
 #include "provider.h"
 
 extern const struct provider provider_tencent;
+extern const struct provider provider_ctyun;
 
 const struct provider *const provider_registry[] = {
     &provider_tencent,
+    &provider_ctyun,
     NULL,
 };
 
