@@ -1,0 +1,555 @@
+/*
+ * test_cache.c - fs/cache.c: a collection answers from its snapshot while
+ * it is younger than the TTL, fetches once when it is missing, expired or
+ * invalidated, shares one fetch among concurrent callers (single-flight),
+ * keeps and serves the previous snapshot when a refresh fails (stale), and
+ * repeats an error for CACHE_ERROR_HOLD_NS before asking the cloud again.
+ *
+ * Time is a fake monotonic clock (col.now_ns); the fetch function is a fake
+ * that counts calls, fails on demand and can be held until released.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "cache.h"
+#include "gcf_error.h"
+#include "http.h"
+#include "snapshot.h"
+
+#define SEC 1000000000ull
+#define TTL_S 60
+
+/* The fake monotonic clock: function pointers carry no context. */
+static _Atomic uint64_t fake_clock;
+
+static uint64_t fake_now(void)
+{
+	return atomic_load(&fake_clock);
+}
+
+static void advance(uint64_t ns)
+{
+	atomic_fetch_add(&fake_clock, ns);
+}
+
+struct fake {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fetches;   /* calls to fake_fetch */
+	int fail;      /* when set, fetches fail with GCF_SERVER */
+	bool hold;     /* fetches wait here until cleared */
+	bool entered;  /* a fetch is waiting in hold */
+	int publishes;
+	struct snapshot *pub_old, *pub_new;
+	struct collection col;
+};
+
+static struct snapshot *new_snapshot(void)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	atomic_init(&s->refs, 1);
+	return s;
+}
+
+static int fake_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
+		      struct snapshot **out, struct gcf_error *err)
+{
+	struct fake *f = ctx;
+	int fail;
+
+	pthread_mutex_lock(&f->mu);
+	f->fetches++;
+	f->entered = true;
+	pthread_cond_broadcast(&f->cv);
+	while (f->hold)
+		pthread_cond_wait(&f->cv, &f->mu);
+	f->entered = false;
+	fail = f->fail;
+	pthread_mutex_unlock(&f->mu);
+	if (fail) {
+		gcf_error_set_code(err, "InternalError");
+		gcf_error_set_request_id(err, "req-42");
+		err->http_status = 500;
+		return gcf_error_set(err, GCF_SERVER, "the cloud broke");
+	}
+	*out = new_snapshot();
+	return 0;
+}
+
+static void fake_publish(void *ctx, struct collection *col, struct snapshot *old,
+			 struct snapshot *fresh)
+{
+	struct fake *f = ctx;
+
+	pthread_mutex_lock(&f->mu);
+	f->publishes++;
+	f->pub_old = old;
+	f->pub_new = fresh;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static int setup(void **state)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	if (cache_init(&f->col, TTL_S, fake_fetch, fake_publish, f))
+		return -1;
+	atomic_store(&fake_clock, 1000 * SEC);
+	f->col.now_ns = fake_now;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fake *f = *state;
+
+	cache_release(&f->col);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+	return 0;
+}
+
+static int fetches(struct fake *f)
+{
+	int n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->fetches;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+static void set_fail(struct fake *f, int fail)
+{
+	pthread_mutex_lock(&f->mu);
+	f->fail = fail;
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* cache_get that must succeed; returns the snapshot (one reference). */
+static struct snapshot *get_ok(struct fake *f)
+{
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL;
+
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), 0);
+	assert_non_null(s);
+	assert_int_equal(err.errnum, 0);
+	return s;
+}
+
+static void test_cache_first_get_fetches(void **state)
+{
+	struct fake *f = *state;
+	struct collection_stats st;
+	struct snapshot *s;
+
+	assert_null(cache_peek(&f->col));
+	s = get_ok(f);
+	assert_int_equal(fetches(f), 1);
+	assert_ptr_equal(cache_peek(&f->col), s);
+	snapshot_put(s); /* the peek's reference */
+	assert_int_equal(s->fetched_ns, 1000 * SEC);
+	cache_status(&f->col, NULL, NULL, &st);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.fetches, 1);
+	assert_int_equal(st.hits, 0);
+	snapshot_put(s);
+}
+
+static void test_cache_hit_within_ttl_does_not_fetch(void **state)
+{
+	struct fake *f = *state;
+	struct collection_stats st;
+	struct snapshot *a = get_ok(f), *b;
+
+	advance(TTL_S * SEC - 1);
+	b = get_ok(f);
+	assert_ptr_equal(a, b);
+	assert_int_equal(fetches(f), 1);
+	cache_status(&f->col, NULL, NULL, &st);
+	assert_int_equal(st.hits, 1);
+	snapshot_put(a);
+	snapshot_put(b);
+}
+
+static void test_cache_refetch_after_ttl(void **state)
+{
+	struct fake *f = *state;
+	struct snapshot *a = get_ok(f), *b;
+
+	advance(TTL_S * SEC);
+	b = get_ok(f);
+	assert_int_equal(fetches(f), 2);
+	assert_ptr_not_equal(a, b);
+	assert_true(b->gen > a->gen);
+	/* a reader of the old snapshot keeps a valid reference */
+	assert_int_equal(atomic_load(&a->refs), 1);
+	snapshot_put(a);
+	snapshot_put(b);
+}
+
+static void test_cache_invalidate_forces_refetch(void **state)
+{
+	struct fake *f = *state;
+	struct snapshot *a = get_ok(f), *b, *c;
+
+	cache_invalidate(&f->col);
+	b = get_ok(f);
+	assert_int_equal(fetches(f), 2);
+	assert_ptr_not_equal(a, b);
+	/* only once: the next get is a hit again */
+	c = get_ok(f);
+	assert_ptr_equal(b, c);
+	assert_int_equal(fetches(f), 2);
+	snapshot_put(a);
+	snapshot_put(b);
+	snapshot_put(c);
+}
+
+static void test_cache_failed_refresh_serves_stale(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error last = GCF_ERROR_INIT;
+	struct collection_stats st;
+	struct snapshot *a = get_ok(f), *b, *c;
+	bool stale = false;
+
+	cache_status(&f->col, &stale, NULL, NULL);
+	assert_false(stale);
+	advance(TTL_S * SEC);
+	set_fail(f, 1);
+	b = get_ok(f);
+	assert_ptr_equal(a, b);
+	assert_int_equal(fetches(f), 2);
+	cache_status(&f->col, &stale, &last, &st);
+	assert_true(stale);
+	assert_int_equal(last.errnum, EIO);
+	assert_int_equal(last.cls, GCF_SERVER);
+	assert_string_equal(last.code, "InternalError");
+	assert_string_equal(last.request_id, "req-42");
+	assert_int_equal(last.http_status, 500);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.stale_serves, 1);
+	gcf_error_release(&last);
+
+	/* within the hold the stale snapshot is served without asking again */
+	advance(CACHE_ERROR_HOLD_NS / 2);
+	c = get_ok(f);
+	assert_ptr_equal(a, c);
+	assert_int_equal(fetches(f), 2);
+	snapshot_put(c);
+
+	/* after it, a successful refresh clears stale and the error */
+	advance(CACHE_ERROR_HOLD_NS);
+	set_fail(f, 0);
+	c = get_ok(f);
+	assert_ptr_not_equal(a, c);
+	assert_int_equal(fetches(f), 3);
+	cache_status(&f->col, &stale, &last, NULL);
+	assert_false(stale);
+	assert_int_equal(last.errnum, 0);
+	snapshot_put(a);
+	snapshot_put(b);
+	snapshot_put(c);
+}
+
+static void test_cache_error_without_snapshot_held_then_retried(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL;
+	bool stale = true;
+
+	set_fail(f, 1);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), -EIO);
+	assert_null(s);
+	assert_int_equal(err.errnum, EIO);
+	assert_string_equal(err.code, "InternalError");
+	assert_int_equal(fetches(f), 1);
+	cache_status(&f->col, &stale, NULL, NULL);
+	assert_false(stale); /* nothing to be stale */
+	gcf_error_release(&err);
+
+	/* repeated, not refetched, during the hold */
+	advance(CACHE_ERROR_HOLD_NS - 1);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), -EIO);
+	assert_null(s);
+	assert_string_equal(err.code, "InternalError");
+	assert_int_equal(fetches(f), 1);
+	gcf_error_release(&err);
+
+	/* retried once it has passed */
+	advance(1);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), -EIO);
+	assert_int_equal(fetches(f), 2);
+	gcf_error_release(&err);
+
+	advance(CACHE_ERROR_HOLD_NS);
+	set_fail(f, 0);
+	s = get_ok(f);
+	assert_int_equal(fetches(f), 3);
+	snapshot_put(s);
+}
+
+static void test_cache_invalidate_skips_error_hold(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL;
+
+	set_fail(f, 1);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), -EIO);
+	gcf_error_release(&err);
+	set_fail(f, 0);
+	cache_invalidate(&f->col);
+	s = get_ok(f);
+	assert_int_equal(fetches(f), 2);
+	snapshot_put(s);
+}
+
+static void test_cache_on_publish_old_and_new(void **state)
+{
+	struct fake *f = *state;
+	struct snapshot *a, *b;
+
+	a = get_ok(f);
+	assert_int_equal(f->publishes, 1);
+	assert_null(f->pub_old);
+	assert_ptr_equal(f->pub_new, a);
+	advance(TTL_S * SEC);
+	b = get_ok(f); /* a still referenced here: its address is not reused */
+	assert_int_equal(f->publishes, 2);
+	assert_ptr_equal(f->pub_old, a);
+	assert_ptr_equal(f->pub_new, b);
+	/* a failed refresh publishes nothing */
+	advance(TTL_S * SEC);
+	set_fail(f, 1);
+	snapshot_put(get_ok(f));
+	assert_int_equal(f->publishes, 2);
+	snapshot_put(a);
+	snapshot_put(b);
+}
+
+/* ---- single-flight -------------------------------------------------- */
+
+#define NTHREADS 8
+
+struct getter {
+	struct fake *f;
+	uint64_t deadline_ns;
+	int rc;
+	struct snapshot *s;
+	struct gcf_error err;
+	pthread_t tid;
+};
+
+static void *getter_run(void *arg)
+{
+	struct getter *g = arg;
+
+	g->rc = cache_get(&g->f->col, g->deadline_ns, &g->s, &g->err);
+	return NULL;
+}
+
+static void start_getter(struct getter *g, struct fake *f, uint64_t deadline_ns)
+{
+	memset(g, 0, sizeof(*g));
+	g->f = f;
+	g->deadline_ns = deadline_ns;
+	gcf_error_init(&g->err);
+	assert_int_equal(pthread_create(&g->tid, NULL, getter_run, g), 0);
+}
+
+static void hold_fetches(struct fake *f, bool on)
+{
+	pthread_mutex_lock(&f->mu);
+	f->hold = on;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Waits (condition variable, bounded by real time) for a fetch to sit in
+ * the hold. */
+static void wait_fetch_entered(struct fake *f)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&f->mu);
+	while (!f->entered && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+	pthread_mutex_unlock(&f->mu);
+	assert_int_not_equal(rc, ETIMEDOUT);
+}
+
+/* Polls the cache's own counter until n callers wait on the fetch in
+ * flight; bounded by 10 s of real time. A caller counted there holds the
+ * collection mutex until it sleeps on the condition variable, so once
+ * cache_status (which takes that mutex) sees n, all n are asleep. */
+static void wait_coalesced(struct fake *f, unsigned long n)
+{
+	uint64_t until = http_now_ns() + 10 * SEC;
+	struct collection_stats st;
+
+	for (;;) {
+		cache_status(&f->col, NULL, NULL, &st);
+		if (st.coalesced >= n)
+			break;
+		if (http_now_ns() > until)
+			fail_msg("only %lu of %lu callers waiting", st.coalesced, n);
+		sched_yield();
+	}
+	assert_int_equal(st.coalesced, n);
+}
+
+static void test_cache_single_flight(void **state)
+{
+	struct fake *f = *state;
+	struct getter g[NTHREADS];
+	struct collection_stats st;
+
+	hold_fetches(f, true);
+	for (int i = 0; i < NTHREADS; i++)
+		start_getter(&g[i], f, 0);
+	wait_fetch_entered(f);
+	wait_coalesced(f, NTHREADS - 1);
+	hold_fetches(f, false);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(g[i].tid, NULL);
+
+	assert_int_equal(fetches(f), 1);
+	for (int i = 0; i < NTHREADS; i++) {
+		assert_int_equal(g[i].rc, 0);
+		assert_ptr_equal(g[i].s, g[0].s);
+	}
+	/* the collection's reference plus one per caller */
+	assert_int_equal(atomic_load(&g[0].s->refs), NTHREADS + 1);
+	cache_status(&f->col, NULL, NULL, &st);
+	assert_int_equal(st.fetches, 1);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.coalesced, NTHREADS - 1);
+	for (int i = 0; i < NTHREADS; i++)
+		snapshot_put(g[i].s);
+}
+
+static void test_cache_single_flight_failure_shared(void **state)
+{
+	struct fake *f = *state;
+	struct getter g[NTHREADS];
+
+	set_fail(f, 1);
+	hold_fetches(f, true);
+	for (int i = 0; i < NTHREADS; i++)
+		start_getter(&g[i], f, 0);
+	wait_fetch_entered(f);
+	wait_coalesced(f, NTHREADS - 1);
+	hold_fetches(f, false);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(g[i].tid, NULL);
+	assert_int_equal(fetches(f), 1);
+	for (int i = 0; i < NTHREADS; i++) {
+		assert_int_equal(g[i].rc, -EIO);
+		assert_null(g[i].s);
+		assert_string_equal(g[i].err.code, "InternalError");
+		gcf_error_release(&g[i].err);
+	}
+}
+
+static void test_cache_waiter_deadline_times_out(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL;
+	struct getter fetcher;
+
+	hold_fetches(f, true);
+	start_getter(&fetcher, f, 0);
+	wait_fetch_entered(f);
+	/* deadline_ns is CLOCK_MONOTONIC; 1 ns after boot is long past */
+	assert_int_equal(cache_get(&f->col, 1, &s, &err), -ETIMEDOUT);
+	assert_null(s);
+	assert_int_equal(err.errnum, ETIMEDOUT);
+	assert_int_equal(err.cls, GCF_TIMEOUT);
+	assert_non_null(err.message);
+	gcf_error_release(&err);
+	hold_fetches(f, false);
+	pthread_join(fetcher.tid, NULL);
+	assert_int_equal(fetcher.rc, 0);
+	assert_non_null(fetcher.s);
+	assert_int_equal(fetches(f), 1);
+	snapshot_put(fetcher.s);
+}
+
+static void test_cache_waiter_deadline_served_previous(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *a = get_ok(f), *s = NULL;
+	struct getter fetcher;
+
+	advance(TTL_S * SEC);
+	hold_fetches(f, true);
+	start_getter(&fetcher, f, 0);
+	wait_fetch_entered(f);
+	assert_int_equal(cache_get(&f->col, 1, &s, &err), 0);
+	assert_ptr_equal(s, a);
+	assert_int_equal(err.errnum, 0);
+	hold_fetches(f, false);
+	pthread_join(fetcher.tid, NULL);
+	assert_int_equal(fetcher.rc, 0);
+	assert_ptr_not_equal(fetcher.s, a);
+	snapshot_put(s);
+	snapshot_put(a);
+	snapshot_put(fetcher.s);
+}
+
+static void test_cache_release_null_ok(void **state)
+{
+	cache_release(NULL);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_cache_first_get_fetches),
+		T(test_cache_hit_within_ttl_does_not_fetch),
+		T(test_cache_refetch_after_ttl),
+		T(test_cache_invalidate_forces_refetch),
+		T(test_cache_failed_refresh_serves_stale),
+		T(test_cache_error_without_snapshot_held_then_retried),
+		T(test_cache_invalidate_skips_error_hold),
+		T(test_cache_on_publish_old_and_new),
+		T(test_cache_single_flight),
+		T(test_cache_single_flight_failure_shared),
+		T(test_cache_waiter_deadline_times_out),
+		T(test_cache_waiter_deadline_served_previous),
+		cmocka_unit_test(test_cache_release_null_ok),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
