@@ -119,6 +119,7 @@ def main():
         check("ready.json pid is the child", ready["pid"] == proc.pid)
         check("ready.json ca_file is absolute", os.path.isabs(ready["ca_file"]))
         run_checks(ready)
+        run_other_clouds(ready)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -353,6 +354,154 @@ def run_checks(ready):
     st, objs = c.ctl("GET", "objects/tencent/tasks")
     st2, svcs2 = c.ctl("GET", "objects/tencent/services")
     check("reset with size (others keep start values)", len(objs) == 5 and len(svcs2) == 23)
+
+
+# ---------------------------------------------------------------- CTyun, Baidu, Alaya
+
+def eop_headers(ak, sk, body, epoch, request_id="0d2f7a4e-1c1b-4c1e-9f7e-6d1f4a0c9b11"):
+    import base64
+    date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch + 8 * 3600))
+    sts = "ctyun-eop-request-id:%s\neop-date:%s\n\n\n%s" % (
+        request_id, date, hashlib.sha256(body).hexdigest())
+
+    def h(k, m):
+        return hmac.new(k, m.encode(), hashlib.sha256).digest()
+    kdate = h(h(h(sk.encode(), date), ak), date[:8])
+    sig = base64.b64encode(hmac.new(kdate, sts.encode(), hashlib.sha256).digest()).decode()
+    return {"Content-Type": "application/json", "Eop-Date": date,
+            "Ctyun-Eop-Request-Id": request_id,
+            "Eop-Authorization": "%s Headers=ctyun-eop-request-id;eop-date Signature=%s" % (ak, sig)}
+
+
+def bce_headers(ak, sk, host, body, epoch, action="DescribeComputeUnits"):
+    from urllib.parse import quote
+    ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    enc = lambda v: quote(v, safe="-_.~")  # noqa: E731
+    headers = {"content-length": str(len(body)), "content-type": "application/json",
+               "host": host, "x-bce-date": ts}
+    canon = "\n".join(sorted("%s:%s" % (k, enc(v)) for k, v in headers.items()))
+    creq = "POST\n/v2/computeunit\nAction=%s\n%s" % (enc(action), canon)
+    prefix = "bce-auth-v1/%s/%s/1800" % (ak, ts)
+    key = hmac.new(sk.encode(), prefix.encode(), hashlib.sha256).hexdigest()
+    sig = hmac.new(key.encode(), creq.encode(), hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "Host": host, "x-bce-date": ts,
+            "Authorization": "%s/content-length;content-type;host;x-bce-date/%s" % (prefix, sig)}
+
+
+def run_other_clouds(ready):
+    c = Client(ready["http_port"])
+    c.ctl("POST", "reset", {})
+    path = "/v4/cwai/central/task-service/queue/queue-info-list"
+
+    def ct(params, epoch=None, ak="sim-ctyun-ak", sk="sim-ctyun-sk", mangle=None):
+        body = json.dumps(params, ensure_ascii=False).encode()
+        hdrs = eop_headers(ak, sk, body, int(time.time()) if epoch is None else epoch)
+        if mangle:
+            mangle(hdrs)
+        st, data = c.raw("POST", path, body, hdrs)
+        return st, json.loads(data)
+
+    st, queues = c.ctl("GET", "objects/ctyun/queues")
+    check("ctyun: 25 queues", len(queues) == 25)
+    seen = []
+    for page in range(1, 5):
+        st, r = ct({"regionID": "200000001852", "pageNo": page, "pageSize": 10})
+        if r.get("statusCode") != 800:
+            check("ctyun page %d" % page, False, json.dumps(r, ensure_ascii=False))
+            break
+        ro = r["returnObj"]
+        seen += [q["queueID"] for q in ro["result"]]
+        if page == 1:
+            check("ctyun totals", ro["totalCount"] == 25 and ro["totalPage"] == 3 and
+                  ro["currentCount"] == 10)
+    check("ctyun paging covers every queue once in createTime order",
+          seen == [q["queueID"] for q in sorted(queues, key=lambda q: (q["createTime"], q["queueID"]))])
+    st, r = ct({"regionID": "200000001852", "isDesc": True, "pageSize": 1})
+    check("ctyun isDesc", r["returnObj"]["result"][0]["queueID"] ==
+          max(queues, key=lambda q: q["createTime"])["queueID"])
+    st, r = ct({"pageNo": 1})
+    check("ctyun missing regionID -> 200 + 900 BadRequest", st == 200 and r.get("statusCode") == 900
+          and r.get("errorCode") == "Cwai.Api.BadRequest")
+    st, r = ct({"regionID": "200000001852"}, sk="wrong")
+    check("ctyun bad signature -> 401 Auth", st == 401 and "Auth" in r.get("errorCode", ""))
+    st, r = ct({"regionID": "200000001852"}, epoch=int(time.time()) - 8 * 3600)
+    check("ctyun UTC-formatted date (8 h off) -> expired", st == 401 and
+          r.get("errorCode") == "Eop.Auth.RequestExpired")
+    st, r = ct({"regionID": "200000001852"}, ak="nobody")
+    check("ctyun unknown AK", r.get("errorCode") == "Eop.Auth.InvalidAccessKey")
+
+    def label(h):
+        h["Eop-Authorization"] = h["Eop-Authorization"].replace("Headers=", "Header=")
+    st, r = ct({"regionID": "200000001852"}, mangle=label)
+    check("ctyun 'Header=' label rejected", st == 401)
+    st, _ = c.raw("POST", "/v4/cwai/queue/queue-info-list", b"{}", {})
+    check("ctyun example path is not served (404)", st == 404)
+
+    # Baidu
+    port = ready["http_port"]
+    host = "127.0.0.1:%d" % port
+
+    def bd(params, epoch=None, sk="sim-baidu-sk", action="DescribeComputeUnits"):
+        body = json.dumps(params).encode() if params is not None else b""
+        hdrs = bce_headers("sim-baidu-ak", sk, host, body,
+                           int(time.time()) if epoch is None else epoch, action)
+        st, data = c.raw("POST", "/v2/computeunit?Action=" + action, body, hdrs)
+        return st, json.loads(data)
+
+    st, units = c.ctl("GET", "objects/baidu/computeunits")
+    check("baidu: 12 units, first two share an instanceId", len(units) == 12 and
+          units[0]["instanceId"] == units[1]["instanceId"])
+    st, r = bd(None)
+    check("baidu accepted (host:port signed), whole list", st == 200 and
+          r["result"]["computeUnitInstanceList"] == units)
+    st, r = bd({"region": "bj"})
+    check("baidu region filter", len(r["result"]["computeUnitInstanceList"]) ==
+          sum(u["region"] == "bj" for u in units))
+    st, r = bd({}, sk="wrong")
+    check("baidu bad key -> 400 SignatureDoesNotMatch", st == 400 and
+          r.get("code") == "SignatureDoesNotMatch" and "requestId" in r)
+    st, r = bd({}, epoch=int(time.time()) - 1900)
+    check("baidu expired -> RequestExpired", r.get("code") == "RequestExpired")
+    body = b"{}"
+    hdrs = bce_headers("nobody", "x", host, body, int(time.time()))
+    st, data = c.raw("POST", "/v2/computeunit?Action=DescribeComputeUnits", body, hdrs)
+    check("baidu unknown AK -> 403 InvalidAccessKeyId", st == 403 and
+          json.loads(data)["code"] == "InvalidAccessKeyId")
+
+    # Alaya
+    def al(q="", key="sim-alaya-key"):
+        st, data = c.raw("GET", "/v1/product/list-for-training-task" + q, b"",
+                         {"Authorization": "Bearer " + key, "accept": "application/json"})
+        return st, json.loads(data)
+    st, prods = c.ctl("GET", "objects/alaya/products")
+    st, r = al()
+    check("alaya list", st == 200 and r["status"] == 200 and r["data"] == prods and len(prods) == 10)
+    st, r = al("?aidcId=1")
+    check("alaya aidcId filter", [p["productCode"] for p in r["data"]] ==
+          [p["productCode"] for p in prods if p["aidcId"] == 1])
+    check("alaya quirks: string numbers, gpuName '-'",
+          all(isinstance(p["cpuCores"], str) for p in prods) and prods[0]["gpuName"] == "-")
+    st, r = al(key="wrong")
+    check("alaya bad key -> 403 Forbidden, data {}", st == 403 and
+          r == {"status": 403, "message": "Forbidden", "data": {}})
+
+    # shared machinery on the other clouds
+    c.ctl("POST", "faults", {"action": "list-for-training-task", "type": "cloud_error",
+                             "code": "500", "status": 200, "count": 1})
+    st, r = al()
+    check("alaya cloud_error fault", st == 200 and r["status"] == 500 and r["data"] == {})
+    c.ctl("POST", "limits", {"queue-info-list": 1})
+    codes = [ct({"regionID": "200000001852"})[0] for _ in range(3)]
+    check("ctyun rate limit -> 429", codes == [200, 429, 429], str(codes))
+    st, counts = c.ctl("GET", "counts")
+    check("counts name the new actions", counts["throttled"].get("queue-info-list") == 2 and
+          counts["requests"].get("DescribeComputeUnits", 0) == 5 and
+          counts["rejected"].get("list-for-training-task") == 1, json.dumps(counts))
+    st, m = c.ctl("POST", "mutate/baidu/computeunits", {"id": units[0]["instanceId"],
+                                                       "set": {"status": "Running"}})
+    st, objs = c.ctl("GET", "objects/baidu/computeunits")
+    check("mutate changes the first of two sharing an id", objs[0]["status"] == "Running" and
+          objs[1]["status"] == "Released")
 
 
 if __name__ == "__main__":
