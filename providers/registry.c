@@ -15,10 +15,12 @@
 
 extern const struct provider provider_tencent;
 extern const struct provider provider_ctyun;
+extern const struct provider provider_baidu;
 
 const struct provider *const provider_registry[] = {
     &provider_tencent,
     &provider_ctyun,
+    &provider_baidu,
     NULL,
 };
 

@@ -1,0 +1,496 @@
+/*
+ * baidu.c - Baidu Qianfan console v2: DescribeComputeUnits.
+ *
+ * Signs with bce-auth-v1 (api-docs/NOTES.md §2): the signing key is the
+ * HEX TEXT of HMAC(SK, "bce-auth-v1/AK/timestamp/1800"); the canonical
+ * request covers method, path, query and the headers content-length,
+ * content-type, host (with its port) and x-bce-date, each value
+ * percent-encoded; the body itself is not hashed. One call lists every
+ * compute unit (no paging). Errors are real HTTP statuses with a
+ * {requestId, code, message} body.
+ *
+ * Exports only provider_baidu; everything else is static.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "gcf_error.h"
+#include "http.h"
+#include "provider.h"
+
+#define BAIDU_ENDPOINT     "https://qianfan.baidubce.com"
+#define BAIDU_EXPIRATION_S 1800
+
+struct baidu_priv {
+	char *access_key;
+	char *secret_key;
+	char *region; /* optional body filters */
+	char *payment_timing;
+	char *type;
+};
+
+static const char *const baidu_keys[] = {"access_key",     "secret_key", "region",
+					 "payment_timing", "type",       NULL};
+static const char *const baidu_secret_keys[] = {"secret_key", NULL};
+
+/* ---- configuration ------------------------------------------------------ */
+
+static int baidu_configure(struct conn *c, const char *key, const char *val, struct gcf_error *err)
+{
+	struct baidu_priv *p = c->priv;
+	char **slot;
+
+	if (strcmp(key, "access_key") == 0)
+		slot = &p->access_key;
+	else if (strcmp(key, "secret_key") == 0)
+		slot = &p->secret_key;
+	else if (strcmp(key, "region") == 0)
+		slot = &p->region;
+	else if (strcmp(key, "payment_timing") == 0)
+		slot = &p->payment_timing;
+	else if (strcmp(key, "type") == 0)
+		slot = &p->type;
+	else
+		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider baidu", key);
+	if (provider_set_string(slot, val))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return 0;
+}
+
+static int baidu_finish(struct conn *c, struct gcf_error *err)
+{
+	struct baidu_priv *p = c->priv;
+
+	if (provider_env_default(&p->access_key, "QIANFAN_ACCESS_KEY") ||
+	    provider_env_default(&p->secret_key, "QIANFAN_SECRET_KEY"))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	if (!p->access_key || !*p->access_key)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "missing access_key (set it in the section or in "
+				     "QIANFAN_ACCESS_KEY)");
+	if (!p->secret_key || !*p->secret_key)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "missing secret_key (set it in the section or in "
+				     "QIANFAN_SECRET_KEY)");
+	return 0;
+}
+
+static void baidu_release_priv(void *priv)
+{
+	struct baidu_priv *p = priv;
+
+	if (!p)
+		return;
+	provider_free_secret(p->access_key);
+	provider_free_secret(p->secret_key);
+	provider_free_secret(p->region);
+	provider_free_secret(p->payment_timing);
+	provider_free_secret(p->type);
+	crypto_wipe(p, sizeof(*p));
+	free(p);
+}
+
+/* ---- signing: bce-auth-v1 ----------------------------------------------- */
+
+static int baidu_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Appends s[0..n) percent-decoded, then RFC 3986-encoded. */
+static int baidu_reencode(const char *s, size_t n, struct buf *out)
+{
+	struct buf raw = BUF_INIT(BUF_NOLIMIT);
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		int hi, lo;
+
+		if (s[i] == '%' && i + 2 < n && (hi = baidu_hexval(s[i + 1])) >= 0 &&
+		    (lo = baidu_hexval(s[i + 2])) >= 0) {
+			rc = buf_addch(&raw, (char)(hi << 4 | lo));
+			i += 2;
+		} else {
+			rc = buf_addch(&raw, s[i]);
+		}
+	}
+	if (!rc)
+		rc = crypto_uri_encode(buf_str(&raw), 0, out);
+	buf_release(&raw);
+	return rc;
+}
+
+static int baidu_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* CanonicalQuery: k=v pairs re-encoded, authorization left out, sorted. */
+static int baidu_canon_query(const char *query, struct buf *out)
+{
+	char **pairs = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+	const char *p = query ? query : "";
+
+	while (*p && !rc) {
+		size_t len = strcspn(p, "&"), klen = strcspn(p, "=");
+		struct buf one = BUF_INIT(BUF_NOLIMIT);
+		char **t;
+
+		if (klen > len)
+			klen = len;
+		if (len && !(klen == 13 && strncasecmp(p, "authorization", 13) == 0)) {
+			rc = baidu_reencode(p, klen, &one);
+			if (!rc)
+				rc = buf_addch(&one, '=');
+			if (!rc && klen < len)
+				rc = baidu_reencode(p + klen + 1, len - klen - 1, &one);
+			if (!rc) {
+				t = realloc(pairs, (n + 1) * sizeof(*pairs));
+				if (!t)
+					rc = -ENOMEM;
+				else
+					pairs = t;
+			}
+			if (!rc) {
+				pairs[n] = buf_detach(&one, NULL);
+				if (!pairs[n])
+					rc = -ENOMEM;
+				else
+					n++;
+			}
+		}
+		buf_release(&one);
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	if (!rc && n)
+		qsort(pairs, n, sizeof(*pairs), baidu_cmp);
+	for (i = 0; i < n; i++) {
+		if (!rc && i)
+			rc = buf_addch(out, '&');
+		if (!rc)
+			rc = buf_addstr(out, pairs[i]);
+		free(pairs[i]);
+	}
+	free(pairs);
+	return rc;
+}
+
+/* Appends "\nname:" + encoded trimmed value (names arrive sorted). */
+static int baidu_canon_header(struct buf *canon, struct buf *names, const char *name,
+			      const char *value)
+{
+	struct buf v = BUF_INIT(BUF_NOLIMIT);
+	size_t n;
+	int rc = 0;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	n = strlen(value);
+	while (n && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return 0; /* empty values are not signed */
+	rc = buf_add(&v, value, n);
+	if (!rc)
+		rc = buf_printf(canon, "\n%s:", name);
+	if (!rc)
+		rc = crypto_uri_encode(buf_str(&v), 0, canon);
+	if (!rc && names->len)
+		rc = buf_addch(names, ';');
+	if (!rc)
+		rc = buf_addstr(names, name);
+	buf_release(&v);
+	return rc;
+}
+
+static int baidu_sign(const struct conn *c, struct http_req *rq, time_t now, struct gcf_error *err)
+{
+	const struct baidu_priv *p = c->priv;
+	struct buf canon = BUF_INIT(BUF_NOLIMIT), names = BUF_INIT(BUF_NOLIMIT);
+	struct buf prefix = BUF_INIT(BUF_NOLIMIT), auth = BUF_INIT(BUF_NOLIMIT);
+	uint8_t mac[SHA256_LEN];
+	char ts[32], key_hex[65], sig_hex[65], clen[32];
+	const char *ctype = http_req_header(rq, "Content-Type");
+	bool has_body = strcmp(rq->method, "GET") != 0;
+	struct tm tm;
+	int rc;
+
+	if (!gmtime_r(&now, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return gcf_error_set(err, GCF_CONFIG, "baidu: cannot format the date of %lld",
+				     (long long)now);
+	snprintf(clen, sizeof(clen), "%zu", rq->body.len);
+
+	/* the headers we sign must be the ones sent */
+	rc = http_req_add_header(rq, "x-bce-date", ts);
+	if (!rc && has_body && !http_req_header(rq, "Content-Length"))
+		rc = http_req_add_header(rq, "Content-Length", clen);
+
+	if (!rc)
+		rc = buf_printf(&canon, "%s\n", rq->method);
+	if (!rc)
+		rc = crypto_uri_encode(rq->path, 1, &canon);
+	if (!rc)
+		rc = buf_addch(&canon, '\n');
+	if (!rc)
+		rc = baidu_canon_query(rq->query, &canon);
+	/* content-length < content-type < host < x-bce-date */
+	if (!rc && has_body)
+		rc = baidu_canon_header(&canon, &names, "content-length",
+					http_req_header(rq, "Content-Length"));
+	if (!rc && ctype)
+		rc = baidu_canon_header(&canon, &names, "content-type", ctype);
+	if (!rc)
+		rc = baidu_canon_header(&canon, &names, "host", rq->host);
+	if (!rc)
+		rc = baidu_canon_header(&canon, &names, "x-bce-date", ts);
+
+	if (!rc)
+		rc = buf_printf(&prefix, "bce-auth-v1/%s/%s/%d", p->access_key, ts,
+				BAIDU_EXPIRATION_S);
+	if (!rc)
+		rc = crypto_hmac_sha256(p->secret_key, strlen(p->secret_key), prefix.p, prefix.len,
+					mac);
+	if (!rc) {
+		crypto_hex(mac, sizeof(mac), key_hex);
+		/* the key of the second HMAC is the hex text, not the bytes */
+		rc = crypto_hmac_sha256(key_hex, 64, canon.p, canon.len, mac);
+	}
+	if (!rc) {
+		crypto_hex(mac, sizeof(mac), sig_hex);
+		rc = buf_printf(&auth, "%s/%s/%s", buf_str(&prefix), buf_str(&names), sig_hex);
+	}
+	if (!rc)
+		rc = http_req_add_header(rq, "Authorization", buf_str(&auth));
+
+	crypto_wipe(key_hex, sizeof(key_hex));
+	crypto_wipe(mac, sizeof(mac));
+	buf_release(&canon);
+	buf_release(&names);
+	buf_release(&prefix);
+	buf_release(&auth);
+	if (rc == -ENOMEM)
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	if (rc)
+		return gcf_error_set(err, GCF_CONFIG, "baidu: signing failed");
+	return 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static bool baidu_in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static int baidu_build_page(const struct conn *c, const struct kind *k, const struct page_query *q,
+			    struct http_req *rq, struct gcf_error *err)
+{
+	const struct baidu_priv *p = c->priv;
+	const char *names[] = {"region", "paymentTiming", "type"};
+	const char *vals[] = {p->region, p->payment_timing, p->type};
+	cJSON *root = NULL;
+	char *json = NULL;
+	int rc;
+
+	if (q->index > 0)
+		return gcf_error_set(err, GCF_CONFIG, "%s does not page", k->action);
+	if (q->filter_name && !baidu_in_list(k->filters, q->filter_name))
+		return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
+				     q->filter_name);
+	rc = http_req_init(rq, "POST", c->endpoint ? c->endpoint : BAIDU_ENDPOINT,
+			   "/v2/computeunit", "Action=DescribeComputeUnits");
+	if (rc == -EINVAL)
+		return gcf_error_set(err, GCF_CONFIG, "bad endpoint '%s'", c->endpoint);
+	if (rc)
+		goto nomem;
+	root = cJSON_CreateObject();
+	if (!root)
+		goto nomem;
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = vals[i];
+
+		if (q->filter_name && strcmp(q->filter_name, names[i]) == 0)
+			v = q->filter_value ? q->filter_value : "";
+		if (v && *v && !cJSON_AddStringToObject(root, names[i], v))
+			goto nomem;
+	}
+	json = cJSON_PrintUnformatted(root);
+	if (!json)
+		goto nomem;
+	rc = buf_addstr(&rq->body, json);
+	if (!rc)
+		rc = http_req_add_header(rq, "Content-Type", "application/json");
+	if (!rc)
+		rc = http_req_add_header(rq, "Accept", "application/json");
+	if (rc)
+		goto nomem;
+	free(json);
+	cJSON_Delete(root);
+	return 0;
+nomem:
+	free(json);
+	cJSON_Delete(root);
+	http_req_release(rq);
+	return gcf_error_set(err, GCF_NOMEM, "out of memory");
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static int baidu_parse_units(const cJSON *reply, struct page *out, struct gcf_error *err)
+{
+	const cJSON *res, *items, *it;
+	long n = 0;
+
+	out->items = NULL;
+	out->total = -1;
+	out->pages = -1;
+	res = cJSON_GetObjectItemCaseSensitive(reply, "result");
+	if (!cJSON_IsObject(res))
+		return gcf_error_set(err, GCF_REPLY, "reply has no result object");
+	items = cJSON_GetObjectItemCaseSensitive(res, "computeUnitInstanceList");
+	if (items && !cJSON_IsNull(items)) {
+		if (!cJSON_IsArray(items))
+			return gcf_error_set(err, GCF_REPLY,
+					     "result.computeUnitInstanceList is not an array");
+		cJSON_ArrayForEach(it, items)
+		{
+			if (!cJSON_IsObject(it))
+				return gcf_error_set(err, GCF_REPLY,
+						     "result.computeUnitInstanceList[%ld] is not "
+						     "an object",
+						     n);
+			n++;
+		}
+		out->items = items;
+	}
+	/* one call returns everything */
+	out->total = n;
+	out->pages = 1;
+	return 0;
+}
+
+static const char *const baidu_auth_codes[] = {
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "InvalidHTTPAuthHeader",
+    "SignatureDoesNotMatch",
+    "RequestExpired",
+    "InvalidSessionToken",
+    NULL,
+};
+
+static enum gcf_class baidu_class(long status, const char *code)
+{
+	if (code && baidu_in_list(baidu_auth_codes, code))
+		return GCF_AUTH;
+	if (status == 401 || status == 403)
+		return GCF_AUTH;
+	if (status == 404 || (code && strstr(code, "NotFound")))
+		return GCF_NOTFOUND;
+	if (status == 429 || (code && strstr(code, "Throttl")))
+		return GCF_THROTTLED;
+	if (status >= 500 && status <= 599)
+		return GCF_SERVER;
+	if (status == 400)
+		return GCF_PARAM;
+	if (status >= 200 && status <= 299)
+		return code && (strstr(code, "Invalid") || strstr(code, "Parameter") ||
+				strstr(code, "Malformed"))
+			   ? GCF_PARAM
+			   : GCF_SERVER;
+	return GCF_REPLY;
+}
+
+static const char *baidu_string(const cJSON *obj, const char *name)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+
+	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
+}
+
+static int baidu_reply_error(const struct http_resp *rs, const cJSON *body, struct gcf_error *err)
+{
+	long status = rs ? rs->status : 200;
+	const char *code = baidu_string(body, "code");
+	const char *msg = baidu_string(body, "message");
+	const char *rid = baidu_string(body, "requestId");
+	int rc;
+
+	if (!rid && rs)
+		rid = rs->request_id;
+	if (status < 200 || status > 299) {
+		enum gcf_class cls = baidu_class(status, code);
+
+		rc = msg ? gcf_error_set(err, cls, "%s", msg)
+			 : gcf_error_set(err, cls, "unexpected HTTP status %ld", status);
+	} else if (!body) {
+		rc = gcf_error_set(err, GCF_REPLY, "reply is not JSON");
+	} else if (code && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(body, "result"))) {
+		/* an error envelope that came with a 2xx status */
+		rc = gcf_error_set(err, baidu_class(status, code), "%s", msg ? msg : code);
+	} else {
+		return 0;
+	}
+	if (gcf_error_set_code(err, code) || gcf_error_set_request_id(err, rid))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return rc;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static const char *const baidu_mtime[] = {"startTime", NULL};
+static const char *const baidu_filters[] = {"region", "paymentTiming", "type", NULL};
+
+static const struct kind baidu_kinds[] = {
+    {
+	.dir = "computeunits",
+	.action = "DescribeComputeUnits",
+	.id_field = "instanceId",
+	.mtime_fields = baidu_mtime,
+	.json_files = NULL,
+	.paging = PAGING_NONE,
+	.page_max = 0,     /* no paging: one call returns the whole list */
+	.rate_per_sec = 0, /* not documented */
+	.filters = baidu_filters,
+	.build_page = baidu_build_page,
+	.parse_page = baidu_parse_units,
+    },
+    {.dir = NULL},
+};
+
+const struct provider provider_baidu = {
+    .name = "baidu",
+    .default_endpoint = BAIDU_ENDPOINT,
+    .keys = baidu_keys,
+    .secret_keys = baidu_secret_keys,
+    .sizeof_priv = sizeof(struct baidu_priv),
+    .configure = baidu_configure,
+    .finish = baidu_finish,
+    .sign = baidu_sign,
+    .reply_error = baidu_reply_error,
+    .release_priv = baidu_release_priv,
+    .kinds = baidu_kinds,
+};
