@@ -2,8 +2,8 @@
  * test_tencent.c - providers/tencent.c through its table only.
  *
  * The signer must reproduce, byte for byte, every Authorization recorded
- * from the official Node SDK in tests/sdk/vectors/tencent.json; until that
- * file exists it is checked against the worked example of NOTES.md §4.7.
+ * from the official Node SDK in tests/sdk/vectors/tencent.json (a missing
+ * file fails), and the worked example of NOTES.md §4.7.
  * Also: the UTC credential date, page bodies and headers, reply parsing,
  * every error class, and configure/finish with environment fallback.
  */
@@ -113,12 +113,9 @@ static void test_tencent_sign_sdk_vectors(void **state)
 	cJSON *root, *v;
 	int n = 0;
 
-	if (!text) {
-		/* Not recorded yet: the worked example test below stands in. */
-		print_message("note: %s not present yet; only the NOTES.md example is checked\n",
-			      VECTORS);
-		skip();
-	}
+	/* Recorded from the official SDK and committed: its absence is a failure. */
+	if (!text)
+		fail_msg("cannot read %s", VECTORS);
 	root = cJSON_Parse(text);
 	free(text);
 	assert_non_null(root);
