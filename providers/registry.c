@@ -16,12 +16,10 @@
 extern const struct provider provider_tencent;
 extern const struct provider provider_ctyun;
 extern const struct provider provider_baidu;
+extern const struct provider provider_alaya;
 
 const struct provider *const provider_registry[] = {
-    &provider_tencent,
-    &provider_ctyun,
-    &provider_baidu,
-    NULL,
+    &provider_tencent, &provider_ctyun, &provider_baidu, &provider_alaya, NULL,
 };
 
 const struct provider *provider_find(const char *name)

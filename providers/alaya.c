@@ -1,0 +1,264 @@
+/*
+ * alaya.c - Alaya NeW: resource products for distributed training.
+ *
+ * No request signing: the Open API key is sent as a bearer token
+ * (api-docs/NOTES.md §3). One GET lists every product (no paging),
+ * optionally for one AIDC (aidcId). The reply carries a business status in
+ * the body; success is HTTP 2xx AND status 200, and on error `data` turns
+ * into an object.
+ *
+ * Exports only provider_alaya; everything else is static.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "gcf_error.h"
+#include "http.h"
+#include "provider.h"
+
+#define ALAYA_ENDPOINT "https://api.alayanew.com"
+#define ALAYA_PATH     "/v1/product/list-for-training-task"
+
+struct alaya_priv {
+	char *api_key;
+	char *aidc_id; /* optional filter, digits only */
+};
+
+static const char *const alaya_keys[] = {"api_key", "aidc_id", NULL};
+static const char *const alaya_secret_keys[] = {"api_key", NULL};
+
+/* ---- configuration ------------------------------------------------------ */
+
+static bool alaya_is_id(const char *s)
+{
+	if (!s || !*s || strlen(s) > 18)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int alaya_configure(struct conn *c, const char *key, const char *val, struct gcf_error *err)
+{
+	struct alaya_priv *p = c->priv;
+	char **slot;
+
+	if (strcmp(key, "api_key") == 0) {
+		slot = &p->api_key;
+	} else if (strcmp(key, "aidc_id") == 0) {
+		if (val && *val && !alaya_is_id(val))
+			return gcf_error_set(err, GCF_CONFIG, "aidc_id must be a number, not '%s'",
+					     val);
+		slot = &p->aidc_id;
+	} else {
+		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider alaya", key);
+	}
+	if (provider_set_string(slot, val))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return 0;
+}
+
+static int alaya_finish(struct conn *c, struct gcf_error *err)
+{
+	struct alaya_priv *p = c->priv;
+
+	if (provider_env_default(&p->api_key, "ALAYA_API_KEY"))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	if (!p->api_key || !*p->api_key)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "missing api_key (set it in the section or in ALAYA_API_KEY)");
+	if (strpbrk(p->api_key, "\r\n"))
+		return gcf_error_set(err, GCF_CONFIG, "api_key holds a line break");
+	return 0;
+}
+
+static void alaya_release_priv(void *priv)
+{
+	struct alaya_priv *p = priv;
+
+	if (!p)
+		return;
+	provider_free_secret(p->api_key);
+	provider_free_secret(p->aidc_id);
+	crypto_wipe(p, sizeof(*p));
+	free(p);
+}
+
+/* ---- "signing": a bearer token ------------------------------------------ */
+
+static int alaya_sign(const struct conn *c, struct http_req *rq, time_t now, struct gcf_error *err)
+{
+	const struct alaya_priv *p = c->priv;
+	struct buf auth = BUF_INIT(BUF_NOLIMIT);
+	int rc;
+
+	rc = buf_printf(&auth, "Bearer %s", p->api_key ? p->api_key : "");
+	if (!rc)
+		rc = http_req_add_header(rq, "Authorization", buf_str(&auth));
+	if (!rc && !http_req_header(rq, "accept"))
+		rc = http_req_add_header(rq, "accept", "application/json");
+	if (auth.p)
+		crypto_wipe(auth.p, auth.len);
+	buf_release(&auth);
+	if (rc)
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static int alaya_build_page(const struct conn *c, const struct kind *k, const struct page_query *q,
+			    struct http_req *rq, struct gcf_error *err)
+{
+	const struct alaya_priv *p = c->priv;
+	const char *aidc = p->aidc_id;
+	struct buf query = BUF_INIT(BUF_NOLIMIT);
+	int rc;
+
+	if (q->index > 0)
+		return gcf_error_set(err, GCF_CONFIG, "%s does not page", k->action);
+	if (q->filter_name) {
+		if (strcmp(q->filter_name, "aidcId") != 0)
+			return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
+					     q->filter_name);
+		if (!alaya_is_id(q->filter_value))
+			return gcf_error_set(err, GCF_CONFIG, "aidcId must be a number");
+		aidc = q->filter_value;
+	}
+	if (aidc && *aidc && buf_printf(&query, "aidcId=%s", aidc))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	rc = http_req_init(rq, "GET", c->endpoint ? c->endpoint : ALAYA_ENDPOINT, ALAYA_PATH,
+			   buf_str(&query));
+	buf_release(&query);
+	if (rc == -EINVAL)
+		return gcf_error_set(err, GCF_CONFIG, "bad endpoint '%s'", c->endpoint);
+	if (rc)
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return 0;
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static int alaya_parse_products(const cJSON *reply, struct page *out, struct gcf_error *err)
+{
+	const cJSON *data, *it;
+	long n = 0;
+
+	out->items = NULL;
+	out->total = -1;
+	out->pages = -1;
+	if (!cJSON_IsObject(reply))
+		return gcf_error_set(err, GCF_REPLY, "reply is not a JSON object");
+	data = cJSON_GetObjectItemCaseSensitive(reply, "data");
+	if (data && !cJSON_IsNull(data)) {
+		if (!cJSON_IsArray(data))
+			return gcf_error_set(err, GCF_REPLY, "data is not an array");
+		cJSON_ArrayForEach(it, data)
+		{
+			if (!cJSON_IsObject(it))
+				return gcf_error_set(err, GCF_REPLY, "data[%ld] is not an object",
+						     n);
+			n++;
+		}
+		out->items = data;
+	}
+	out->total = n;
+	out->pages = 1;
+	return 0;
+}
+
+static enum gcf_class alaya_class(long status)
+{
+	if (status == 401 || status == 403)
+		return GCF_AUTH;
+	if (status == 404)
+		return GCF_NOTFOUND;
+	if (status == 429)
+		return GCF_THROTTLED;
+	if (status == 400 || status == 422)
+		return GCF_PARAM;
+	if (status >= 500 && status <= 599)
+		return GCF_SERVER;
+	return GCF_REPLY;
+}
+
+static int alaya_reply_error(const struct http_resp *rs, const cJSON *body, struct gcf_error *err)
+{
+	const cJSON *st = body ? cJSON_GetObjectItemCaseSensitive(body, "status") : NULL;
+	const cJSON *m = body ? cJSON_GetObjectItemCaseSensitive(body, "message") : NULL;
+	const char *msg = cJSON_IsString(m) && *m->valuestring ? m->valuestring : NULL;
+	long http = rs ? rs->status : 200, bstatus = -1;
+	char code[32] = "";
+	int rc;
+
+	if (cJSON_IsNumber(st))
+		bstatus = (long)st->valuedouble;
+	else if (cJSON_IsString(st) && alaya_is_id(st->valuestring))
+		bstatus = strtol(st->valuestring, NULL, 10);
+	if (bstatus >= 0)
+		snprintf(code, sizeof(code), "%ld", bstatus);
+
+	if (http < 200 || http > 299) {
+		/* the HTTP status says more than a body that may be a proxy page */
+		rc =
+		    msg ? gcf_error_set(err, alaya_class(http), "%s", msg)
+			: gcf_error_set(err, alaya_class(http), "unexpected HTTP status %ld", http);
+	} else if (!body) {
+		rc = gcf_error_set(err, GCF_REPLY, "reply is not JSON");
+	} else if (bstatus < 0) {
+		rc = gcf_error_set(err, GCF_REPLY, "reply has no status");
+	} else if (bstatus == 200) {
+		return 0;
+	} else {
+		rc = msg ? gcf_error_set(err, alaya_class(bstatus), "%s", msg)
+			 : gcf_error_set(err, alaya_class(bstatus), "status %ld", bstatus);
+	}
+	if (gcf_error_set_code(err, *code ? code : NULL) ||
+	    gcf_error_set_request_id(err, rs ? rs->request_id : NULL))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return rc;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static const char *const alaya_filters[] = {"aidcId", NULL};
+
+static const struct kind alaya_kinds[] = {
+    {
+	.dir = "products",
+	.action = "list-for-training-task",
+	.id_field = "productCode",
+	.mtime_fields = NULL, /* products carry no time: fetch time */
+	.json_files = NULL,
+	.paging = PAGING_NONE,
+	.page_max = 0,
+	.rate_per_sec = 0, /* not documented */
+	.filters = alaya_filters,
+	.build_page = alaya_build_page,
+	.parse_page = alaya_parse_products,
+    },
+    {.dir = NULL},
+};
+
+const struct provider provider_alaya = {
+    .name = "alaya",
+    .default_endpoint = ALAYA_ENDPOINT,
+    .keys = alaya_keys,
+    .secret_keys = alaya_secret_keys,
+    .sizeof_priv = sizeof(struct alaya_priv),
+    .configure = alaya_configure,
+    .finish = alaya_finish,
+    .sign = alaya_sign,
+    .reply_error = alaya_reply_error,
+    .release_priv = alaya_release_priv,
+    .kinds = alaya_kinds,
+};
