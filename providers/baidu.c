@@ -230,7 +230,7 @@ static int baidu_sign(const struct conn *c, struct http_req *rq, time_t now, str
 	struct buf prefix = BUF_INIT(BUF_NOLIMIT), auth = BUF_INIT(BUF_NOLIMIT);
 	uint8_t mac[SHA256_LEN];
 	char ts[32], key_hex[65], sig_hex[65], clen[32];
-	const char *ctype = http_req_header(rq, "Content-Type");
+	const char *ctype = http_req_header(rq, "Content-Type"), *date;
 	bool has_body = strcmp(rq->method, "GET") != 0;
 	struct tm tm;
 	int rc;
@@ -240,8 +240,13 @@ static int baidu_sign(const struct conn *c, struct http_req *rq, time_t now, str
 				     (long long)now);
 	snprintf(clen, sizeof(clen), "%zu", rq->body.len);
 
-	/* the headers we sign must be the ones sent */
-	rc = http_req_add_header(rq, "x-bce-date", ts);
+	/* The headers we sign must be the ones sent. A caller's x-bce-date is
+	 * kept and signed as is (the SDK's may be a second off the auth
+	 * timestamp, NOTES.md §2.8). */
+	date = http_req_header(rq, "x-bce-date");
+	rc = date ? 0 : http_req_add_header(rq, "x-bce-date", ts);
+	if (!rc)
+		date = http_req_header(rq, "x-bce-date");
 	if (!rc && has_body && !http_req_header(rq, "Content-Length"))
 		rc = http_req_add_header(rq, "Content-Length", clen);
 
@@ -262,7 +267,7 @@ static int baidu_sign(const struct conn *c, struct http_req *rq, time_t now, str
 	if (!rc)
 		rc = baidu_canon_header(&canon, &names, "host", rq->host);
 	if (!rc)
-		rc = baidu_canon_header(&canon, &names, "x-bce-date", ts);
+		rc = baidu_canon_header(&canon, &names, "x-bce-date", date);
 
 	if (!rc)
 		rc = buf_printf(&prefix, "bce-auth-v1/%s/%s/%d", p->access_key, ts,

@@ -93,29 +93,28 @@ static char *slurp(const char *path)
 	return buf_detach(&b, NULL);
 }
 
-/* First string among the candidate field names; vectors name fields as
- * the recorder chose, so accept the obvious spellings. */
-static const char *jfield(const cJSON *o, const char *const *names)
+static const char *jstr(const cJSON *o, const char *name)
 {
-	for (; *names; names++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, *names);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-		if (cJSON_IsString(v))
-			return v->valuestring;
-	}
-	return NULL;
+	if (!cJSON_IsString(v))
+		fail_msg("vector field \"%s\" missing or not a string", name);
+	return v->valuestring;
 }
 
+static time_t parse_utc(const char *s)
+{
+	struct tm tm = {0};
+
+	assert_non_null(strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm));
+	return timegm(&tm);
+}
+
+/* Keys: name, access_key, secret_key, timestamp, x_bce_date, method, url,
+ * host, path, query, content_type, content_length, body, signed_headers,
+ * canonical_request, signing_key, authorization. */
 static void test_baidu_sign_sdk_vectors(void **state)
 {
-	static const char *const n_name[] = {"name", NULL};
-	static const char *const n_ak[] = {"access_key", "ak", NULL};
-	static const char *const n_sk[] = {"secret_key", "sk", NULL};
-	static const char *const n_body[] = {"body", NULL};
-	static const char *const n_ep[] = {"endpoint", NULL};
-	static const char *const n_ct[] = {"content_type", NULL};
-	static const char *const n_ts[] = {"timestamp", "x_bce_date", "date", NULL};
-	static const char *const n_auth[] = {"authorization", NULL};
 	char *text = slurp(VECTORS);
 	cJSON *root, *v;
 	int n = 0;
@@ -131,31 +130,40 @@ static void test_baidu_sign_sdk_vectors(void **state)
 	assert_true(cJSON_IsArray(root));
 	cJSON_ArrayForEach(v, root)
 	{
-		const char *ts = jfield(v, n_ts), *name = jfield(v, n_name);
-		const char *ep = jfield(v, n_ep), *ct = jfield(v, n_ct);
-		const cJSON *ep_num = cJSON_GetObjectItemCaseSensitive(v, "utc_epoch");
+		const char *url = jstr(v, "url"), *date = jstr(v, "x_bce_date");
+		const char *ts = jstr(v, "timestamp");
+		const char *scheme_end = strstr(url, "://");
+		struct gcf_error err = GCF_ERROR_INIT;
+		struct buf ep = BUF_INIT(BUF_NOLIMIT);
+		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(v, "content_length");
 		struct http_req rq;
 		struct conn c;
-		struct tm tm = {0};
-		time_t now;
+		char want_len[32];
 
-		if (cJSON_IsNumber(ep_num)) {
-			now = (time_t)ep_num->valuedouble;
-		} else {
-			assert_non_null(ts);
-			assert_non_null(strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm));
-			now = timegm(&tm);
-		}
-		assert_non_null(jfield(v, n_ak));
-		assert_non_null(jfield(v, n_auth));
-		conn_example(&c, jfield(v, n_ak), jfield(v, n_sk));
-		sign_request(&c, ep ? ep : P->default_endpoint, ct ? ct : "application/json",
-			     jfield(v, n_body) ? jfield(v, n_body) : "", now, &rq);
-		if (strcmp(http_req_header(&rq, "Authorization"), jfield(v, n_auth)) != 0)
-			fail_msg("vector \"%s\": Authorization differs from the SDK's:\n%s\n%s",
-				 name ? name : "?", http_req_header(&rq, "Authorization"),
-				 jfield(v, n_auth));
+		assert_non_null(scheme_end);
+		assert_int_equal(
+		    buf_printf(&ep, "%.*s://%s", (int)(scheme_end - url), url, jstr(v, "host")), 0);
+		conn_example(&c, jstr(v, "access_key"), jstr(v, "secret_key"));
+		assert_int_equal(
+		    http_req_init(&rq, "POST", buf_str(&ep), jstr(v, "path"), jstr(v, "query")), 0);
+		assert_string_equal(rq.method, jstr(v, "method"));
+		assert_int_equal(http_req_add_header(&rq, "Content-Type", jstr(v, "content_type")),
+				 0);
+		/* the SDK's own x-bce-date when it is not the auth timestamp */
+		if (strcmp(date, ts) != 0)
+			assert_int_equal(http_req_add_header(&rq, "x-bce-date", date), 0);
+		assert_int_equal(buf_addstr(&rq.body, jstr(v, "body")), 0);
+		assert_int_equal(P->sign(&c, &rq, parse_utc(ts), &err), 0);
+		if (strcmp(http_req_header(&rq, "Authorization"), jstr(v, "authorization")) != 0)
+			fail_msg("vector \"%s\": Authorization differs from the SDK's",
+				 jstr(v, "name"));
+		assert_string_equal(http_req_header(&rq, "x-bce-date"), date);
+		assert_true(cJSON_IsNumber(cl));
+		snprintf(want_len, sizeof(want_len), "%.0f", cl->valuedouble);
+		assert_string_equal(http_req_header(&rq, "Content-Length"), want_len);
 		http_req_release(&rq);
+		buf_release(&ep);
+		gcf_error_release(&err);
 		conn_release(&c);
 		n++;
 	}
