@@ -381,6 +381,152 @@ static void test_http_bad_ca_file(void **state)
 	http_free(h);
 }
 
+/* Keep-alive server: a thread per connection, counts connections and
+ * requests; stops when the listening socket is shut down. */
+struct ka_server {
+	int fd;
+	pthread_mutex_t mu;
+	int conns, requests;
+	pthread_t threads[64];
+	int nthreads;
+};
+
+struct ka_conn {
+	struct ka_server *s;
+	int fd;
+};
+
+static void *ka_conn_main(void *arg)
+{
+	struct ka_conn *kc = arg;
+	const char *reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+	struct buf in = BUF_INIT(1 << 20);
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(kc->fd, chunk, sizeof(chunk))) > 0) {
+		const char *end;
+
+		if (buf_add(&in, chunk, (size_t)n))
+			break;
+		/* GET requests only: each ends with an empty line */
+		while ((end = strstr(buf_str(&in), "\r\n\r\n")) != NULL) {
+			size_t used = (size_t)(end + 4 - in.p);
+
+			memmove(in.p, in.p + used, in.len - used + 1);
+			in.len -= used;
+			pthread_mutex_lock(&kc->s->mu);
+			kc->s->requests++;
+			pthread_mutex_unlock(&kc->s->mu);
+			if (write(kc->fd, reply, strlen(reply)) < 0)
+				break;
+		}
+	}
+	close(kc->fd);
+	buf_release(&in);
+	free(kc);
+	return NULL;
+}
+
+static void *ka_server_main(void *arg)
+{
+	struct ka_server *s = arg;
+
+	for (;;) {
+		int c = accept(s->fd, NULL, NULL);
+		struct ka_conn *kc;
+
+		if (c < 0)
+			break;
+		kc = malloc(sizeof(*kc));
+		if (!kc || s->nthreads == 64) {
+			free(kc);
+			close(c);
+			continue;
+		}
+		kc->s = s;
+		kc->fd = c;
+		pthread_mutex_lock(&s->mu);
+		s->conns++;
+		pthread_mutex_unlock(&s->mu);
+		if (pthread_create(&s->threads[s->nthreads], NULL, ka_conn_main, kc)) {
+			close(c);
+			free(kc);
+			continue;
+		}
+		s->nthreads++;
+	}
+	return NULL;
+}
+
+struct client {
+	struct http *h;
+	const char *endpoint;
+	int ok;
+};
+
+#define CLIENT_REQUESTS 5
+
+static void *client_main(void *arg)
+{
+	struct client *cl = arg;
+
+	for (int i = 0; i < CLIENT_REQUESTS; i++) {
+		struct gcf_error err = GCF_ERROR_INIT;
+		struct http_req rq;
+		struct http_resp rs;
+
+		if (http_req_init(&rq, "GET", cl->endpoint, "/", NULL))
+			continue;
+		http_resp_init(&rs, 0);
+		if (http_perform(cl->h, &rq, &rs, 0, &err) == 0 && rs.status == 200)
+			cl->ok++;
+		gcf_error_release(&err);
+		http_resp_release(&rs);
+		http_req_release(&rq);
+	}
+	return NULL;
+}
+
+static void test_http_threads_share_connections(void **state)
+{
+	struct ka_server s = {.fd = -1};
+	struct http_opts o = {0, 5000, NULL, 0};
+	struct buf ep = BUF_INIT(BUF_NOLIMIT);
+	struct client cl[4];
+	pthread_t srv, t[4];
+	struct http *h;
+	int port, ok = 0;
+
+	pthread_mutex_init(&s.mu, NULL);
+	s.fd = listen_loopback(&port);
+	assert_int_equal(pthread_create(&srv, NULL, ka_server_main, &s), 0);
+	h = http_new(&o);
+	assert_non_null(h);
+	assert_int_equal(buf_printf(&ep, "http://127.0.0.1:%d", port), 0);
+	for (int i = 0; i < 4; i++) {
+		cl[i] = (struct client){h, buf_str(&ep), 0};
+		assert_int_equal(pthread_create(&t[i], NULL, client_main, &cl[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ok += cl[i].ok;
+	}
+	http_free(h); /* closes the pooled connections: server threads see EOF */
+	shutdown(s.fd, SHUT_RDWR);
+	pthread_join(srv, NULL);
+	for (int i = 0; i < s.nthreads; i++)
+		pthread_join(s.threads[i], NULL);
+	close(s.fd);
+	assert_int_equal(ok, 4 * CLIENT_REQUESTS);
+	assert_int_equal(s.requests, 4 * CLIENT_REQUESTS);
+	/* connections were reused: at most one per client thread */
+	assert_true(s.conns >= 1);
+	assert_true(s.conns <= 4);
+	pthread_mutex_destroy(&s.mu);
+	buf_release(&ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +540,7 @@ int main(void)
 	    cmocka_unit_test(test_http_body_cap),
 	    cmocka_unit_test(test_http_debug_log_redacts),
 	    cmocka_unit_test(test_http_bad_ca_file),
+	    cmocka_unit_test(test_http_threads_share_connections),
 	};
 	int rc;
 
