@@ -2,10 +2,9 @@
  * test_baidu.c - providers/baidu.c through its table only.
  *
  * The bce-auth-v1 signer must reproduce the Authorization of every vector
- * in tests/sdk/vectors/baidu.json (recorded from the Qianfan SDK) once that
- * file exists; until then it is checked against the worked example of
- * NOTES.md §2 (signing key 35d10e61…76a8, signature 738a4822…d368). Also:
- * host:port is signed encoded, page bodies, parsing and error envelopes.
+ * in tests/sdk/vectors/baidu.json (recorded from the Qianfan SDK; a missing
+ * file fails), and the worked example of NOTES.md §2 (signing key 35d10e61…76a8, signature
+ * 738a4822…d368). Also: host:port is signed encoded, page bodies, parsing and error envelopes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -119,11 +118,9 @@ static void test_baidu_sign_sdk_vectors(void **state)
 	cJSON *root, *v;
 	int n = 0;
 
-	if (!text) {
-		print_message("note: %s not present yet; only the NOTES.md example is checked\n",
-			      VECTORS);
-		skip();
-	}
+	/* Recorded from the official SDK and committed: its absence is a failure. */
+	if (!text)
+		fail_msg("cannot read %s", VECTORS);
 	root = cJSON_Parse(text);
 	free(text);
 	assert_non_null(root);
