@@ -1,0 +1,520 @@
+/*
+ * test_config.c - fs/config.c: the INI file becomes a struct config with
+ * its global defaults and one connection per section (provider from the
+ * section name or from `provider =`); credentials may come from the
+ * environment; every error names file:line and the key; a file holding a
+ * secret that group or others can read is refused; secrets never appear in
+ * a message or in config_dump.
+ *
+ * Each test writes its file with mkstemp into /tmp (mode 0600 unless the
+ * test says otherwise) and removes it in the teardown.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "config.h"
+#include "gcf_error.h"
+#include "http.h"
+#include "provider.h"
+
+#define SECRET "sEcReTkEy-file-456"
+
+struct fx {
+	char path[64];
+	bool written;
+	struct config cfg;
+	struct gcf_error err;
+};
+
+static void clear_env(void)
+{
+	unsetenv("TENCENTCLOUD_SECRET_ID");
+	unsetenv("TENCENTCLOUD_SECRET_KEY");
+	unsetenv("TENCENTCLOUD_REGION");
+}
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return -1;
+	clear_env();
+	gcf_error_init(&x->err);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+
+	config_release(&x->cfg);
+	gcf_error_release(&x->err);
+	if (x->written)
+		unlink(x->path);
+	clear_env();
+	free(x);
+	return 0;
+}
+
+static void write_file(struct fx *x, const char *text, mode_t mode)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(x->path, sizeof(x->path), "/tmp/gcf-test-config-XXXXXX");
+	fd = mkstemp(x->path);
+	assert_true(fd >= 0);
+	x->written = true;
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(chmod(x->path, mode), 0);
+}
+
+static int load_mode(struct fx *x, const char *text, mode_t mode)
+{
+	write_file(x, text, mode);
+	return config_load(x->path, &x->cfg, &x->err);
+}
+
+static int load(struct fx *x, const char *text)
+{
+	return load_mode(x, text, 0600);
+}
+
+/* The load failed with -EINVAL and a message that starts "path:line:" and
+ * mentions each of the words given (NULL-terminated). */
+static void check_error_at(struct fx *x, int rc, int line, ...)
+{
+	char where[96];
+	const char *word;
+	va_list ap;
+
+	assert_int_equal(rc, -EINVAL);
+	assert_int_equal(x->err.errnum, EINVAL);
+	assert_int_equal(x->err.cls, GCF_CONFIG);
+	assert_non_null(x->err.message);
+	snprintf(where, sizeof(where), "%s:%d:", x->path, line);
+	if (strncmp(x->err.message, where, strlen(where)))
+		fail_msg("message '%s' does not start with '%s'", x->err.message, where);
+	va_start(ap, line);
+	while ((word = va_arg(ap, const char *)))
+		if (!strstr(x->err.message, word))
+			fail_msg("message '%s' does not mention '%s'", x->err.message, word);
+	va_end(ap);
+	assert_null(strstr(x->err.message, SECRET));
+	assert_int_equal(x->cfg.nconns, 0); /* nothing kept on failure */
+}
+
+static void check_message_has(struct fx *x, const char *word)
+{
+	assert_non_null(x->err.message);
+	if (!strstr(x->err.message, word))
+		fail_msg("message '%s' does not mention '%s'", x->err.message, word);
+}
+
+/* The Authorization and X-TC-Region a connection signs a fixed request
+ * with: proves which credentials it holds without looking inside them. */
+static void signed_headers(const struct conn *c, struct buf *auth, struct buf *region)
+{
+	const struct kind *k = &c->prov->kinds[0];
+	struct page_query q = {0, 10, NULL, NULL};
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct http_req rq;
+
+	assert_int_equal(k->build_page(c, k, &q, &rq, &err), 0);
+	assert_int_equal(c->prov->sign(c, &rq, (time_t)1714552200, &err), 0);
+	assert_non_null(http_req_header(&rq, "Authorization"));
+	assert_int_equal(buf_addstr(auth, http_req_header(&rq, "Authorization")), 0);
+	assert_int_equal(buf_addstr(region, http_req_header(&rq, "X-TC-Region")), 0);
+	http_req_release(&rq);
+	gcf_error_release(&err);
+}
+
+static const char full_file[] =
+	"; gpucloudfs test configuration\n"       /* 1 */
+	"[gpucloudfs]\n"                           /* 2 */
+	"ttl = 45\n"                               /* 3 */
+	"timeout = 7\n"                            /* 4 */
+	"\n"                                       /* 5 */
+	"[tencent]\n"                              /* 6 */
+	"secret_id = AKIDfile123\n"                /* 7 */
+	"secret_key = " SECRET "\n"                /* 8 */
+	"region = ap-guangzhou\n"                  /* 9 */
+	"endpoint = https://tione.example.test\n"  /* 10 */
+	"ttl = 30\n";                              /* 11 */
+
+static void test_config_full_file(void **state)
+{
+	struct fx *x = *state;
+	struct buf auth = BUF_INIT(BUF_NOLIMIT), region = BUF_INIT(BUF_NOLIMIT);
+	const struct conn *c;
+
+	assert_int_equal(load(x, full_file), 0);
+	assert_int_equal(x->err.errnum, 0);
+	assert_string_equal(x->cfg.path, x->path);
+	assert_int_equal(x->cfg.ttl_s, 45);
+	assert_int_equal(x->cfg.timeout_s, 7);
+	assert_int_equal(x->cfg.connect_timeout_s, 5); /* defaults */
+	assert_int_equal(x->cfg.op_timeout_s, 30);
+	assert_int_equal(x->cfg.concurrency, 4);
+	assert_int_equal(x->cfg.max_body, 32u << 20);
+	assert_int_equal(x->cfg.nconns, 1);
+	c = x->cfg.conns[0];
+	assert_string_equal(c->name, "tencent");
+	assert_ptr_equal(c->prov, provider_find("tencent"));
+	assert_string_equal(c->endpoint, "https://tione.example.test");
+	assert_int_equal(c->ttl_s, 30);     /* its own */
+	assert_int_equal(c->timeout_s, 7);  /* from [gpucloudfs] */
+	assert_int_equal(c->concurrency, 4);
+	signed_headers(c, &auth, &region);
+	assert_non_null(strstr(buf_str(&auth), "Credential=AKIDfile123/"));
+	assert_string_equal(buf_str(&region), "ap-guangzhou");
+	buf_release(&auth);
+	buf_release(&region);
+}
+
+static void test_config_provider_by_name_and_by_key(void **state)
+{
+	struct fx *x = *state;
+	const struct conn *a, *b;
+
+	assert_int_equal(load(x, "[tencent]\n"
+				 "secret_id = AKIDgz\n"
+				 "secret_key = " SECRET "\n"
+				 "region = ap-guangzhou\n"
+				 "\n"
+				 "[tencent-sh]\n"
+				 "secret_id = AKIDsh\n"
+				 "secret_key = " SECRET "\n"
+				 "region = ap-shanghai\n"
+				 "provider = tencent\n"
+				 "ttl = 0\n"),
+			 0);
+	assert_int_equal(x->cfg.nconns, 2);
+	a = x->cfg.conns[0];
+	b = x->cfg.conns[1];
+	assert_string_equal(a->name, "tencent");
+	assert_string_equal(b->name, "tencent-sh");
+	assert_ptr_equal(a->prov, provider_find("tencent"));
+	assert_ptr_equal(b->prov, provider_find("tencent"));
+	assert_string_equal(a->endpoint, "https://tione.tencentcloudapi.com"); /* default */
+	assert_int_equal(a->ttl_s, 60); /* global default */
+	assert_int_equal(b->ttl_s, 0);  /* 0 is a value, not "unset" */
+}
+
+static void test_config_unknown_key_names_line_and_key(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[tencent]\n"
+			 "secret_id = AKID\n"
+			 "secret_key = " SECRET "\n"
+			 "\n"
+			 "regoin = ap-guangzhou\n");
+
+	check_error_at(x, rc, 5, "regoin", "[tencent]", NULL);
+}
+
+static void test_config_unknown_global_key(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[gpucloudfs]\nttl = 5\ncolour = blue\n");
+
+	check_error_at(x, rc, 3, "colour", "unknown key", NULL);
+}
+
+static void test_config_bad_value_names_line_and_key(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[gpucloudfs]\n"
+			 "timeout = 3\n"
+			 "[tencent]\n"
+			 "secret_id = AKID\n"
+			 "secret_key = " SECRET "\n"
+			 "region = ap-guangzhou\n"
+			 "ttl = abc\n");
+
+	check_error_at(x, rc, 7, "ttl", "abc", NULL);
+}
+
+static void test_config_bad_global_values(void **state)
+{
+	struct fx *x = *state;
+
+	check_error_at(x, load(x, "[gpucloudfs]\nttl = -1\n"), 2, "ttl", NULL);
+	config_release(&x->cfg);
+	unlink(x->path);
+	check_error_at(x, load(x, "[gpucloudfs]\n\nconcurrency = 99\n"), 3, "concurrency", NULL);
+	config_release(&x->cfg);
+	unlink(x->path);
+	check_error_at(x, load(x, "[gpucloudfs]\ntimeout = 10s\n"), 2, "timeout", NULL);
+}
+
+static void test_config_bad_endpoint(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[tencent]\nendpoint = ftp://example.test\n");
+
+	check_error_at(x, rc, 2, "endpoint", "ftp://example.test", NULL);
+}
+
+static void test_config_unknown_provider(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[mycloud]\napi_key = k\nprovider = nimbus\n");
+
+	check_error_at(x, rc, 3, "nimbus", "provider", NULL);
+}
+
+static void test_config_section_without_provider(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[gpucloudfs]\nttl = 5\n[mycloud]\nregion = x\n");
+
+	check_error_at(x, rc, 4, "mycloud", "provider =", NULL);
+}
+
+static void test_config_unsafe_section_name(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[../etc]\nprovider = tencent\n");
+
+	check_error_at(x, rc, 2, "../etc", NULL);
+}
+
+static void test_config_key_outside_section(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "ttl = 5\n[tencent]\nregion = ap-guangzhou\n");
+
+	check_error_at(x, rc, 1, "ttl", "outside", NULL);
+}
+
+static void test_config_duplicate_key(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[tencent]\n"
+			 "secret_id = AKID\n"
+			 "region = ap-guangzhou\n"
+			 "secret_key = " SECRET "\n"
+			 "region = ap-shanghai\n");
+
+	check_error_at(x, rc, 5, "region", "line 3", NULL);
+}
+
+static void test_config_syntax_error_line(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[tencent]\n"
+			 "secret_id = AKID\n"
+			 "; a comment\n"
+			 "this line is not ini\n"
+			 "region = ap-guangzhou\n");
+
+	check_error_at(x, rc, 4, "syntax", NULL);
+}
+
+static void test_config_readable_secret_refused(void **state)
+{
+	struct fx *x = *state;
+	int rc = load_mode(x, full_file, 0644);
+
+	check_error_at(x, rc, 8, "chmod 600", "secret_key", NULL);
+	assert_null(strstr(x->err.message, "AKIDfile123"));
+}
+
+static void test_config_group_readable_secret_refused(void **state)
+{
+	struct fx *x = *state;
+	int rc = load_mode(x, full_file, 0640);
+
+	check_error_at(x, rc, 8, "chmod 600", NULL);
+}
+
+static void test_config_readable_without_secret_accepted(void **state)
+{
+	struct fx *x = *state;
+
+	setenv("TENCENTCLOUD_SECRET_KEY", SECRET, 1);
+	assert_int_equal(load_mode(x, "[tencent]\nsecret_id = AKID\nregion = ap-guangzhou\n", 0644),
+			 0);
+	assert_int_equal(x->cfg.nconns, 1);
+}
+
+static void test_config_credentials_from_env(void **state)
+{
+	struct fx *x = *state;
+	struct fx *y = calloc(1, sizeof(*y));
+	struct buf auth_env = BUF_INIT(BUF_NOLIMIT), region_env = BUF_INIT(BUF_NOLIMIT);
+	struct buf auth_file = BUF_INIT(BUF_NOLIMIT), region_file = BUF_INIT(BUF_NOLIMIT);
+
+	assert_non_null(y);
+	/* the same credentials written in the file ... */
+	assert_int_equal(load(y, "[tencent]\n"
+				 "secret_id = AKIDenv789\n"
+				 "secret_key = " SECRET "\n"
+				 "region = ap-beijing\n"),
+			 0);
+	signed_headers(y->cfg.conns[0], &auth_file, &region_file);
+	/* ... or given by the environment sign identically */
+	setenv("TENCENTCLOUD_SECRET_ID", "AKIDenv789", 1);
+	setenv("TENCENTCLOUD_SECRET_KEY", SECRET, 1);
+	setenv("TENCENTCLOUD_REGION", "ap-beijing", 1);
+	assert_int_equal(load(x, "[tencent]\nttl = 10\n"), 0);
+	signed_headers(x->cfg.conns[0], &auth_env, &region_env);
+	assert_non_null(strstr(buf_str(&auth_env), "Credential=AKIDenv789/"));
+	assert_string_equal(buf_str(&region_env), "ap-beijing");
+	assert_string_equal(buf_str(&auth_env), buf_str(&auth_file));
+	buf_release(&auth_env);
+	buf_release(&region_env);
+	buf_release(&auth_file);
+	buf_release(&region_file);
+	teardown((void **)&y);
+}
+
+static void test_config_file_wins_over_env(void **state)
+{
+	struct fx *x = *state;
+	struct buf auth = BUF_INIT(BUF_NOLIMIT), region = BUF_INIT(BUF_NOLIMIT);
+
+	setenv("TENCENTCLOUD_SECRET_ID", "AKIDfromenv", 1);
+	setenv("TENCENTCLOUD_REGION", "ap-beijing", 1);
+	assert_int_equal(load(x, full_file), 0);
+	signed_headers(x->cfg.conns[0], &auth, &region);
+	assert_non_null(strstr(buf_str(&auth), "Credential=AKIDfile123/"));
+	assert_string_equal(buf_str(&region), "ap-guangzhou");
+	buf_release(&auth);
+	buf_release(&region);
+}
+
+static void test_config_missing_region(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[gpucloudfs]\nttl = 5\n[tencent]\nsecret_id = AKID\nsecret_key = " SECRET
+			 "\n");
+
+	assert_int_equal(rc, -EINVAL);
+	assert_int_equal(x->err.cls, GCF_CONFIG);
+	check_message_has(x, x->path);
+	check_message_has(x, "[tencent]");
+	check_message_has(x, "region");
+	check_message_has(x, "line 4"); /* the section's first key */
+	assert_null(strstr(x->err.message, SECRET));
+	assert_int_equal(x->cfg.nconns, 0);
+}
+
+static void test_config_missing_secret_key(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[tencent]\nsecret_id = AKID\nregion = ap-guangzhou\n");
+
+	assert_int_equal(rc, -EINVAL);
+	check_message_has(x, "secret_key");
+	check_message_has(x, "TENCENTCLOUD_SECRET_KEY");
+}
+
+static void test_config_no_sections(void **state)
+{
+	struct fx *x = *state;
+	int rc = load(x, "[gpucloudfs]\nttl = 5\n");
+
+	assert_int_equal(rc, -EINVAL);
+	check_message_has(x, x->path);
+	check_message_has(x, "no connection");
+	config_release(&x->cfg);
+	gcf_error_release(&x->err);
+	unlink(x->path);
+	rc = load(x, "; nothing here\n");
+	assert_int_equal(rc, -EINVAL);
+	check_message_has(x, "no connection");
+}
+
+static void test_config_missing_file(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(config_load("/nonexistent/gpucloudfs/config.ini", &x->cfg, &x->err),
+			 -ENOENT);
+	check_message_has(x, "/nonexistent/gpucloudfs/config.ini");
+}
+
+static void test_config_dump_never_shows_secret(void **state)
+{
+	struct fx *x = *state;
+	struct buf out = BUF_INIT(BUF_NOLIMIT);
+
+	assert_int_equal(load(x, full_file), 0);
+	assert_int_equal(config_dump(&x->cfg, &out), 0);
+	assert_non_null(strstr(buf_str(&out), "[tencent]"));
+	assert_non_null(strstr(buf_str(&out), "provider = tencent"));
+	assert_non_null(strstr(buf_str(&out), "endpoint = https://tione.example.test"));
+	assert_non_null(strstr(buf_str(&out), "ttl = 30"));
+	assert_non_null(strstr(buf_str(&out), "secret_key = <redacted>"));
+	assert_null(strstr(buf_str(&out), SECRET));
+	buf_release(&out);
+}
+
+static void test_config_default_path(void **state)
+{
+	struct buf out = BUF_INIT(BUF_NOLIMIT);
+	char *xdg = getenv("XDG_CONFIG_HOME") ? strdup(getenv("XDG_CONFIG_HOME")) : NULL;
+
+	setenv("XDG_CONFIG_HOME", "/xdg", 1);
+	assert_int_equal(config_default_path(&out), 0);
+	assert_string_equal(buf_str(&out), "/xdg/gpucloudfs/config.ini");
+	if (xdg)
+		setenv("XDG_CONFIG_HOME", xdg, 1);
+	else
+		unsetenv("XDG_CONFIG_HOME");
+	free(xdg);
+	buf_release(&out);
+	config_release(NULL);
+	config_conn_free(NULL);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_config_full_file),
+		T(test_config_provider_by_name_and_by_key),
+		T(test_config_unknown_key_names_line_and_key),
+		T(test_config_unknown_global_key),
+		T(test_config_bad_value_names_line_and_key),
+		T(test_config_bad_global_values),
+		T(test_config_bad_endpoint),
+		T(test_config_unknown_provider),
+		T(test_config_section_without_provider),
+		T(test_config_unsafe_section_name),
+		T(test_config_key_outside_section),
+		T(test_config_duplicate_key),
+		T(test_config_syntax_error_line),
+		T(test_config_readable_secret_refused),
+		T(test_config_group_readable_secret_refused),
+		T(test_config_readable_without_secret_accepted),
+		T(test_config_credentials_from_env),
+		T(test_config_file_wins_over_env),
+		T(test_config_missing_region),
+		T(test_config_missing_secret_key),
+		T(test_config_no_sections),
+		T(test_config_missing_file),
+		T(test_config_dump_never_shows_secret),
+		cmocka_unit_test(test_config_default_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
