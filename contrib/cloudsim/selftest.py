@@ -263,6 +263,8 @@ def run_checks(ready):
     st, r = c.tc("DescribeTrainingTasks", {}, secret_key="wrong")
     check("wrong key -> SignatureFailure (HTTP 200)", st == 200 and
           err(r) == "AuthFailure.SignatureFailure")
+    st, r = c.tc("DescribeTrainingTasks", {}, mangle=lambda a: a[:-1] + "z")
+    check("non-hex signature byte -> SignatureFailure", err(r) == "AuthFailure.SignatureFailure")
     st, r = c.tc("DescribeTrainingTasks", {}, secret_id="AKIDnobody")
     check("unknown id -> SecretIdNotFound", err(r) == "AuthFailure.SecretIdNotFound")
     st, r = c.tc("DescribeTrainingTasks", {}, ts=int(time.time()) - 600)

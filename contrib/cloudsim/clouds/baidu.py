@@ -26,7 +26,7 @@ ACTION = "DescribeComputeUnits"
 FUTURE_SKEW_S = 15 * 60
 
 AUTH_RE = re.compile(r"^bce-auth-v1/([^/]+)/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)/(\d+)/"
-                     r"([A-Za-z0-9;_.-]*)/([0-9a-f]{64})$")
+                     r"([A-Za-z0-9;_.-]*)/([^/\s]+)$")
 DEFAULT_SIGNED = ("host", "content-length", "content-type", "content-md5")
 
 

@@ -30,7 +30,7 @@ SERVICES = "DescribeModelServiceGroups"
 
 AUTH_RE = re.compile(
     r"^TC3-HMAC-SHA256 Credential=([^/\s]+)/([^/\s]*)/([^/\s]*)/tc3_request, "
-    r"SignedHeaders=([a-z0-9;._-]+), Signature=([0-9a-f]{64})$")
+    r"SignedHeaders=([a-z0-9;._-]+), Signature=(\S+)$")
 
 TASK_STATUSES = ["SUBMITTING", "PENDING", "STARTING", "RUNNING", "STOPPING", "STOPPED",
                  "FAILED", "SUCCEED", "SUBMIT_FAILED"]
