@@ -18,6 +18,7 @@ int cache_init(struct collection *col, unsigned ttl_s, collection_fetch_fn fetch
 
 	memset(col, 0, sizeof(*col));
 	col->ttl_ns = (uint64_t)ttl_s * 1000000000ull;
+	col->stale_if_error_ns = UINT64_MAX;
 	col->fetch = fetch;
 	col->on_publish = on_publish;
 	col->ctx = ctx;
@@ -67,10 +68,23 @@ static int wait_done(struct collection *col, uint64_t target, uint64_t deadline_
 	return 0;
 }
 
+/* mu held: may the current snapshot stand in for a failed refresh? */
+static bool stale_ok(const struct collection *col)
+{
+	uint64_t age;
+
+	if (!col->cur)
+		return false;
+	if (col->stale_if_error_ns == UINT64_MAX)
+		return true;
+	age = col->now_ns() - col->cur->fetched_ns;
+	return age <= col->ttl_ns + col->stale_if_error_ns;
+}
+
 /* mu held: the answer after a finished fetch. */
 static int answer(struct collection *col, struct snapshot **out, struct gcf_error *err)
 {
-	if (col->last_rc && col->cur) {
+	if (col->last_rc && stale_ok(col)) {
 		col->stats.stale_serves++;
 		*out = snapshot_get(col->cur);
 		return 0;
@@ -113,7 +127,7 @@ int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **ou
 		target = col->gen;
 		rc = wait_done(col, target, deadline_ns);
 		if (rc) {
-			if (col->cur) { /* serve what we have rather than fail */
+			if (stale_ok(col)) { /* serve what we have rather than fail */
 				col->stats.stale_serves++;
 				*out = snapshot_get(col->cur);
 				rc = 0;

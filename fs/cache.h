@@ -9,8 +9,9 @@
  * snapshot is published by swapping a pointer under the mutex; the old one is
  * freed when its last reader drops it. A refresh that fails keeps the
  * previous snapshot, which is then served and marked stale; the error is
- * kept (col->last_err) for the status files. Without any snapshot the error
- * is returned, and repeated for ERROR_HOLD before the cloud is asked again.
+ * kept (col->last_err) for the status files; once the snapshot is older
+ * than TTL + stale_if_error_ns the error surfaces instead. Without any
+ * snapshot the error is returned, and repeated for ERROR_HOLD before the cloud is asked again.
  */
 #ifndef GCF_CACHE_H
 #define GCF_CACHE_H
@@ -41,6 +42,8 @@ struct collection_stats {
 
 struct collection {
 	uint64_t ttl_ns;
+	uint64_t stale_if_error_ns; /* how long past the TTL a failed refresh may serve
+				     * the previous snapshot; UINT64_MAX (default) = always */
 	collection_fetch_fn fetch;
 	collection_publish_fn on_publish; /* may be NULL */
 	void *ctx;

@@ -150,6 +150,7 @@ static bool safe_section(const char *s)
 /* Keys shared by every section (global defaults or per-connection). */
 struct common {
 	unsigned *ttl, *timeout, *connect_timeout, *op_timeout, *concurrency, *max_rps;
+	unsigned *retries, *stale_if_error;
 	char **ca_file;
 	size_t *max_body;
 };
@@ -172,6 +173,9 @@ static int common_key(const struct common *c, const char *path, const struct rec
 		{"op_timeout", c->op_timeout, 1, 3600, "a whole number of seconds (1 to 3600)"},
 		{"concurrency", c->concurrency, 1, 16, "a whole number from 1 to 16"},
 		{"max_rps", c->max_rps, 0, 10000, "a whole number of requests per second"},
+		{"retries", c->retries, 0, 10, "a whole number from 0 to 10"},
+		{"stale_if_error", c->stale_if_error, 0, 86400 * 30,
+		 "a whole number of seconds (0 to 2592000)"},
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -283,9 +287,16 @@ static struct conn *find_conn(struct config *cfg, const char *name)
 static int apply(struct config *cfg, const struct reader *r, const char *path, bool group_readable,
 		 struct gcf_error *err)
 {
-	struct common g = {&cfg->ttl_s,       &cfg->timeout_s, &cfg->connect_timeout_s,
-			   &cfg->op_timeout_s, &cfg->concurrency, &cfg->max_rps,
-			   &cfg->ca_file,      &cfg->max_body};
+	struct common g = {.ttl = &cfg->ttl_s,
+			   .timeout = &cfg->timeout_s,
+			   .connect_timeout = &cfg->connect_timeout_s,
+			   .op_timeout = &cfg->op_timeout_s,
+			   .concurrency = &cfg->concurrency,
+			   .max_rps = &cfg->max_rps,
+			   .retries = &cfg->retries,
+			   .stale_if_error = &cfg->stale_if_error_s,
+			   .ca_file = &cfg->ca_file,
+			   .max_body = &cfg->max_body};
 	int rc = 0;
 
 	for (size_t i = 0; i < r->n && !rc; i++) {
@@ -334,9 +345,14 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 			continue;
 		}
 		{
-			struct common cc = {&c->ttl_s,       &c->timeout_s,   &c->connect_timeout_s,
-					    NULL,            &c->concurrency, &c->max_rps,
-					    &c->ca_file,     NULL};
+			struct common cc = {.ttl = &c->ttl_s,
+					    .timeout = &c->timeout_s,
+					    .connect_timeout = &c->connect_timeout_s,
+					    .concurrency = &c->concurrency,
+					    .max_rps = &c->max_rps,
+					    .retries = &c->retries,
+					    .stale_if_error = &c->stale_if_error_s,
+					    .ca_file = &c->ca_file};
 
 			rc = common_key(&cc, path, rec, err);
 			if (rc != 1)
@@ -372,14 +388,22 @@ static int finish(struct config *cfg, const struct reader *r, const char *path,
 	for (size_t i = 0; i < cfg->nconns; i++) {
 		struct conn *c = cfg->conns[i];
 		struct gcf_error perr = GCF_ERROR_INIT;
-		bool ttl_set = false;
+		bool ttl_set = false, retries_set = false, stale_set = false;
 		int rc = 0;
 
-		for (size_t j = 0; j < r->n; j++)
-			if (!strcmp(r->v[j].section, c->name) && !strcmp(r->v[j].key, "ttl"))
-				ttl_set = true;
+		for (size_t j = 0; j < r->n; j++) {
+			if (strcmp(r->v[j].section, c->name))
+				continue;
+			ttl_set |= !strcmp(r->v[j].key, "ttl");
+			retries_set |= !strcmp(r->v[j].key, "retries");
+			stale_set |= !strcmp(r->v[j].key, "stale_if_error");
+		}
 		if (!ttl_set)
 			c->ttl_s = cfg->ttl_s;
+		if (!retries_set)
+			c->retries = cfg->retries;
+		if (!stale_set)
+			c->stale_if_error_s = cfg->stale_if_error_s;
 		if (!c->timeout_s)
 			c->timeout_s = cfg->timeout_s;
 		if (!c->connect_timeout_s)
@@ -419,6 +443,8 @@ int config_load(const char *path, struct config *cfg, struct gcf_error *err)
 	cfg->connect_timeout_s = 5;
 	cfg->op_timeout_s = 30;
 	cfg->concurrency = 4;
+	cfg->retries = 3;
+	cfg->stale_if_error_s = 600;
 	cfg->max_body = 32u << 20;
 	cfg->path = strdup(path);
 	if (!cfg->path)
@@ -475,9 +501,10 @@ int config_dump(const struct config *cfg, struct buf *out)
 	int rc = buf_printf(out,
 			    "; %s (secrets are never shown)\n[gpucloudfs]\nttl = %u\ntimeout = "
 			    "%u\nconnect_timeout = %u\nop_timeout = %u\nconcurrency = %u\n"
-			    "max_rps = %u\nmax_body = %zu\n",
+			    "max_rps = %u\nretries = %u\nstale_if_error = %u\nmax_body = %zu\n",
 			    cfg->path, cfg->ttl_s, cfg->timeout_s, cfg->connect_timeout_s,
-			    cfg->op_timeout_s, cfg->concurrency, cfg->max_rps, cfg->max_body);
+			    cfg->op_timeout_s, cfg->concurrency, cfg->max_rps, cfg->retries,
+			    cfg->stale_if_error_s, cfg->max_body);
 
 	if (!rc && cfg->ca_file)
 		rc = buf_printf(out, "ca_file = %s\n", cfg->ca_file);
@@ -486,9 +513,11 @@ int config_dump(const struct config *cfg, struct buf *out)
 
 		rc = buf_printf(out,
 				"\n[%s]\nprovider = %s\nendpoint = %s\nttl = %u\ntimeout = %u\n"
-				"connect_timeout = %u\nconcurrency = %u\nmax_rps = %u\n",
+				"connect_timeout = %u\nconcurrency = %u\nmax_rps = %u\nretries = %u\n"
+				"stale_if_error = %u\n",
 				c->name, c->prov->name, c->endpoint, c->ttl_s, c->timeout_s,
-				c->connect_timeout_s, c->concurrency, c->max_rps);
+				c->connect_timeout_s, c->concurrency, c->max_rps, c->retries,
+				c->stale_if_error_s);
 		for (const char *const *k = c->prov->secret_keys; !rc && k && *k; k++)
 			rc = buf_printf(out, "%s = %s\n", *k, log_redact(*k, "x"));
 	}

@@ -90,6 +90,9 @@ static int conn_init(struct daemon *d, struct conn_rt *cr, struct conn *c, struc
 		if (cache_init(&col->col, c->ttl_s, collection_fetch, NULL, col) ||
 		    ratelimit_init(&col->rl, rate))
 			return gcf_error_set(err, GCF_NOMEM, "out of memory");
+		col->col.stale_if_error_ns = (uint64_t)c->stale_if_error_s * 1000000000ull;
+		fetch_latency_init(&col->lat);
+		col->fst.lat = &col->lat;
 		cr->ncolls++;
 		col->ino = inodes_pin(&d->inodes, cr->ino, k->dir, NODE_KIND, col);
 		if (!col->ino)

@@ -30,6 +30,7 @@ struct coll_rt {
 	struct collection col;
 	struct ratelimit rl;
 	struct fetch_stats fst;
+	struct fetch_latency lat;
 	uint64_t ino; /* the kind directory */
 };
 

@@ -14,6 +14,9 @@
 #define FETCH_MAX_WORKERS 16
 #define FETCH_ATTEMPTS 3        /* listings retried when the total moves while paging */
 #define FETCH_DEFAULT_BODY (32u << 20)
+#define FETCH_BACKOFF_NS 200000000ull      /* first retry after up to 0.2 s */
+#define FETCH_BACKOFF_MAX_NS 5000000000ull /* never more than 5 s apart */
+#define FETCH_RETRY_AFTER_MAX_S 60         /* a longer Retry-After is not waited for */
 
 struct page_result {
 	cJSON *tree;
@@ -57,7 +60,49 @@ void listing_release(struct listing *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
+void fetch_latency_init(struct fetch_latency *l)
+{
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->mu, NULL);
+}
+
+static void latency_add(struct fetch_latency *l, uint64_t ns)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->us[l->next] = ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ns / 1000);
+	l->next = (l->next + 1) % FETCH_LAT_SAMPLES;
+	if (l->n < FETCH_LAT_SAMPLES)
+		l->n++;
+	pthread_mutex_unlock(&l->mu);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint32_t fetch_latency_pct(struct fetch_latency *l, unsigned p)
+{
+	uint32_t v[FETCH_LAT_SAMPLES];
+	size_t n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->n;
+	memcpy(v, l->us, n * sizeof(*v));
+	pthread_mutex_unlock(&l->mu);
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u32);
+	return v[(n - 1) * (p > 100 ? 100 : p) / 100];
+}
+
+/* One attempt at one page. *retry_after_ns gets the reply's Retry-After. */
+static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr,
+			   uint64_t *retry_after_ns)
 {
 	const struct conn *c = j->c;
 	struct page_query q = {index, j->size, j->fname, j->fval};
@@ -71,6 +116,7 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 	int rc;
 
 	memset(&rq, 0, sizeof(rq));
+	gcf_error_init(err);
 	http_resp_init(&rs, j->io->max_body ? j->io->max_body : FETCH_DEFAULT_BODY);
 	rc = j->k->build_page(c, j->k, &q, &rq, err);
 	if (!rc) {
@@ -84,8 +130,21 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 	if (!rc)
 		rc = c->prov->sign(c, &rq, j->io->wall_now ? j->io->wall_now() : time(NULL), err);
 	if (!rc) {
+		uint64_t t0 = http_now_ns();
+
 		stat_add(j->st ? &j->st->requests : NULL, 1);
+		stat_add(j->st ? &j->st->in_flight : NULL, 1);
 		rc = j->io->perform(j->io->ctx, &rq, &rs, j->deadline_ns, err);
+		__atomic_fetch_sub(j->st ? &j->st->in_flight : &(unsigned long){0}, 1,
+				   __ATOMIC_RELAXED);
+		latency_add(j->st ? j->st->lat : NULL, http_now_ns() - t0);
+		if (rs.retry_after) {
+			char *end;
+			unsigned long s = strtoul(rs.retry_after, &end, 10);
+
+			if (end != rs.retry_after && !*end && s <= FETCH_RETRY_AFTER_MAX_S)
+				*retry_after_ns = s * 1000000000ull;
+		}
 	}
 	if (limited)
 		ratelimit_done(j->rl, slot);
@@ -122,6 +181,67 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 	http_resp_release(&rs);
 	http_req_release(&rq);
 	pr->rc = rc;
+	return rc;
+}
+
+static bool transient(enum gcf_class cls)
+{
+	return cls == GCF_TRANSPORT || cls == GCF_SERVER || cls == GCF_THROTTLED ||
+	       cls == GCF_TIMEOUT || cls == GCF_REPLY;
+}
+
+static uint64_t jitter(uint64_t max_ns)
+{
+	static _Thread_local unsigned seed;
+
+	if (!seed)
+		seed = (unsigned)http_now_ns() ^ (unsigned)(uintptr_t)&seed;
+	return max_ns ? (uint64_t)rand_r(&seed) * max_ns / RAND_MAX : 0;
+}
+
+static int sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull};
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* One page, retrying transient failures within the deadline. */
+static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
+{
+	unsigned attempts = 1 + j->c->retries;
+	int rc = 0;
+
+	for (unsigned a = 0; a < attempts; a++) {
+		uint64_t retry_after = 0, wait, now;
+
+		if (a) {
+			gcf_error_release(&pr->err);
+			stat_add(j->st ? &j->st->retries : NULL, 1);
+		}
+		rc = fetch_page_once(j, index, pr, &retry_after);
+		if (!rc || !transient(pr->err.cls))
+			break;
+		if (pr->err.cls == GCF_THROTTLED) {
+			stat_add(j->st ? &j->st->throttles : NULL, 1);
+			ratelimit_throttled(j->rl, retry_after);
+		}
+		if (a + 1 == attempts)
+			break;
+		/* Full jitter: a random wait up to base * 2^a, capped. */
+		wait = FETCH_BACKOFF_NS << (a < 10 ? a : 10);
+		if (wait > FETCH_BACKOFF_MAX_NS)
+			wait = FETCH_BACKOFF_MAX_NS;
+		wait = wait / 2 + jitter(wait / 2);
+		if (retry_after > wait)
+			wait = retry_after;
+		now = http_now_ns();
+		if (j->deadline_ns && now + wait >= j->deadline_ns)
+			break;
+		sleep_ns(wait);
+	}
 	return rc;
 }
 

@@ -9,10 +9,18 @@
  * kind's parse_page. Objects are returned in page order; an object whose ID
  * already appeared on an earlier page (the listing shifted while paging) is
  * dropped, while repeats within one page are kept (the cloud listed them).
+ *
+ * Transient failures (transport errors, timeouts of one request, HTTP 5xx,
+ * the cloud's throttling replies, unusable replies) are retried up to
+ * conn->retries times with exponential backoff and full jitter (base
+ * FETCH_BACKOFF_NS, cap FETCH_BACKOFF_MAX_NS), honouring Retry-After; a
+ * throttling reply also halves the rate limiter. Auth, parameter and
+ * not-found errors are never retried. No retry starts past the deadline.
  */
 #ifndef GCF_FETCH_H
 #define GCF_FETCH_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -36,7 +44,20 @@ struct fetch_io {
 /* Counters one listing adds to (may be shared; updated atomically). */
 struct fetch_stats {
 	unsigned long requests, pages, objects, bytes;
+	unsigned long retries, throttles, in_flight;
+	struct fetch_latency *lat; /* optional latency samples (NULL = none) */
 };
+
+/* The latencies of the last FETCH_LAT_SAMPLES requests, for p50/p99. */
+#define FETCH_LAT_SAMPLES 1024
+struct fetch_latency {
+	pthread_mutex_t mu;
+	uint32_t us[FETCH_LAT_SAMPLES];
+	size_t n, next;
+};
+void fetch_latency_init(struct fetch_latency *l);
+/* Percentile p (0-100) of the samples in microseconds; 0 when none. */
+uint32_t fetch_latency_pct(struct fetch_latency *l, unsigned p);
 
 /* A listing: the reply trees it came from and the objects in order. */
 struct listing {

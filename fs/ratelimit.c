@@ -29,6 +29,9 @@ int ratelimit_init(struct ratelimit *rl, unsigned rate)
 	pthread_condattr_t ca;
 
 	rl->rate = rate;
+	rl->cur_rate = rate;
+	rl->pause_until_ns = 0;
+	rl->last_throttle_ns = 0;
 	rl->window_ns = 1000000000ull + RATELIMIT_MARGIN_NS;
 	rl->head = 0;
 	rl->now_ns = http_now_ns;
@@ -67,18 +70,28 @@ int ratelimit_acquire(struct ratelimit *rl, uint64_t deadline_ns, unsigned *slot
 	if (!rl || !rl->rate)
 		return 0;
 	pthread_mutex_lock(&rl->mu);
-	/* The oldest of the last `rate` requests is still in flight: wait. */
-	while (rl->ring[rl->head] == RATELIMIT_PENDING) {
-		int rc = deadline_ns ? pthread_cond_timedwait(&rl->cv, &rl->mu, &ts)
-				     : pthread_cond_wait(&rl->cv, &rl->mu);
+	now = rl->now_ns();
+	if (rl->cur_rate < rl->rate && now - rl->last_throttle_ns >= RATELIMIT_RECOVER_NS)
+		rl->cur_rate = rl->rate;
+	/* The request cur_rate places back is still in flight: wait for it. */
+	for (;;) {
+		unsigned back = (rl->head + rl->rate - rl->cur_rate) % rl->rate;
+		int rc;
 
-		if (rc == ETIMEDOUT && rl->ring[rl->head] == RATELIMIT_PENDING) {
+		if (rl->ring[back] != RATELIMIT_PENDING) {
+			t = rl->ring[back] ? rl->ring[back] + rl->window_ns : 0;
+			break;
+		}
+		rc = deadline_ns ? pthread_cond_timedwait(&rl->cv, &rl->mu, &ts)
+				 : pthread_cond_wait(&rl->cv, &rl->mu);
+		if (rc == ETIMEDOUT && rl->ring[back] == RATELIMIT_PENDING) {
 			pthread_mutex_unlock(&rl->mu);
 			return -ETIMEDOUT;
 		}
 	}
 	now = rl->now_ns();
-	t = rl->ring[rl->head] ? rl->ring[rl->head] + rl->window_ns : now;
+	if (t < rl->pause_until_ns)
+		t = rl->pause_until_ns;
 	if (t < now)
 		t = now;
 	if (deadline_ns && t > deadline_ns) {
@@ -92,6 +105,37 @@ int ratelimit_acquire(struct ratelimit *rl, uint64_t deadline_ns, unsigned *slot
 	if (t > now)
 		rl->sleep_until(t);
 	return 0;
+}
+
+void ratelimit_throttled(struct ratelimit *rl, uint64_t retry_after_ns)
+{
+	uint64_t now;
+
+	if (!rl || !rl->rate)
+		return;
+	pthread_mutex_lock(&rl->mu);
+	now = rl->now_ns();
+	if (retry_after_ns < rl->window_ns)
+		retry_after_ns = rl->window_ns;
+	if (rl->pause_until_ns < now + retry_after_ns)
+		rl->pause_until_ns = now + retry_after_ns;
+	/* Halve once per window, however many replies say so at once. */
+	if (now - rl->last_throttle_ns >= rl->window_ns || !rl->last_throttle_ns)
+		rl->cur_rate = rl->cur_rate > 1 ? rl->cur_rate / 2 : 1;
+	rl->last_throttle_ns = now;
+	pthread_mutex_unlock(&rl->mu);
+}
+
+unsigned ratelimit_rate(struct ratelimit *rl)
+{
+	unsigned r;
+
+	if (!rl || !rl->rate)
+		return 0;
+	pthread_mutex_lock(&rl->mu);
+	r = rl->cur_rate;
+	pthread_mutex_unlock(&rl->mu);
+	return r;
 }
 
 void ratelimit_done(struct ratelimit *rl, unsigned slot)

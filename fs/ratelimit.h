@@ -22,6 +22,9 @@ struct ratelimit {
 	pthread_cond_t cv;  /* a pending slot finished */
 	uint64_t *ring;    /* finish times of the last `rate` requests; RATELIMIT_PENDING in flight */
 	unsigned head;
+	unsigned cur_rate; /* <= rate: lowered while the cloud throttles us */
+	uint64_t pause_until_ns; /* no request starts before this (Retry-After) */
+	uint64_t last_throttle_ns;
 	uint64_t (*now_ns)(void); /* injectable clock (tests) */
 	int (*sleep_until)(uint64_t t_ns); /* injectable wait (tests) */
 };
@@ -38,5 +41,14 @@ void ratelimit_release(struct ratelimit *rl);
  * ratelimit_done(rl, *slot) once the request has finished or failed. */
 int ratelimit_acquire(struct ratelimit *rl, uint64_t deadline_ns, unsigned *slot);
 void ratelimit_done(struct ratelimit *rl, unsigned slot);
+
+/* The cloud answered "too many requests": halve the rate (at least 1/s) and
+ * start nothing before retry_after_ns from now (at least one window). The
+ * full rate comes back after RATELIMIT_RECOVER_NS without throttling. */
+#define RATELIMIT_RECOVER_NS 10000000000ull
+void ratelimit_throttled(struct ratelimit *rl, uint64_t retry_after_ns);
+
+/* The rate in force now (requests per second). */
+unsigned ratelimit_rate(struct ratelimit *rl);
 
 #endif
