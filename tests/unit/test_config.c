@@ -400,6 +400,71 @@ static void test_config_file_wins_over_env(void **state)
 	buf_release(&region);
 }
 
+/*
+ * KNOWN BUG (fs/config.c, reported to its owner): inih reads through a fixed
+ * 200-byte line buffer (INI_MAX_LINE of the system libinih), and
+ * reader_gets() counts each fgets() call as a line. A line of 200 bytes or
+ * more (a Tencent STS `token` is typically 600+) is split: the tail is
+ * parsed as a line of its own, the load fails with "syntax error" or
+ * "unknown key" on the wrong line number, and when the tail holds '=' a
+ * piece of the secret becomes the "key" printed in the message. Skipped so
+ * the suite stays green; remove the skip() once config.c handles long lines.
+ */
+static void test_config_long_value_loads(void **state)
+{
+	struct fx *x = *state;
+	struct buf text = BUF_INIT(BUF_NOLIMIT), tok = BUF_INIT(BUF_NOLIMIT);
+	struct page_query q = {0, 10, NULL, NULL};
+	struct gcf_error err = GCF_ERROR_INIT;
+	const struct conn *c;
+	struct http_req rq;
+
+	skip(); /* KNOWN BUG: see above */
+	for (int i = 0; i < 1200; i++)
+		assert_int_equal(buf_addch(&tok, (char)('A' + i % 26)), 0);
+	assert_int_equal(buf_printf(&text,
+				    "[tencent]\nsecret_id = AKID\nsecret_key = " SECRET
+				    "\nregion = ap-guangzhou\ntoken = %s\nttl = 5\n",
+				    tok.p),
+			 0);
+	assert_int_equal(load(x, text.p), 0);
+	c = x->cfg.conns[0];
+	assert_int_equal(c->ttl_s, 5);
+	assert_int_equal(c->prov->kinds[0].build_page(c, &c->prov->kinds[0], &q, &rq, &err), 0);
+	assert_string_equal(http_req_header(&rq, "X-TC-Token"), tok.p); /* whole */
+	http_req_release(&rq);
+	buf_release(&text);
+	buf_release(&tok);
+}
+
+static void test_config_long_line_never_leaks_secret(void **state)
+{
+	struct fx *x = *state;
+	struct buf text = BUF_INIT(BUF_NOLIMIT);
+	int rc;
+
+	skip(); /* KNOWN BUG: see above; today the message reads
+		 * "FILE:6: [tencent] SECRETPART: unknown key for provider 'tencent'" */
+	assert_int_equal(buf_addstr(&text, "[tencent]\nsecret_id = AKID\nsecret_key = k\n"
+					   "region = ap-guangzhou\ntoken = "),
+			 0);
+	for (int i = 0; i < 191; i++)
+		assert_int_equal(buf_addch(&text, 'A'), 0);
+	assert_int_equal(buf_addstr(&text, "SECRETPART==\n"), 0);
+	rc = load(x, text.p);
+	/* either the long token is taken whole, or the error names line 5 and
+	 * holds no piece of the token */
+	if (rc) {
+		char where[96];
+
+		snprintf(where, sizeof(where), "%s:5:", x->path);
+		assert_non_null(x->err.message);
+		assert_null(strstr(x->err.message, "SECRETPART"));
+		assert_non_null(strstr(x->err.message, where));
+	}
+	buf_release(&text);
+}
+
 static void test_config_missing_region(void **state)
 {
 	struct fx *x = *state;
@@ -508,6 +573,8 @@ int main(void)
 		T(test_config_readable_without_secret_accepted),
 		T(test_config_credentials_from_env),
 		T(test_config_file_wins_over_env),
+		T(test_config_long_value_loads),
+		T(test_config_long_line_never_leaks_secret),
 		T(test_config_missing_region),
 		T(test_config_missing_secret_key),
 		T(test_config_no_sections),
