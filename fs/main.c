@@ -2,16 +2,38 @@
  * main.c - command line, configuration, daemon context, FUSE session.
  *
  *   gpucloudfs [-c CONFIG] [-f] [-d] [-o OPT[,OPT...]] MOUNTPOINT
+ *   gpucloudfs SOURCE MOUNTPOINT [-o OPT[,OPT...]]      (as run by mount.fuse3)
  *
- * gpucloudfs options given with -o (ttl=N) are taken here; every other -o
- * option goes to FUSE. The mount is always read-only.
+ * gpucloudfs options given with -o (ttl=N, config=PATH) are taken here; the
+ * options mount(8) and fstab add that FUSE does not know (_netdev, nofail,
+ * rw, ro, dev, suid, auto, noauto, user, users, nouser, owner, group,
+ * defaults, x-*, comment=*) are dropped; every other -o option goes to FUSE.
+ * The mount is always read-only, nodev and nosuid.
+ *
+ * SOURCE, the first of two positional arguments, is the configuration file
+ * when it names a file (or a path) and -c is not given; any other SOURCE (a
+ * label such as "gpucloudfs") is ignored. This is how an fstab line of type
+ * fuse.gpucloudfs reaches us: mount(8) runs mount.fuse3, which runs
+ * "gpucloudfs SOURCE MOUNTPOINT -o OPTIONS".
+ *
+ * Logging goes to stderr until the daemon detaches, then to syslog. SIGHUP
+ * drops every snapshot (the next access refetches) instead of ending the
+ * mount: it is blocked in every thread and read from a signalfd by a small
+ * thread that calls daemon_invalidate_all(). SIGINT and SIGTERM unmount.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -21,6 +43,9 @@
 
 struct options {
 	char *config;
+	char *source;     /* SOURCE of "SOURCE MOUNTPOINT" (mount.fuse3), or NULL */
+	char *mountpoint; /* the last positional argument */
+	int npos;         /* positional arguments seen */
 	unsigned ttl;
 	int ttl_set;
 	int debug;
@@ -31,24 +56,41 @@ struct options {
 enum { KEY_DEBUG, KEY_HELP, KEY_VERSION };
 
 static const struct fuse_opt option_spec[] = {
-	{"-c %s", offsetof(struct options, config), 0},
-	{"--config=%s", offsetof(struct options, config), 0},
-	{"ttl=%u", offsetof(struct options, ttl), 0},
-	{"ttl=", offsetof(struct options, ttl_set), 1},
-	FUSE_OPT_KEY("-d", KEY_DEBUG),
-	FUSE_OPT_KEY("--debug", KEY_DEBUG),
-	FUSE_OPT_KEY("-h", KEY_HELP),
-	FUSE_OPT_KEY("--help", KEY_HELP),
-	FUSE_OPT_KEY("-V", KEY_VERSION),
-	FUSE_OPT_KEY("--version", KEY_VERSION),
-	FUSE_OPT_END,
+    {"-c %s", offsetof(struct options, config), 0},
+    {"--config=%s", offsetof(struct options, config), 0},
+    {"config=%s", offsetof(struct options, config), 0},
+    {"ttl=%u", offsetof(struct options, ttl), 0},
+    {"ttl=", offsetof(struct options, ttl_set), 1},
+    FUSE_OPT_KEY("-d", KEY_DEBUG),
+    FUSE_OPT_KEY("--debug", KEY_DEBUG),
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    FUSE_OPT_END,
 };
+
+/* Options that mount(8), fstab or mount.fuse3 pass along but that mean
+ * nothing to FUSE here (or would weaken the read-only, nodev, nosuid mount).
+ * fuse_session_new() refuses unknown options, so they are dropped. */
+static int mount_only_option(const char *opt)
+{
+	static const char *const names[] = {
+	    "",      "_netdev", "nofail",   "auto", "noauto", "user", "users", "nouser",
+	    "owner", "group",   "defaults", "rw",   "ro",     "dev",  "suid",  NULL,
+	};
+
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(opt, names[i]))
+			return 1;
+	return !strncmp(opt, "x-", 2) || !strncmp(opt, "comment=", 8);
+}
 
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct options *o = data;
 
-	(void)arg, (void)outargs;
+	(void)outargs;
 	switch (key) {
 	case KEY_DEBUG:
 		o->debug = 1;
@@ -59,27 +101,168 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case KEY_VERSION:
 		o->version = 1;
 		return 0;
+	case FUSE_OPT_KEY_OPT:
+		return mount_only_option(arg) ? 0 : 1;
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->npos >= 2) {
+			fprintf(stderr, "gpucloudfs: unexpected argument '%s' (see --help)\n", arg);
+			return -1;
+		}
+		free(o->source);
+		o->source = o->mountpoint;
+		o->mountpoint = strdup(arg);
+		if (!o->mountpoint)
+			return -1;
+		o->npos++;
+		return 0;
 	}
 	return 1;
 }
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [-c CONFIG] [-f] [-d] [-o OPT[,OPT...]] MOUNTPOINT\n"
-	       "\n"
-	       "Mounts the control planes of AI/GPU clouds as a read-only tree of files.\n"
-	       "\n"
-	       "  -c CONFIG     configuration file (default $XDG_CONFIG_HOME/gpucloudfs/config.ini,\n"
-	       "                then ~/.config/gpucloudfs/config.ini)\n"
-	       "  -f            stay in the foreground, log to stderr\n"
-	       "  -d            debug logging (secrets are never logged)\n"
-	       "  -o ttl=N      seconds an API answer stays fresh (overrides the config)\n"
-	       "  -o OPT        FUSE mount options: allow_other, ...\n"
-	       "  -h, --help    this text\n"
-	       "  -V, --version the version\n"
-	       "\n"
-	       "Unmount with: fusermount3 -u MOUNTPOINT\n",
-	       prog);
+	printf(
+	    "usage: %s [-c CONFIG] [-f] [-d] [-o OPT[,OPT...]] MOUNTPOINT\n"
+	    "       %s CONFIG MOUNTPOINT [-o OPT[,OPT...]]   (fstab type fuse.gpucloudfs)\n"
+	    "\n"
+	    "Mounts the control planes of AI/GPU clouds as a read-only tree of files.\n"
+	    "\n"
+	    "  -c CONFIG     configuration file (default $XDG_CONFIG_HOME/gpucloudfs/config.ini,\n"
+	    "                then ~/.config/gpucloudfs/config.ini); also -o config=CONFIG\n"
+	    "  -f            stay in the foreground, log to stderr (else: syslog)\n"
+	    "  -d            debug logging (secrets are never logged)\n"
+	    "  -o ttl=N      seconds an API answer stays fresh (overrides the config)\n"
+	    "  -o OPT        FUSE mount options: allow_other, ...; fstab-only options\n"
+	    "                (_netdev, nofail, x-*, ...) are ignored\n"
+	    "  -h, --help    this text\n"
+	    "  -V, --version the version\n"
+	    "\n"
+	    "kill -HUP PID drops every cached answer; the next access asks the clouds.\n"
+	    "Unmount with: fusermount3 -u MOUNTPOINT\n",
+	    prog, prog);
+}
+
+/* libfuse's own messages, once stderr is gone: into our log (syslog). */
+static void fuse_log_bridge(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	size_t n;
+	enum log_level lvl = level <= FUSE_LOG_ERR       ? LOG_LEVEL_ERR
+			     : level == FUSE_LOG_WARNING ? LOG_LEVEL_WARN
+			     : level <= FUSE_LOG_INFO    ? LOG_LEVEL_INFO
+							 : LOG_LEVEL_DEBUG;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_msg(lvl, "libfuse: %s", msg);
+	free(msg);
+}
+
+/* ---- SIGHUP: drop every snapshot ------------------------------------- */
+
+struct hup {
+	struct daemon *d;
+	int sfd; /* signalfd for SIGHUP */
+	int efd; /* eventfd: written once to stop the thread */
+	pthread_t thread;
+	int running;
+};
+
+static void *hup_main(void *arg)
+{
+	struct hup *h = arg;
+	struct pollfd p[2] = {{.fd = h->sfd, .events = POLLIN}, {.fd = h->efd, .events = POLLIN}};
+
+	for (;;) {
+		struct signalfd_siginfo si;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("SIGHUP watcher: poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (p[1].revents)
+			return NULL;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		if (read(h->sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		daemon_invalidate_all(h->d);
+		log_info("SIGHUP (from pid %u): every snapshot dropped; the next access refetches",
+			 si.ssi_pid);
+	}
+}
+
+/* Blocks SIGHUP in this thread and so in every thread started later; must
+ * run before any thread exists. */
+static int hup_block(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	return pthread_sigmask(SIG_BLOCK, set, NULL) ? -1 : 0;
+}
+
+/* Starts the watcher; after fuse_daemonize(), since fork() keeps no thread. */
+static int hup_start(struct hup *h, struct daemon *d, const sigset_t *set)
+{
+	int rc;
+
+	h->d = d;
+	h->sfd = signalfd(-1, set, SFD_CLOEXEC);
+	h->efd = eventfd(0, EFD_CLOEXEC);
+	if (h->sfd < 0 || h->efd < 0) {
+		log_err("SIGHUP watcher: %s", strerror(errno));
+		return -1;
+	}
+	rc = pthread_create(&h->thread, NULL, hup_main, h);
+	if (rc) {
+		log_err("SIGHUP watcher: pthread_create: %s", strerror(rc));
+		return -1;
+	}
+	h->running = 1;
+	return 0;
+}
+
+static void hup_stop(struct hup *h)
+{
+	uint64_t one = 1;
+
+	if (h->running) {
+		if (write(h->efd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+			pthread_join(h->thread, NULL);
+		else
+			pthread_detach(h->thread);
+		h->running = 0;
+	}
+	if (h->sfd >= 0)
+		close(h->sfd);
+	if (h->efd >= 0)
+		close(h->efd);
+	h->sfd = h->efd = -1;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+/* mount.fuse3 passes the fstab SOURCE first: it is the configuration file
+ * when it names a file or a path and -c was not given; else it is a label. */
+static void take_source(struct options *o)
+{
+	struct stat st;
+
+	if (!o->source)
+		return;
+	if (o->config) {
+		log_debug("SOURCE '%s' ignored: the configuration is '%s'", o->source, o->config);
+		return;
+	}
+	if ((!stat(o->source, &st) && S_ISREG(st.st_mode)) || strchr(o->source, '/')) {
+		o->config = o->source;
+		o->source = NULL;
+	}
 }
 
 int main(int argc, char *argv[])
@@ -92,9 +275,15 @@ int main(int argc, char *argv[])
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct fuse_session *se = NULL;
 	struct buf path = BUF_INIT(BUF_NOLIMIT);
+	struct hup hup = {.sfd = -1, .efd = -1};
+	sigset_t hupset;
 	int rc = 1, mounted = 0, have_daemon = 0;
 
 	memset(&d, 0, sizeof(d));
+	if (hup_block(&hupset)) {
+		fprintf(stderr, "gpucloudfs: cannot block SIGHUP\n");
+		goto out;
+	}
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
 		goto out;
 	if (o.help) {
@@ -109,6 +298,14 @@ int main(int argc, char *argv[])
 	}
 	if (o.debug)
 		log_set_level(LOG_LEVEL_DEBUG);
+	if (!o.mountpoint) {
+		fprintf(stderr, "gpucloudfs: no mount point given (see --help)\n");
+		goto out;
+	}
+	take_source(&o);
+	/* fuse_parse_cmdline() checks the mount point (realpath, /dev/fd/N). */
+	if (fuse_opt_add_arg(&args, o.mountpoint))
+		goto out;
 	if (fuse_parse_cmdline(&args, &fo) != 0)
 		goto out;
 	if (!fo.mountpoint) {
@@ -123,7 +320,8 @@ int main(int argc, char *argv[])
 			goto out;
 	}
 	if (config_load(o.config, &cfg, &err)) {
-		fprintf(stderr, "gpucloudfs: %s\n", err.message ? err.message : "bad configuration");
+		fprintf(stderr, "gpucloudfs: %s\n",
+			err.message ? err.message : "bad configuration");
 		goto out;
 	}
 	if (o.ttl_set) {
@@ -141,11 +339,13 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "gpucloudfs: %s\n", err.message ? err.message : "cannot start");
 		goto out;
 	}
-	if (fuse_opt_add_arg(&args, "-oro,default_permissions,fsname=gpucloudfs,subtype=gpucloudfs"))
+	if (fuse_opt_add_arg(&args,
+			     "-oro,default_permissions,fsname=gpucloudfs,subtype=gpucloudfs"))
 		goto out;
 	se = fuse_session_new(&args, &ops_table, sizeof(ops_table), &d);
 	if (!se)
 		goto out;
+	/* SIGINT/SIGTERM end the session; SIGHUP stays blocked for the watcher. */
 	if (fuse_set_signal_handlers(se))
 		goto out;
 	if (fuse_session_mount(se, fo.mountpoint)) {
@@ -153,18 +353,24 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	mounted = 1;
-	if (!fo.foreground)
+	if (!fo.foreground) {
 		log_use_syslog(true);
+		fuse_set_log_func(fuse_log_bridge);
+	}
 	if (fuse_daemonize(fo.foreground))
 		goto out;
-	log_info("mounted %zu connection(s) from '%s' on '%s'", d.nconns, d.cfg.path,
-		 fo.mountpoint);
+	if (hup_start(&hup, &d, &hupset))
+		goto out;
+	log_info("mounted %zu connection(s) from '%s' on '%s' (pid %ld)", d.nconns, d.cfg.path,
+		 fo.mountpoint, (long)getpid());
 	{
 		struct fuse_loop_config lc = {.clone_fd = 0, .max_idle_threads = 16};
 
 		rc = fuse_session_loop_mt(se, &lc) ? 1 : 0;
 	}
+	log_info("unmounting '%s'", fo.mountpoint);
 out:
+	hup_stop(&hup);
 	if (se) {
 		if (mounted)
 			fuse_session_unmount(se);
@@ -179,6 +385,8 @@ out:
 	buf_release(&path);
 	free(fo.mountpoint);
 	free(o.config);
+	free(o.source);
+	free(o.mountpoint);
 	fuse_opt_free_args(&args);
 	return rc;
 }
