@@ -16,10 +16,15 @@
 
 int render_parse_time(const cJSON *v, time_t *out)
 {
+	return render_parse_time_tz(v, 0, out);
+}
+
+int render_parse_time_tz(const cJSON *v, int default_offset_s, time_t *out)
+{
 	int Y, M, D, h = 0, m = 0, s = 0, n = 0;
 	struct tm tm = {0};
 	const char *p;
-	long off = 0;
+	long off = default_offset_s;
 	time_t t;
 
 	if (cJSON_IsNumber(v)) {
@@ -49,7 +54,9 @@ int render_parse_time(const cJSON *v, time_t *out)
 			if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
 				return -EINVAL;
 			off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
-		} else if (*p != 'Z' && *p != 'z' && *p != '\0') {
+		} else if (*p == 'Z' || *p == 'z') {
+			off = 0;
+		} else if (*p != '\0') {
 			return -EINVAL;
 		}
 	} else if (*p != '\0') {
@@ -167,7 +174,8 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 
 	e->mtime = fetched_wall;
 	for (const char *const *m = k->mtime_fields; m && *m; m++)
-		if (!render_parse_time(cJSON_GetObjectItemCaseSensitive(obj, *m), &e->mtime))
+		if (!render_parse_time_tz(cJSON_GetObjectItemCaseSensitive(obj, *m),
+					  k->mtime_utc_offset_s, &e->mtime))
 			break;
 
 	rc = add_pretty(&b, obj);

@@ -27,5 +27,7 @@ int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, t
  * and "+08:00"-style offset (no zone = UTC), or epoch seconds/ms as a number.
  * Returns 0 and sets *out, or -EINVAL. */
 int render_parse_time(const cJSON *v, time_t *out);
+/* The same, with the UTC offset (seconds) of times that name no zone. */
+int render_parse_time_tz(const cJSON *v, int default_offset_s, time_t *out);
 
 #endif

@@ -59,6 +59,8 @@ struct kind {
 	const char *action;       /* "DescribeTrainingTasks": in logs, errors, status files */
 	const char *id_field;     /* "Id": names the object's directory */
 	const char *const *mtime_fields; /* tried in order ("UpdateTime", ...); NULL-terminated; NULL = fetch time */
+	int mtime_utc_offset_s;   /* zone of times that carry none ("2024-05-01 16:30:00"): 0 = UTC,
+				   * 28800 = Beijing (CTyun) */
 	const struct kind_json *json_files; /* extra .json files; ends with { NULL }; NULL = none */
 	enum paging paging;
 	unsigned page_max;        /* largest page the API accepts (50) */

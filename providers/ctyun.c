@@ -370,6 +370,7 @@ static const struct kind ctyun_kinds[] = {
 	.action = "queue-info-list",
 	.id_field = "queueID",
 	.mtime_fields = ctyun_mtime,
+	.mtime_utc_offset_s = 8 * 3600, /* createTime is Beijing wall-clock time */
 	.json_files = ctyun_queue_json,
 	.paging = PAGING_PAGENO,
 	/* Not documented (NOTES.md §7); sibling cwai APIs default to

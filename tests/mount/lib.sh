@@ -101,7 +101,8 @@ requests() {
 	sim GET counts | jq -r --arg a "$1" '.requests[$a] // 0'
 }
 
-# write_config FILE [extra lines for [gpucloudfs]] : a config for the simulator.
+# write_config FILE [extra lines for [gpucloudfs]] : a config for the simulator
+# (Tencent only; write_config_all adds the other three clouds).
 write_config() {
 	local f=$1
 	shift
@@ -117,6 +118,34 @@ write_config() {
 		echo "endpoint = https://127.0.0.1:$SIM_HTTPS"
 	} >"$f"
 	chmod 600 "$f"
+}
+
+# write_config_all FILE [extra lines]: all four clouds of the simulator.
+write_config_all() {
+	local f=$1
+	write_config "$@"
+	cat >>"$f" <<CFG
+
+[ctyun]
+access_key = ${CTYUN_AK:-sim-ctyun-ak}
+secret_key = ${CTYUN_SK:-sim-ctyun-sk}
+region_id = 200000001852
+endpoint = ${CTYUN_ENDPOINT:-https://127.0.0.1:$SIM_HTTPS}
+
+[baidu]
+access_key = ${BAIDU_AK:-sim-baidu-ak}
+secret_key = ${BAIDU_SK:-sim-baidu-sk}
+endpoint = ${BAIDU_ENDPOINT:-https://127.0.0.1:$SIM_HTTPS}
+
+[alaya]
+api_key = ${ALAYA_KEY:-sim-alaya-key}
+endpoint = ${ALAYA_ENDPOINT:-https://127.0.0.1:$SIM_HTTPS}
+CFG
+}
+
+# same_json "what" FILE_A FILE_B: the two JSON documents are equal (sorted keys).
+same_json() {
+	jq -S . "$2" >"$T_DIR/same.a" && jq -S . "$3" >"$T_DIR/same.b" && cmp -s "$T_DIR/same.a" "$T_DIR/same.b"
 }
 
 is_mounted() {
