@@ -45,7 +45,7 @@ echo "== starting the cloud simulator (127.0.0.1 only)"
 rm -rf "$dir/sim"
 mkdir -p "$dir/sim" "$mnt"
 python3 "$src/contrib/cloudsim/cloudsim.py" --state-dir "$dir/sim" --tasks 1234 --services 30 \
-	>"$dir/sim.log" 2>&1 &
+	--ctyun-queues 25 --baidu-units 12 --alaya-products 10 >"$dir/sim.log" 2>&1 &
 for _ in $(seq 150); do [ -s "$dir/sim/ready.json" ] && break; sleep 0.1; done
 [ -s "$dir/sim/ready.json" ] || { cat "$dir/sim.log"; exit 1; }
 https=$(jq -r .https_port "$dir/sim/ready.json")
@@ -62,6 +62,21 @@ secret_id = sim-tencent-id
 secret_key = sim-tencent-key
 region = ap-guangzhou
 endpoint = https://127.0.0.1:$https
+
+[ctyun]
+access_key = sim-ctyun-ak
+secret_key = sim-ctyun-sk
+region_id = 200000001852
+endpoint = https://127.0.0.1:$https
+
+[baidu]
+access_key = sim-baidu-ak
+secret_key = sim-baidu-sk
+endpoint = https://127.0.0.1:$https
+
+[alaya]
+api_key = sim-alaya-key
+endpoint = https://127.0.0.1:$https
 INI
 chmod 600 "$dir/config.ini"
 
@@ -73,7 +88,7 @@ grep -q " $mnt fuse.gpucloudfs " /proc/mounts || { cat "$dir/gpucloudfs.log"; ex
 
 cd "$mnt"
 run "ls"
-run "ls tencent"
+run "ls *"
 run "time ls tencent/tasks | wc -l          # cold: 25 paged API calls"
 run "time ls tencent/tasks | wc -l          # warm: from the cache"
 t=$(ls tencent/tasks | sed -n 1p)
@@ -83,6 +98,10 @@ run "grep -rlx RUNNING tencent/tasks --include=status | head -5"
 run "grep -rlx RUNNING tencent/tasks --include=status | wc -l"
 run "jq -r .Status tencent/tasks/*/info.json | sort | uniq -c"
 run "jq -r '.ServiceGroupName + \"  \" + .Status' tencent/services/*/info.json | head -5"
+run "cat ctyun/queues/*/quota.json | jq -r '.[] | .gpuName + \" \" + (.allocatedGpu|tostring) + \"/\" + (.gpu|tostring)' | head -5"
+run "grep -l -i -x running */*/*/status | cut -d/ -f1,2 | sort | uniq -c     # what is running, on every cloud"
+run "jq -r .gpuName alaya/products/*/info.json | sort | uniq -c"
+run "ls baidu/computeunits            # two instances share one instanceId: both shown (~2)"
 run "cat .gpucloudfs/version"
 cd - >/dev/null
 
