@@ -30,18 +30,71 @@ struct reader {
 	struct record *v;
 	size_t n, cap;
 	int oom;
+	char *linebuf;   /* getline()'s buffer */
+	size_t linecap;
+	char **longs;    /* values of lines too long for inih's buffer */
+	size_t nlongs;
 };
 
-/* fgets, counting lines: inih reads one line per call, and calls the
- * handler before reading the next, so r->line is the handler's line. */
+#define LONG_MARK '\x01' /* a value "\x01N" stands for r->longs[N] */
+
+/* Keeps a value inih cannot hold (the system libinih reads lines into a
+ * fixed 200-byte buffer; an STS token is longer) and writes in str the short
+ * line "key = \x01N" that stands for it. Returns 0, or -1 when the line is
+ * not "key = value" (str then gets a line inih reports as a syntax error on
+ * the right line number, without echoing any of it). */
+static int reader_long(struct reader *r, char *line, size_t len, char *str, int num)
+{
+	char *eq = strchr(line, '='), *val, *end, **v;
+	size_t klen;
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	val = line + strspn(line, " \t");
+	if (*val == ';' || *val == '#') {
+		snprintf(str, (size_t)num, ";\n");
+		return 0;
+	}
+	klen = eq ? (size_t)(eq - line) : 0;
+	if (!eq || klen + 16 >= (size_t)num) {
+		snprintf(str, (size_t)num, "\x02 line too long\n");
+		return -1;
+	}
+	val = eq + 1 + strspn(eq + 1, " \t");
+	end = val + strlen(val);
+	while (end > val && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	v = realloc(r->longs, (r->nlongs + 1) * sizeof(*v));
+	if (!v) {
+		r->oom = 1;
+		snprintf(str, (size_t)num, ";\n");
+		return 0;
+	}
+	r->longs = v;
+	r->longs[r->nlongs] = strdup(val);
+	if (!r->longs[r->nlongs])
+		r->oom = 1;
+	snprintf(str, (size_t)num, "%.*s= %c%zu\n", (int)klen, line, LONG_MARK, r->nlongs);
+	r->nlongs++;
+	return 0;
+}
+
+/* inih's reader: one whole line per call (getline), counted, so r->line is
+ * the line of the record the handler is called for. */
 static char *reader_gets(char *str, int num, void *stream)
 {
 	struct reader *r = stream;
-	char *s = fgets(str, num, r->f);
+	ssize_t n = getline(&r->linebuf, &r->linecap, r->f);
 
-	if (s)
-		r->line++;
-	return s;
+	if (n < 0)
+		return NULL;
+	r->line++;
+	if (n < num) {
+		memcpy(str, r->linebuf, (size_t)n + 1);
+		return str;
+	}
+	reader_long(r, r->linebuf, (size_t)n, str, num);
+	return str;
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value)
@@ -61,6 +114,11 @@ static int handler(void *user, const char *section, const char *key, const char 
 		r->cap = cap;
 	}
 	rec = &r->v[r->n];
+	if (value[0] == LONG_MARK) {
+		size_t i = strtoul(value + 1, NULL, 10);
+
+		value = i < r->nlongs && r->longs[i] ? r->longs[i] : "";
+	}
 	rec->section = strdup(section);
 	rec->key = strdup(key);
 	rec->value = strdup(value);
@@ -78,6 +136,17 @@ static int handler(void *user, const char *section, const char *key, const char 
 
 static void records_free(struct reader *r)
 {
+	for (size_t i = 0; i < r->nlongs; i++) {
+		if (r->longs[i]) {
+			memset(r->longs[i], 0, strlen(r->longs[i]));
+			free(r->longs[i]);
+		}
+	}
+	free(r->longs);
+	if (r->linebuf) {
+		memset(r->linebuf, 0, r->linecap);
+		free(r->linebuf);
+	}
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].section);
 		free(r->v[i].key);

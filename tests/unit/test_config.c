@@ -401,14 +401,9 @@ static void test_config_file_wins_over_env(void **state)
 }
 
 /*
- * KNOWN BUG (fs/config.c, reported to its owner): inih reads through a fixed
- * 200-byte line buffer (INI_MAX_LINE of the system libinih), and
- * reader_gets() counts each fgets() call as a line. A line of 200 bytes or
- * more (a Tencent STS `token` is typically 600+) is split: the tail is
- * parsed as a line of its own, the load fails with "syntax error" or
- * "unknown key" on the wrong line number, and when the tail holds '=' a
- * piece of the secret becomes the "key" printed in the message. Skipped so
- * the suite stays green; remove the skip() once config.c handles long lines.
+ * Lines longer than the system libinih's fixed 200-byte buffer (a Tencent
+ * STS `token` is typically 600+ characters) load whole, on the right line
+ * numbers, and never leak a piece of a secret into a message.
  */
 static void test_config_long_value_loads(void **state)
 {
@@ -419,7 +414,6 @@ static void test_config_long_value_loads(void **state)
 	const struct conn *c;
 	struct http_req rq;
 
-	skip(); /* KNOWN BUG: see above */
 	for (int i = 0; i < 1200; i++)
 		assert_int_equal(buf_addch(&tok, (char)('A' + i % 26)), 0);
 	assert_int_equal(buf_printf(&text,
@@ -443,8 +437,6 @@ static void test_config_long_line_never_leaks_secret(void **state)
 	struct buf text = BUF_INIT(BUF_NOLIMIT);
 	int rc;
 
-	skip(); /* KNOWN BUG: see above; today the message reads
-		 * "FILE:6: [tencent] SECRETPART: unknown key for provider 'tencent'" */
 	assert_int_equal(buf_addstr(&text, "[tencent]\nsecret_id = AKID\nsecret_key = k\n"
 					   "region = ap-guangzhou\ntoken = "),
 			 0);
