@@ -36,6 +36,8 @@
  * look for other bugs while the owners fix that one. Tags in use:
  *   snake-utf8    names_snake passes invalid UTF-8 through (fs/names.c)
  *   dedup-length  names_dedup's "~N" suffix makes a name > NAMES_MAX
+ *   status-cast   a reply whose "status" is a number beyond a long is not
+ *                 fuzzed (providers/alaya.c casts it: UBSan would stop there)
  */
 static inline bool fuzz_skipped(const char *tag)
 {

@@ -157,6 +157,15 @@ static void fuzz_one_kind(const struct kind *k, const cJSON *tree, bool reachabl
 	free(items);
 }
 
+/* A top-level "status" number no long can hold: the known bug tagged
+ * status-cast (alaya_reply_error casts it to long; UBSan stops there). */
+static bool fuzz_huge_status(const cJSON *tree)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(tree, "status");
+
+	return cJSON_IsNumber(st) && !(st->valuedouble > -9.2e18 && st->valuedouble < 9.2e18);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct provider *p = &FUZZ_PROVIDER;
@@ -180,12 +189,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* exactly as fs/fetch.c: the capped, NUL-terminated body */
 	tree = cJSON_ParseWithLength(buf_str(&rs.body), rs.body.len);
+	if (fuzz_skipped("status-cast") && fuzz_huge_status(tree))
+		goto out;
 	rc = p->reply_error(&rs, tree, &err);
 	fuzz_check_error(rc, &err, "reply_error");
 	gcf_error_release(&err);
 	if (tree)
 		for (const struct kind *k = p->kinds; k->dir; k++)
 			fuzz_one_kind(k, tree, rc == 0);
+out:
 	cJSON_Delete(tree);
 	http_resp_release(&rs);
 	return 0;
