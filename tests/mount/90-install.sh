@@ -8,12 +8,13 @@
 # the detached daemon logs to syslog, not to a closed stderr; SIGHUP makes
 # the next ls refetch instead of unmounting.
 #
-# Needs cmake/cpack, groff and man (man-db), dpkg-deb; the fstab and
+# Builds its own tree (GCF_TESTS=OFF) under the temp dir for the install and
+# the package. Needs cmake/cpack, groff and man (man-db), dpkg-deb; the fstab and
 # system-wide parts need root (dpkg -i, then dpkg -r in the trap). A part
 # whose tool is missing is skipped with its reason.
 . "$(dirname "$0")/lib.sh"
 
-BUILD=$(cd "$(dirname "$GCF_BIN")" && pwd)
+BUILD=$T_DIR/build # a fresh build tree: nothing is written to the tree under test
 DEST=$T_DIR/dest
 DEB_INSTALLED=
 SYSLOG_PID=
@@ -68,10 +69,14 @@ VERSION=$("$GCF_BIN" --version | awk '{print $2}')
 ROOT=
 [ "$(id -u)" = 0 ] && ROOT=1
 
-# ---- cmake --install ---------------------------------------------------------
-if ! have cmake || [ ! -f "$BUILD/cmake_install.cmake" ]; then
-	skip "cmake --install: no cmake or no build tree at $BUILD"
+# ---- a build tree of our own, then cmake --install ---------------------------
+if ! have cmake; then
+	skip "cmake --install: no cmake"
 else
+	cmake -S "$GCF_SRC" -B "$BUILD" -DGCF_TESTS=OFF >"$T_DIR/build.log" 2>&1 &&
+		cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)" >>"$T_DIR/build.log" 2>&1
+	check "a fresh build tree configures and builds$( [ $? -ne 0 ] && tail -c 300 "$T_DIR/build.log")" \
+		test -x "$BUILD/gpucloudfs"
 	DESTDIR=$DEST cmake --install "$BUILD" --prefix /usr >"$T_DIR/install.log" 2>&1
 	check "cmake --install into DESTDIR succeeds" test $? -eq 0
 	check "installs bin/gpucloudfs, executable" test -x "$DEST/usr/bin/gpucloudfs"
@@ -130,8 +135,7 @@ ARCH=$(dpkg --print-architecture 2>/dev/null)
 if ! have cpack || ! have dpkg-deb || [ -z "$ARCH" ] || [ ! -f "$BUILD/CPackConfig.cmake" ]; then
 	skip "the .deb: no cpack, dpkg-deb or CPackConfig.cmake in $BUILD"
 else
-	(cd "$T_DIR" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$T_DIR/pkg") \
-		>"$T_DIR/cpack.log" 2>&1
+	(cd "$BUILD" && cpack -G DEB -B "$T_DIR/pkg") >"$T_DIR/cpack.log" 2>&1
 	check "cpack -G DEB succeeds" test $? -eq 0
 	DEB=$T_DIR/pkg/gpucloudfs_${VERSION}_${ARCH}.deb
 	check "it is named gpucloudfs_${VERSION}_${ARCH}.deb" test -s "$DEB"
