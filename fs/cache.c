@@ -197,6 +197,17 @@ struct snapshot *cache_peek(struct collection *col)
 	return s;
 }
 
+struct snapshot *cache_peek_fresh(struct collection *col)
+{
+	struct snapshot *s = NULL;
+
+	pthread_mutex_lock(&col->mu);
+	if (fresh(col, col->now_ns()))
+		s = snapshot_get(col->cur);
+	pthread_mutex_unlock(&col->mu);
+	return s;
+}
+
 void cache_invalidate(struct collection *col)
 {
 	pthread_mutex_lock(&col->mu);

@@ -82,6 +82,10 @@ int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **ou
 /* The current snapshot without fetching (NULL when none). One reference. */
 struct snapshot *cache_peek(struct collection *col);
 
+/* The current snapshot only if it is fresh (younger than the TTL and not
+ * invalidated); NULL otherwise. One reference. Never fetches. */
+struct snapshot *cache_peek_fresh(struct collection *col);
+
 /* Marks col so that the next cache_get refetches. */
 void cache_invalidate(struct collection *col);
 

@@ -7,6 +7,8 @@
 #ifndef GCF_DAEMON_H
 #define GCF_DAEMON_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -16,23 +18,53 @@
 #include "fetch.h"
 #include "http.h"
 #include "inode.h"
+#include "notify.h"
 #include "ratelimit.h"
 #include "status.h"
 
 struct daemon;
 struct conn_rt;
 
-/* One collection: (connection, kind). */
+/*
+ * One collection: (connection, kind), or a filtered view of one
+ * ((connection, kind, filter, value): tasks/.by-status/RUNNING, or the
+ * single object a lookup by ID fetches through the API's ID filter). A
+ * filtered collection has its own cache entry and shares its main
+ * collection's rate limiter and statistics.
+ */
 struct coll_rt {
 	struct daemon *d;
 	struct conn_rt *cr;
 	const struct kind *kind;
 	struct collection col;
+	uint64_t ino;             /* the kind directory (main collections) */
+
+	/* main collections only: */
 	struct ratelimit rl;
 	struct fetch_stats fst;
 	struct fetch_latency lat;
-	uint64_t ino; /* the kind directory */
+	pthread_mutex_t subs_mu;
+	struct coll_rt **subs;    /* filtered views, created on first use */
+	size_t nsubs;
+
+	/* filtered views only: */
+	struct coll_rt *main;     /* NULL for a main collection */
+	char *filter_name;
+	char *filter_value;
+	bool by_id;               /* the filter is the kind's ID field */
 };
+
+#define DAEMON_MAX_SUBS 4096 /* filtered views per collection */
+
+/* The filtered view (filter = value) of main collection m, created on first
+ * use. NULL on ENOMEM or when DAEMON_MAX_SUBS are in use. */
+struct coll_rt *daemon_sub(struct coll_rt *m, const char *filter, const char *value);
+
+/* The kind's server-side filter on its ID field ("Id"), or NULL. */
+const char *daemon_id_filter(const struct kind *k);
+
+/* Stats of every collection as JSON text (MOUNT/.gpucloudfs/stats.json). */
+int daemon_stats_json(struct daemon *d, struct buf *out);
 
 struct conn_rt {
 	struct conn *conn;
@@ -51,6 +83,7 @@ struct daemon {
 	uint64_t ctl_ino;
 	uint64_t op_timeout_ns;
 	time_t start_wall;
+	struct notifier notifier; /* kernel cache invalidations */
 	/* Injectable transport (tests); NULL = http_perform on the connection's client. */
 	struct fetch_io io_override;
 };
@@ -60,6 +93,17 @@ struct daemon {
  * Returns 0 or a negative errno with err set. */
 int daemon_init(struct daemon *d, struct config *cfg, struct gcf_error *err);
 void daemon_release(struct daemon *d);
+
+/* Starts telling the kernel what each refresh changed (call once the
+ * session exists; stopped by daemon_release). 0 or a negative errno. */
+int daemon_start_notifier(struct daemon *d, struct fuse_session *se);
+
+/* The directory whose children are cr's objects (kind dir, or a filter
+ * value's dir); 0 when the kernel has not looked it up. */
+uint64_t daemon_coll_dir(struct daemon *d, struct coll_rt *cr);
+
+/* The directory name of a filter (".by-status" for "Status"). */
+int daemon_filter_dir(const char *filter, struct buf *out);
 
 /* Drops every snapshot's freshness (SIGHUP). */
 void daemon_invalidate_all(struct daemon *d);

@@ -191,6 +191,8 @@ uint64_t inodes_ref(struct inodes *t, uint64_t parent, const char *name, enum no
 		n = add(t, parent, name, type, owner);
 	if (n) {
 		n->nlookup++;
+		if (owner) /* the object may now come from another collection view */
+			n->owner = owner;
 		ino = n->ino;
 	}
 	pthread_mutex_unlock(&t->mu);

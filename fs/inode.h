@@ -29,6 +29,11 @@ enum node_type {
 	NODE_FILE,    /* /tencent/tasks/<name>/status */
 	NODE_CTLDIR,  /* /.gpucloudfs */
 	NODE_CTLFILE, /* /.gpucloudfs/errors */
+	NODE_JSONL,   /* /tencent/tasks.jsonl */
+	NODE_FILTERDIR, /* /tencent/tasks/.by-status */
+	NODE_REFRESHDIR,  /* /.gpucloudfs/refresh */
+	NODE_REFRESHCONN, /* /.gpucloudfs/refresh/tencent */
+	NODE_REFRESHFILE, /* /.gpucloudfs/refresh/tencent/tasks */
 };
 
 struct node;
@@ -58,7 +63,7 @@ uint64_t inodes_pin(struct inodes *t, uint64_t parent, const char *name, enum no
 
 /* The node parent/name, created when absent, with its lookup count raised
  * by one (the kernel now holds a reference). Returns its number, or 0 on
- * ENOMEM. type/owner are used when creating. */
+ * ENOMEM. type is used when creating; a non-NULL owner replaces the old. */
 uint64_t inodes_ref(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
 		    void *owner);
 

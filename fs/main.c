@@ -361,6 +361,9 @@ int main(int argc, char *argv[])
 		goto out;
 	if (hup_start(&hup, &d, &hupset))
 		goto out;
+	/* After fuse_daemonize() too: the notifier is a thread. */
+	if (daemon_start_notifier(&d, se))
+		goto out;
 	log_info("mounted %zu connection(s) from '%s' on '%s' (pid %ld)", d.nconns, d.cfg.path,
 		 fo.mountpoint, (long)getpid());
 	{

@@ -108,6 +108,36 @@ int names_from_id(const char *id, size_t len, struct buf *out)
 	return rc;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int names_decode(const char *name, struct buf *out)
+{
+	size_t n = strlen(name);
+	int rc = 0;
+
+	if (n >= NAMES_MAX - 1 && strchr(name, '~'))
+		return -EINVAL;
+	if (!strcmp(name, "%"))
+		return 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (name[i] == '%' && i + 2 < n + 1 && hexval(name[i + 1]) >= 0 &&
+		    hexval(name[i + 2]) >= 0) {
+			rc = buf_addch(out, (char)(hexval(name[i + 1]) * 16 + hexval(name[i + 2])));
+			i += 2;
+		} else {
+			rc = buf_addch(out, name[i]);
+		}
+	}
+	return rc;
+}
+
 static bool is_upper(char c)
 {
 	return c >= 'A' && c <= 'Z';

@@ -35,6 +35,10 @@ int names_from_id(const char *id, size_t len, struct buf *out);
  * -EINVAL. Returns 0, -EINVAL or -ENOMEM. */
 int names_snake(const char *field, struct buf *out);
 
+/* The ID a name stands for: undoes the percent-encoding of names_from_id.
+ * A name cut to NAMES_MAX with a hash cannot be undone: -EINVAL. */
+int names_decode(const char *name, struct buf *out);
+
 /* Given n names in listing order, rewrites repeats in place so all are
  * unique: the second "x" becomes "x~2" (or "x~3"... if "x~2" is taken).
  * names[i] are malloc'd and may be replaced (old one freed).

@@ -30,7 +30,7 @@ struct entry {
 	time_t mtime;       /* from the object, else the fetch time */
 	size_t nfiles;
 	struct file *files; /* sorted by name */
-	const char *line;   /* the object as one compact JSON line ending in '\n' */
+	const char *line;   /* the object as one compact JSON line ending in '\n', in jsonl */
 	size_t line_len;
 };
 
@@ -44,6 +44,8 @@ struct snapshot {
 	size_t nentries;
 	struct entry *entries; /* sorted by name */
 	size_t json_bytes;     /* bytes of JSON received for it (memory budget) */
+	const char *jsonl;     /* every entry's line, in name order (the <kind>.jsonl file) */
+	size_t jsonl_size;
 	struct arena_block *arena;
 };
 

@@ -11,7 +11,7 @@ sim GET objects/tencent/services >"$T_DIR/services.json"
 
 check_eq "root lists the connection (control dir hidden)" "tencent" "$(ls "$M")"
 check "ls -a shows .gpucloudfs" sh -c "ls -a '$M' | grep -qx .gpucloudfs"
-check_eq "connection lists its kinds" "services tasks" "$(ls "$M/tencent" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "connection lists its kinds and their .jsonl indexes" "services services.jsonl tasks tasks.jsonl" "$(ls "$M/tencent" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "every task listed once" "$(jq -r '.[].Id' "$T_DIR/tasks.json" | sort | tr '\n' ' ')" \
 	"$(ls "$M/tencent/tasks" | sort | tr '\n' ' ')"
 check_eq "every service group listed once" "$(jq -r '.[].ServiceGroupId' "$T_DIR/services.json" | sort | tr '\n' ' ')" \
