@@ -18,8 +18,9 @@
 #   bash tests/sanitize.sh            # both phases
 #   bash tests/sanitize.sh asan|tsan  # one phase
 #
-# Environment: GCF_SANITIZE_OUT=DIR keeps the logs and reports there (else a
-# temporary directory, kept only when something failed); CC (default clang).
+# Environment: GCF_SANITIZE_OUT=DIR keeps the logs and reports there (else in
+# the temporary directory, which is kept, builds included, only when something
+# failed); CC (default clang).
 # Suppressions for third-party libraries only, if ever needed:
 # tests/sanitize.supp (LeakSanitizer) and tests/sanitize-tsan.supp (TSan).
 # Ends with "N passed, M failed"; exit status 0 when nothing failed.
@@ -34,8 +35,10 @@ out=${GCF_SANITIZE_OUT:-$tmp/out}
 mkdir -p "$out"
 keep=0
 cleanup() {
-	if [ "$keep" = 0 ] && [ -z "${GCF_SANITIZE_OUT:-}" ]; then
+	if [ "$keep" = 0 ]; then
 		rm -rf "$tmp"
+	else
+		echo "sanitize.sh: build directories kept in $tmp" >&2
 	fi
 }
 trap cleanup EXIT
