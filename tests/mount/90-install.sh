@@ -28,7 +28,7 @@ have() {
 	command -v "$1" >/dev/null 2>&1
 }
 
-# daemon_pids MOUNTPOINT: the detached gpucloudfs processes serving it.
+# daemon_pids MOUNTPOINT: the gpucloudfs processes with MOUNTPOINT among their arguments.
 daemon_pids() {
 	local p
 	for p in $(pgrep -x gpucloudfs); do
@@ -190,13 +190,27 @@ while True:
 	wait_for 50 0.1 test -S "$SYSLOG_SOCK" || SYSLOG_SOCK=
 fi
 
+# detached_pid MOUNTPOINT: the detached daemon serving it, the one that
+# fuse_daemonize() made a session leader (its parent exits once it is up).
+detached_pid() {
+	local p
+	for p in $(daemon_pids "$1"); do
+		[ "$(ps -o sid= -p "$p" | tr -d ' ')" = "$p" ] && echo "$p" && return 0
+	done
+	return 1
+}
+
 # mounted_by_daemon MOUNTPOINT: waits for the mount, records the daemon's PID in $DPID.
 mounted_by_daemon() {
 	DPID=
 	wait_for 100 0.1 is_mounted "$1" || return 1
-	DPID=$(daemon_pids "$1" | head -1)
-	[ -n "$DPID" ] && T_GCF_PIDS+=("$DPID")
-	[ -n "$DPID" ]
+	wait_for 100 0.1 detached_pid "$1" >/dev/null || {
+		echo "  no detached daemon:"
+		ps -o pid,ppid,sid,stat,args -p "$(daemon_pids "$1" | tr '\n' ',' | sed 's/,$//')"
+		return 1
+	}
+	DPID=$(detached_pid "$1")
+	T_GCF_PIDS+=("$DPID")
 }
 
 # unmounted MOUNTPOINT PID: unmounts and waits for the daemon to exit.
@@ -228,6 +242,7 @@ check "foreground: SIGHUP makes the next ls refetch, mount stays" sighup_refetch
 check "foreground: SIGHUP is logged to stderr" wait_for 20 0.1 grep -q 'SIGHUP.*snapshot' "$M.log"
 kill "$FG_PID"
 check "foreground: SIGTERM unmounts" wait_for 50 0.1 sh -c "! grep -q ' $M fuse.gpucloudfs ' /proc/mounts"
+check "foreground: ... and exits" wait_for 100 0.1 sh -c "! kill -0 $FG_PID 2>/dev/null"
 
 # 2. The mount.fuse3 convention through the installed helper:
 #    mount.fuse.gpucloudfs SOURCE MOUNTPOINT -o OPTIONS, as mount(8) runs it.
