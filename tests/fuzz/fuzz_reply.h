@@ -39,12 +39,11 @@
 #include "render.h"
 #include "snapshot.h"
 
-extern const struct provider FUZZ_PROVIDER;
 
 static const long fuzz_statuses[16] = {200, 200, 200, 200, 200, 200, 201, 204,
 				       400, 401, 403, 404, 429, 500, 503, 0};
 
-static void fuzz_check_error(int rc, const struct gcf_error *e, const char *who)
+static inline void fuzz_check_error(int rc, const struct gcf_error *e, const char *who)
 {
 	struct buf line = BUF_INIT(BUF_NOLIMIT);
 
@@ -58,7 +57,7 @@ static void fuzz_check_error(int rc, const struct gcf_error *e, const char *who)
 	buf_release(&line);
 }
 
-static void fuzz_check_snapshot(const struct snapshot *s, size_t nobjects, bool reachable)
+static inline void fuzz_check_snapshot(const struct snapshot *s, size_t nobjects, bool reachable)
 {
 	FUZZ_CHECK(s->nentries <= nobjects, "%zu entries from %zu objects", s->nentries, nobjects);
 	FUZZ_CHECK(atomic_load(&s->refs) == 1, "a new snapshot holds %u references",
@@ -113,7 +112,7 @@ static void fuzz_check_snapshot(const struct snapshot *s, size_t nobjects, bool 
 	}
 }
 
-static void fuzz_one_kind(const struct kind *k, const cJSON *tree, bool reachable)
+static inline void fuzz_one_kind(const struct kind *k, const cJSON *tree, bool reachable)
 {
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct page page = {(const cJSON *)0x1, -2, -2}; /* parse_page must set all */
@@ -159,12 +158,15 @@ static void fuzz_one_kind(const struct kind *k, const cJSON *tree, bool reachabl
 
 /* A top-level "status" number no long can hold: the known bug tagged
  * status-cast (alaya_reply_error casts it to long; UBSan stops there). */
-static bool fuzz_huge_status(const cJSON *tree)
+static inline bool fuzz_huge_status(const cJSON *tree)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(tree, "status");
 
 	return cJSON_IsNumber(st) && !(st->valuedouble > -9.2e18 && st->valuedouble < 9.2e18);
 }
+
+#ifdef FUZZ_PROVIDER /* fuzz_fetch.c includes only the checks */
+extern const struct provider FUZZ_PROVIDER;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -202,5 +204,7 @@ out:
 	http_resp_release(&rs);
 	return 0;
 }
+
+#endif /* FUZZ_PROVIDER */
 
 #endif

@@ -356,6 +356,35 @@ ttl = 0
         put("fuzz_config", name, text)
 
 
+def fetch_seeds():
+    """fuzz_fetch: byte 0 = connection (0 tencent, 1 ctyun, 2 baidu, 3 alaya) | kind << 4,
+    byte 1 = status selector, then page bodies separated by "@@@"."""
+    def seed(name, conn, kind, status, pages):
+        put("fuzz_fetch", name, bytes([conn | kind << 4, status]) +
+            b"@@@".join(json.dumps(p, ensure_ascii=False).encode() for p in pages))
+
+    def task(i):
+        return {"Id": f"train-{i}", "Name": f"t{i}", "UpdateTime": "2024-05-01T08:30:00Z"}
+
+    tp = lambda items, total: {"Response": {"TotalCount": total, "TrainingTaskSet": items, "RequestId": "r"}}
+    seed("tencent-3-pages", 0, 0, S200, [tp([task(i) for i in range(50)], 120),
+                                         tp([task(i) for i in range(50, 100)], 120),
+                                         tp([task(i) for i in range(100, 120)], 120)])
+    seed("tencent-shifted", 0, 0, S200, [tp([task(i) for i in range(50)], 60),
+                                         tp([task(i) for i in range(45, 60)], 61)])
+    seed("tencent-huge-total", 0, 0, S200, [tp([task(1)], 10 ** 15)])
+    seed("tencent-services", 0, 1, S200, [{"Response": {"TotalCount": 1, "ServiceGroups": [{"ServiceGroupId": "ms-1"}]}}])
+    seed("tencent-error-page-2", 0, 0, S200, [tp([task(i) for i in range(50)], 51),
+                                              {"Response": {"Error": {"Code": "RequestLimitExceeded", "Message": "slow"}}}])
+    cq = lambda items, total, pages: {"statusCode": 800, "returnObj": {"totalCount": total, "totalPage": pages, "result": items}}
+    q = lambda i: {"queueID": f"q{i}", "createTime": "2024-05-01 16:30:00", "queueQuota": {"gpu": i}}
+    seed("ctyun-2-pages", 1, 0, S200, [cq([q(i) for i in range(100)], 150, 2), cq([q(i) for i in range(100, 150)], 150, 2)])
+    seed("ctyun-pages-only", 1, 0, S200, [cq([q(1)], None, 3), cq([q(1)], None, 3), cq([], None, 3)])
+    seed("baidu-dup", 2, 0, S200, [{"result": {"computeUnitInstanceList": [{"instanceId": "u"}, {"instanceId": "u"}]}}])
+    seed("alaya", 3, 0, S200, [{"status": 200, "data": [{"productCode": "p"}, {"productCode": 7}]}])
+    seed("alaya-403", 3, 0, S403, [{"status": 403, "message": "Forbidden", "data": {}}])
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
@@ -363,6 +392,7 @@ def main():
     from_sim()
     synthetic()
     names_and_config()
+    fetch_seeds()
     for t in sorted(written):
         print(f"make-corpus: {t}: {written[t]} seeds")
 
