@@ -32,7 +32,7 @@ have() {
 daemon_pids() {
 	local p
 	for p in $(pgrep -x gpucloudfs); do
-		tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qxF -- "$1" && echo "$p"
+		tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -qxF -- "$1" && echo "$p"
 	done
 }
 
@@ -174,6 +174,13 @@ if [ -z "$ROOT" ] && ! grep -qx 'user_allow_other' /etc/fuse.conf 2>/dev/null; t
 	OTHER=default_permissions # allow_other needs user_allow_other for non-root
 fi
 
+# Two runs at once (ctest and tests/sanitize.sh) take turns from here on:
+# /dev/log and the system-wide package are shared.
+if have flock; then
+	exec 9>"${TMPDIR:-/tmp}/gpucloudfs-90-install.lock"
+	flock -w 240 9 || echo "warning: another run holds ${TMPDIR:-/tmp}/gpucloudfs-90-install.lock"
+fi
+
 # A syslog socket of our own when the system has none (containers), so the
 # detached daemon's log can be read.
 if [ -n "$ROOT" ] && [ ! -e /dev/log ] && have python3; then
@@ -187,7 +194,10 @@ while True:
     out.write(s.recv(65536) + b"\n")
 ' "$SYSLOG_SOCK" "$T_DIR/syslog" &
 	SYSLOG_PID=$!
-	wait_for 50 0.1 test -S "$SYSLOG_SOCK" || SYSLOG_SOCK=
+	# The listener opens its output file only once it has bound the socket.
+	if ! wait_for 50 0.1 test -e "$T_DIR/syslog"; then
+		SYSLOG_SOCK= # not ours: leave it alone
+	fi
 fi
 
 # detached_pid MOUNTPOINT: the detached daemon serving it, the one that
