@@ -380,6 +380,17 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 					   r->v[j].line);
 		if (!*rec->section)
 			return bad(err, path, rec, "key outside any section");
+		if (!strcmp(rec->section, GLOBAL_SECTION) && !strcmp(rec->key, "xattr")) {
+			if (!strcmp(rec->value, "yes") || !strcmp(rec->value, "true") ||
+			    !strcmp(rec->value, "1"))
+				cfg->xattr = true;
+			else if (!strcmp(rec->value, "no") || !strcmp(rec->value, "false") ||
+				 !strcmp(rec->value, "0"))
+				cfg->xattr = false;
+			else
+				return bad(err, path, rec, "'%s' is not yes or no", rec->value);
+			continue;
+		}
 		if (!strcmp(rec->section, GLOBAL_SECTION)) {
 			rc = common_key(&g, path, rec, err);
 			if (rc == 1)
@@ -513,6 +524,7 @@ int config_load(const char *path, struct config *cfg, struct gcf_error *err)
 	cfg->op_timeout_s = 30;
 	cfg->concurrency = 4;
 	cfg->retries = 3;
+	cfg->xattr = true;
 	cfg->stale_if_error_s = 600;
 	cfg->max_body = 32u << 20;
 	cfg->path = strdup(path);
@@ -570,10 +582,10 @@ int config_dump(const struct config *cfg, struct buf *out)
 	int rc = buf_printf(out,
 			    "; %s (secrets are never shown)\n[gpucloudfs]\nttl = %u\ntimeout = "
 			    "%u\nconnect_timeout = %u\nop_timeout = %u\nconcurrency = %u\n"
-			    "max_rps = %u\nretries = %u\nstale_if_error = %u\nmax_body = %zu\n",
+			    "max_rps = %u\nretries = %u\nstale_if_error = %u\nxattr = %s\nmax_body = %zu\n",
 			    cfg->path, cfg->ttl_s, cfg->timeout_s, cfg->connect_timeout_s,
 			    cfg->op_timeout_s, cfg->concurrency, cfg->max_rps, cfg->retries,
-			    cfg->stale_if_error_s, cfg->max_body);
+			    cfg->stale_if_error_s, cfg->xattr ? "yes" : "no", cfg->max_body);
 
 	if (!rc && cfg->ca_file)
 		rc = buf_printf(out, "ca_file = %s\n", cfg->ca_file);

@@ -2,7 +2,7 @@
  * config.h - the INI configuration (read with inih) as a struct config.
  *
  *   [gpucloudfs]  ttl, timeout, connect_timeout, op_timeout, ca_file,
- *                 max_body, concurrency, max_rps, retries, stale_if_error
+ *                 max_body, concurrency, max_rps, retries, stale_if_error, xattr
  *   [NAME]        provider, endpoint, ttl, timeout, connect_timeout, ca_file,
  *                 max_rps, concurrency, retries, stale_if_error, + the provider's own keys
  *
@@ -13,6 +13,7 @@
 #ifndef GCF_CONFIG_H
 #define GCF_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -30,6 +31,7 @@ struct config {
 	unsigned retries;           /* extra attempts for transient failures, default 3 */
 	unsigned stale_if_error_s;  /* default 600 */
 	size_t max_body;            /* reply cap in bytes, default 32 MiB */
+	bool xattr;                 /* user.gpucloudfs.* on collections, default true */
 	char *ca_file;
 	struct conn **conns;        /* in file order */
 	size_t nconns;

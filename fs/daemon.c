@@ -268,9 +268,13 @@ void daemon_invalidate_all(struct daemon *d)
 			struct coll_rt *m = &d->conns[i].colls[k];
 
 			cache_invalidate(&m->col);
+			/* The kernel's cached listing too, or it would never ask. */
+			notify_inode(&d->notifier, m->ino);
 			pthread_mutex_lock(&m->subs_mu);
-			for (size_t j = 0; j < m->nsubs; j++)
+			for (size_t j = 0; j < m->nsubs; j++) {
 				cache_invalidate(&m->subs[j]->col);
+				notify_inode(&d->notifier, daemon_coll_dir(d, m->subs[j]));
+			}
 			pthread_mutex_unlock(&m->subs_mu);
 		}
 }

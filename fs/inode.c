@@ -17,6 +17,9 @@ struct node {
 	uint64_t nlookup;
 	bool pinned;
 	uint64_t content_hash;
+	char *content;
+	size_t content_len;
+	uint64_t content_fnv;
 	struct node *next_ino, *next_name;
 };
 
@@ -127,6 +130,7 @@ static void unlink_node(struct inodes *t, struct node *n)
 		;
 	*pp = n->next_name;
 	t->n--;
+	free(n->content);
 	free(n->name);
 	free(n);
 }
@@ -152,6 +156,7 @@ void inodes_release(struct inodes *t)
 	for (size_t i = 0; i < t->cap; i++)
 		for (struct node *n = t->by_ino[i], *next; n; n = next) {
 			next = n->next_ino;
+			free(n->content);
 			free(n->name);
 			free(n);
 		}
@@ -248,6 +253,66 @@ uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash)
 	}
 	pthread_mutex_unlock(&t->mu);
 	return old;
+}
+
+int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t len)
+{
+	char *copy = malloc(len + 1);
+	uint64_t h = 1469598103934665603ull;
+	struct node *n;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)data[i]) * 1099511628211ull;
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n) {
+		free(n->content);
+		n->content = copy;
+		n->content_len = len;
+		n->content_fnv = h;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&t->mu);
+	free(copy);
+	return n ? 0 : -ENOENT;
+}
+
+ssize_t inodes_read_content(struct inodes *t, uint64_t ino, off_t off, size_t size, char *out)
+{
+	struct node *n;
+	ssize_t got = -ENOENT;
+
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n) {
+		got = 0;
+		if (off >= 0 && (size_t)off < n->content_len) {
+			got = (ssize_t)(n->content_len - (size_t)off < size ? n->content_len - (size_t)off
+									: size);
+			memcpy(out, n->content + off, (size_t)got);
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return got;
+}
+
+void inodes_content_stat(struct inodes *t, uint64_t ino, size_t *len, uint64_t *hash)
+{
+	struct node *n;
+
+	*len = 0;
+	*hash = 0;
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n) {
+		*len = n->content_len;
+		*hash = n->content_fnv;
+	}
+	pthread_mutex_unlock(&t->mu);
 }
 
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)

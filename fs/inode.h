@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "names.h"
 
@@ -75,6 +76,15 @@ int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out);
 
 /* Sets a FILE node's content hash; returns the previous one (0 = none). */
 uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash);
+
+/* Control files are made when looked at (no open: see ops.c): their current
+ * bytes are kept on the node, replaced whole, read from any offset. */
+int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t len);
+/* Copies up to size bytes at off of ino's content into out; returns the
+ * count, or -ENOENT. */
+ssize_t inodes_read_content(struct inodes *t, uint64_t ino, off_t off, size_t size, char *out);
+/* Length and hash of ino's content (0 and 0 when none). */
+void inodes_content_stat(struct inodes *t, uint64_t ino, size_t *len, uint64_t *hash);
 
 /* The kernel dropped n references. Unpinned nodes at zero are freed. */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);

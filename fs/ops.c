@@ -65,7 +65,7 @@ static double remaining(const struct coll_rt *cr, const struct snapshot *s)
 	return (double)(cr->col.ttl_ns - age) / 1e9;
 }
 
-static void dir_attr(struct stat *st, uint64_t ino, time_t mtime)
+static void dir_attr_ns(struct stat *st, uint64_t ino, time_t mtime, long nsec)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -74,10 +74,23 @@ static void dir_attr(struct stat *st, uint64_t ino, time_t mtime)
 	st->st_uid = getuid();
 	st->st_gid = getgid();
 	st->st_mtime = st->st_ctime = st->st_atime = mtime;
+	st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = nsec;
 	st->st_blksize = 4096;
 }
 
-static void file_attr(struct stat *st, uint64_t ino, size_t size, time_t mtime)
+static void dir_attr(struct stat *st, uint64_t ino, time_t mtime)
+{
+	dir_attr_ns(st, ino, mtime, 0);
+}
+
+/*
+ * A file's modification time is its object's; its nanoseconds are taken
+ * from a hash of its bytes. The kernel keeps file pages across opens (no
+ * open requests, see op_init) and drops them when an attribute reply shows
+ * another mtime or size: so whatever reply tells it of a new snapshot also
+ * invalidates exactly the files whose bytes changed, synchronously.
+ */
+static void file_attr_ns(struct stat *st, uint64_t ino, size_t size, time_t mtime, uint64_t hash)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -88,7 +101,16 @@ static void file_attr(struct stat *st, uint64_t ino, size_t size, time_t mtime)
 	st->st_size = (off_t)size;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 	st->st_mtime = st->st_ctime = st->st_atime = mtime;
+	st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = (long)(hash % 1000000000ull);
 	st->st_blksize = 4096;
+}
+
+/* A collection directory changes (nanoseconds included) with every fetch,
+ * which also resets the kernel's cached listing of it. */
+static void kind_attr(struct stat *st, uint64_t ino, const struct snapshot *s, time_t start)
+{
+	dir_attr_ns(st, ino, s ? s->fetched_wall : start,
+		    s ? (long)(s->fetched_ns % 1000000000ull) : 0);
 }
 
 static bool is_dir_type(enum node_type t)
@@ -180,21 +202,41 @@ static int node_attr(struct daemon *d, const struct node_info *ni, struct stat *
 		dir_attr(st, ni->ino, d->start_wall);
 		return 0;
 	case NODE_KIND:
+		/* Never fetched: no fetch just to stat it (ls -l tencent). Fetched
+		 * and expired: refetch, so that a cached listing is not served
+		 * past its TTL (the kernel asks for the mtime before using it). */
 		s = cache_peek(&cr->col);
-		dir_attr(st, ni->ino, s ? s->fetched_wall : d->start_wall);
+		if (s && !remaining(cr, s)) {
+			snapshot_put(s);
+			s = NULL;
+			if (snap_of(d, cr, &s))
+				s = cache_peek(&cr->col);
+		}
+		kind_attr(st, ni->ino, s, d->start_wall);
 		*tmo = remaining(cr, s);
 		snapshot_put(s);
 		return 0;
-	case NODE_REFRESHFILE:
-		file_attr(st, ni->ino, 0, time(NULL));
+	case NODE_REFRESHFILE: {
+		size_t len;
+		uint64_t h;
+
+		inodes_content_stat(&d->inodes, ni->ino, &len, &h);
+		file_attr_ns(st, ni->ino, len, time(NULL), h);
 		*tmo = 0;
 		return 0;
+	}
 	case NODE_CTLFILE: {
 		struct buf b = BUF_INIT(BUF_NOLIMIT);
+		size_t len;
+		uint64_t h;
 
+		/* Made now and kept on the node: reads serve these bytes. */
 		rc = ctl_content(d, ni->name, &b);
-		file_attr(st, ni->ino, b.len, time(NULL));
+		if (!rc)
+			rc = inodes_set_content(&d->inodes, ni->ino, buf_str(&b), b.len);
 		buf_release(&b);
+		inodes_content_stat(&d->inodes, ni->ino, &len, &h);
+		file_attr_ns(st, ni->ino, len, time(NULL), h);
 		*tmo = 0;
 		return rc;
 	}
@@ -202,7 +244,7 @@ static int node_attr(struct daemon *d, const struct node_info *ni, struct stat *
 		rc = snap_of(d, cr, &s);
 		if (rc)
 			return rc;
-		file_attr(st, ni->ino, s->jsonl_size, s->fetched_wall);
+		file_attr_ns(st, ni->ino, s->jsonl_size, s->fetched_wall, s->fetched_ns);
 		*tmo = remaining(cr, s);
 		snapshot_put(s);
 		return 0;
@@ -221,7 +263,7 @@ static int node_attr(struct daemon *d, const struct node_info *ni, struct stat *
 	} else {
 		f = entry_file(e, ni->name);
 		if (f)
-			file_attr(st, ni->ino, f->size, e->mtime);
+			file_attr_ns(st, ni->ino, f->size, e->mtime, f->hash);
 		else
 			rc = -ENOENT;
 	}
@@ -361,6 +403,40 @@ static int child_of(struct daemon *d, const struct node_info *p, const char *nam
 	return -ENOENT;
 }
 
+/* Refetches a collection now (and its filtered views at their next use),
+ * waits until the kernel's caches of it are invalidated, and describes the
+ * result. A failure is returned, never hidden behind the old listing. */
+static int refresh(struct daemon *d, struct coll_rt *m, struct buf *out)
+{
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL;
+	uint64_t dl = deadline(d), t0 = http_now_ns();
+	bool stale = false;
+	int rc;
+
+	cache_invalidate(&m->col);
+	pthread_mutex_lock(&m->subs_mu);
+	for (size_t i = 0; i < m->nsubs; i++)
+		cache_invalidate(&m->subs[i]->col);
+	pthread_mutex_unlock(&m->subs_mu);
+	rc = cache_get(&m->col, dl, &s, &err);
+	if (!rc) {
+		cache_status(&m->col, &stale, NULL, NULL);
+		if (stale) {
+			cache_status(&m->col, NULL, &err, NULL);
+			rc = err.errnum ? -err.errnum : -EIO;
+		}
+	}
+	if (!rc) {
+		notify_flush(&d->notifier, dl);
+		rc = buf_printf(out, "%s/%s: %zu objects, fetched in %.3f s\n", m->cr->conn->name,
+				m->kind->dir, s->nentries, (double)(http_now_ns() - t0) / 1e9);
+	}
+	snapshot_put(s);
+	gcf_error_release(&err);
+	return rc;
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct daemon *d = D(req);
@@ -396,7 +472,19 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rc = node_attr(d, &ni, &e.attr, &tmo);
+	if (type == NODE_REFRESHFILE) {
+		/* Looking at .gpucloudfs/refresh/<conn>/<kind> refetches it
+		 * (there are no open requests: see op_init); the read that
+		 * follows gets the outcome. */
+		struct buf b = BUF_INIT(BUF_NOLIMIT);
+
+		rc = refresh(d, owner, &b);
+		if (!rc)
+			rc = inodes_set_content(&d->inodes, e.ino, buf_str(&b), b.len);
+		buf_release(&b);
+	}
+	if (!rc)
+		rc = node_attr(d, &ni, &e.attr, &tmo);
 	if (rc) {
 		inodes_forget(&d->inodes, e.ino, 1);
 		fuse_reply_err(req, -rc);
@@ -492,16 +580,6 @@ static int dir_add(struct dirh *h, const char *name, enum node_type type, void *
 	return 0;
 }
 
-static void dirh_free(struct dirh *h)
-{
-	if (!h)
-		return;
-	snapshot_put(h->snap);
-	free(h->kids);
-	buf_release(&h->names);
-	free(h);
-}
-
 static int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -560,11 +638,10 @@ out:
 	return rc;
 }
 
-/* Fills h's children. Fetches for collections and objects. */
+/* Fills h's children, for the directories with a few fixed children
+ * (collections and objects are indexed in place: see dir_kid). */
 static int list_dir(struct daemon *d, struct dirh *h)
 {
-	struct coll_rt *cr = h->self.owner;
-	const struct entry *e;
 	int rc = 0;
 
 	switch (h->self.type) {
@@ -618,11 +695,22 @@ static int list_dir(struct daemon *d, struct dirh *h)
 		 * but a listing here would make find and grep -r walk every filtered
 		 * view and ask the cloud for each. */
 		return 0;
-	case NODE_KIND:
+	default:
+		return -ENOTDIR;
+	}
+}
+
+/* What readdir needs of a directory: its snapshot (collections and
+ * objects) or its small list of fixed children. Built for each readdir
+ * call (there are no opendir requests: see op_init); the kernel caches the
+ * listing, so this runs once per directory per refresh. */
+static int dir_prepare(struct daemon *d, struct dirh *h)
+{
+	struct coll_rt *cr = h->self.owner;
+	int rc = 0;
+
+	if (h->self.type == NODE_KIND) {
 		rc = snap_of(d, cr, &h->snap);
-		for (size_t i = 0; !rc && i < h->snap->nentries; i++)
-			rc = dir_add(h, h->snap->entries[i].name, NODE_ENTRY, cr, false, 0,
-				     h->snap->entries[i].mtime, remaining(cr, h->snap));
 		for (const char *const *f = cr->kind->filters; !rc && !cr->main && f && *f; f++) {
 			struct buf fd = BUF_INIT(BUF_NOLIMIT);
 
@@ -633,87 +721,124 @@ static int list_dir(struct daemon *d, struct dirh *h)
 			buf_release(&fd);
 		}
 		return rc;
-	case NODE_ENTRY:
-		rc = entry_snap(d, cr, &h->snap);
-		if (rc)
-			return rc;
-		e = snapshot_find(h->snap, h->self.name);
-		if (!e)
-			return -ENOENT;
-		for (size_t i = 0; i < e->nfiles && !rc; i++)
-			rc = dir_add(h, e->files[i].name, NODE_FILE, cr, true, e->files[i].size,
-				     e->mtime, remaining(cr, h->snap));
-		return rc;
-	default:
-		return -ENOTDIR;
 	}
+	if (h->self.type == NODE_ENTRY) {
+		rc = entry_snap(d, cr, &h->snap);
+		if (!rc && !snapshot_find(h->snap, h->self.name))
+			rc = -ENOENT;
+		return rc;
+	}
+	return list_dir(d, h);
 }
 
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* Child i of a prepared directory: name, type, owner and attributes. */
+struct kid {
+	const char *name;
+	enum node_type type;
+	void *owner;
+	bool is_file;
+	size_t size;
+	time_t mtime;
+	uint64_t hash;
+	double tmo;
+};
+
+static bool dir_kid(const struct dirh *h, size_t i, struct kid *k)
+{
+	struct coll_rt *cr = h->self.owner;
+	const struct child *c;
+
+	if (h->self.type == NODE_KIND) {
+		if (i < h->snap->nentries) {
+			const struct entry *e = &h->snap->entries[i];
+
+			*k = (struct kid){e->name, NODE_ENTRY, cr, false, 0, e->mtime, 0,
+					  remaining(cr, h->snap)};
+			return true;
+		}
+		i -= h->snap->nentries;
+	} else if (h->self.type == NODE_ENTRY) {
+		const struct entry *e = snapshot_find(h->snap, h->self.name);
+
+		if (i >= e->nfiles)
+			return false;
+		*k = (struct kid){e->files[i].name, NODE_FILE, cr, true, e->files[i].size,
+				  e->mtime, e->files[i].hash, remaining(cr, h->snap)};
+		return true;
+	}
+	if (i >= h->n)
+		return false;
+	c = &h->kids[i];
+	*k = (struct kid){h->names.p + c->name_off, c->type, c->owner, c->is_file, c->size,
+			  c->mtime, 0, c->tmo};
+	return true;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
 	struct daemon *d = D(req);
-	struct dirh *h = calloc(1, sizeof(*h));
+	struct dirh h;
+	char *p = malloc(size);
+	size_t used = 0;
 	int rc;
 
-	if (!h) {
-		fuse_reply_err(req, ENOMEM);
+	memset(&h, 0, sizeof(h));
+	buf_init(&h.names, BUF_NOLIMIT);
+	if (!p || inodes_get(&d->inodes, ino, &h.self)) {
+		free(p);
+		fuse_reply_err(req, p ? ESTALE : ENOMEM);
 		return;
 	}
-	buf_init(&h->names, BUF_NOLIMIT);
-	if (inodes_get(&d->inodes, ino, &h->self)) {
-		dirh_free(h);
-		fuse_reply_err(req, ESTALE);
+	if (!is_dir_type(h.self.type)) {
+		free(p);
+		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
-	rc = list_dir(d, h);
+	rc = dir_prepare(d, &h);
 	if (rc) {
-		dirh_free(h);
+		snapshot_put(h.snap);
+		free(h.kids);
+		buf_release(&h.names);
+		free(p);
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fi->fh = (uintptr_t)h;
-	if (fuse_reply_open(req, fi))
-		dirh_free(h);
-}
-
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi, bool plus)
-{
-	struct daemon *d = D(req);
-	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
-	char *p = malloc(size);
-	size_t used = 0;
-
-	if (!p) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	for (size_t i = (size_t)off; i < h->n + 2; i++) {
+	for (size_t i = (size_t)off;; i++) {
 		struct fuse_entry_param e;
-		const struct child *k = i >= 2 ? &h->kids[i - 2] : NULL;
-		const char *name = k ? h->names.p + k->name_off : i == 0 ? "." : "..";
+		struct kid k = {0};
+		const char *name;
 		size_t need;
 
 		memset(&e, 0, sizeof(e));
-		e.attr.st_ino = i == 0 ? ino : h->self.parent ? h->self.parent : ino;
-		e.attr.st_mode = k && k->is_file ? S_IFREG : S_IFDIR;
+		if (i < 2) {
+			name = i == 0 ? "." : "..";
+			e.attr.st_ino = i == 0 ? ino : h.self.parent ? h.self.parent : ino;
+			e.attr.st_mode = S_IFDIR;
+		} else if (dir_kid(&h, i - 2, &k)) {
+			name = k.name;
+			e.attr.st_mode = k.is_file ? S_IFREG : S_IFDIR;
+		} else {
+			break;
+		}
 		need = plus ? fuse_add_direntry_plus(req, NULL, 0, name, &e, 0)
 			    : fuse_add_direntry(req, NULL, 0, name, &e.attr, 0);
 		if (used + need > size)
 			break;
-		if (k) {
-			uint64_t cino = plus ? inodes_ref(&d->inodes, ino, name, k->type, k->owner)
+		if (i >= 2) {
+			uint64_t cino = plus ? inodes_ref(&d->inodes, ino, name, k.type, k.owner)
 					     : inodes_find(&d->inodes, ino, name);
 
 			if (plus && !cino)
 				break;
-			if (k->is_file)
-				file_attr(&e.attr, cino, k->size, k->mtime);
+			if (k.is_file)
+				file_attr_ns(&e.attr, cino, k.size, k.mtime, k.hash);
+			else if (k.type == NODE_KIND)
+				kind_attr(&e.attr, cino, NULL, k.mtime);
 			else
-				dir_attr(&e.attr, cino, k->mtime);
+				dir_attr(&e.attr, cino, k.mtime);
 			if (plus) {
 				e.ino = cino;
-				e.attr_timeout = e.entry_timeout = k->tmo;
+				e.attr_timeout = e.entry_timeout = k.tmo;
 			} else if (!cino) {
 				e.attr.st_ino = 0xffffffffu; /* not known yet: looked up on use */
 			}
@@ -725,169 +850,109 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		used += need;
 	}
 	fuse_reply_buf(req, p, used);
+	snapshot_put(h.snap);
+	free(h.kids);
+	buf_release(&h.names);
 	free(p);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, false);
+	(void)fi;
+	do_readdir(req, ino, size, off, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, true);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	dirh_free((struct dirh *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
+	(void)fi;
+	do_readdir(req, ino, size, off, true);
 }
 
 /* ---- files ----------------------------------------------------------- */
 
-/* An open file: a slice of a snapshot it keeps alive, or owned bytes. */
-struct fileh {
-	struct snapshot *snap;
-	const char *data;
-	size_t size;
-	char *owned;
-};
-
-/* Refetches a collection now (and its filtered views at their next use),
- * waits until the kernel's caches of it are invalidated, and describes the
- * result. A failure is returned, never hidden behind the old listing. */
-static int refresh(struct daemon *d, struct coll_rt *m, struct buf *out)
-{
-	struct gcf_error err = GCF_ERROR_INIT;
-	struct snapshot *s = NULL;
-	uint64_t dl = deadline(d), t0 = http_now_ns();
-	bool stale = false;
-	int rc;
-
-	cache_invalidate(&m->col);
-	pthread_mutex_lock(&m->subs_mu);
-	for (size_t i = 0; i < m->nsubs; i++)
-		cache_invalidate(&m->subs[i]->col);
-	pthread_mutex_unlock(&m->subs_mu);
-	rc = cache_get(&m->col, dl, &s, &err);
-	if (!rc) {
-		cache_status(&m->col, &stale, NULL, NULL);
-		if (stale) {
-			cache_status(&m->col, NULL, &err, NULL);
-			rc = err.errnum ? -err.errnum : -EIO;
-		}
-	}
-	if (!rc) {
-		notify_flush(&d->notifier, dl);
-		rc = buf_printf(out, "%s/%s: %zu objects, fetched in %.3f s\n", m->cr->conn->name,
-				m->kind->dir, s->nentries, (double)(http_now_ns() - t0) / 1e9);
-	}
-	snapshot_put(s);
-	gcf_error_release(&err);
-	return rc;
-}
-
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/*
+ * Reads come without an open (see op_init) and are served from the latest
+ * published snapshot, never waiting for a fetch: the attributes the kernel
+ * holds came from a lookup or getattr that already fetched what was due.
+ */
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
 {
 	struct daemon *d = D(req);
-	struct fileh *h;
 	struct node_info ni;
-	const struct entry *e;
-	const struct file *f;
-	int rc = 0;
+	struct snapshot *s = NULL;
+	struct coll_rt *cr;
+	const char *data = NULL;
+	size_t len = 0;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
+	(void)fi;
 	if (inodes_get(&d->inodes, ino, &ni)) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if (is_dir_type(ni.type)) {
+	cr = ni.owner;
+	switch (ni.type) {
+	case NODE_CTLFILE:
+	case NODE_REFRESHFILE: {
+		char *p = malloc(size ? size : 1);
+		ssize_t n = p ? inodes_read_content(&d->inodes, ino, off, size, p) : -ENOMEM;
+
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_buf(req, p, (size_t)n);
+		free(p);
+		return;
+	}
+	case NODE_JSONL:
+		s = cache_peek(&cr->col);
+		if (s) {
+			data = s->jsonl;
+			len = s->jsonl_size;
+		}
+		break;
+	case NODE_FILE: {
+		const struct entry *e;
+		const struct file *f;
+
+		if (cr->by_id && cr->main)
+			s = cache_peek_fresh(&cr->main->col);
+		if (!s)
+			s = cache_peek(&cr->col);
+		e = snapshot_find(s, ni.parent_name);
+		f = e ? entry_file(e, ni.name) : NULL;
+		if (f) {
+			data = f->data;
+			len = f->size;
+		}
+		break;
+	}
+	default:
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		fuse_reply_err(req, ENOMEM);
+	if (!data) {
+		snapshot_put(s);
+		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (ni.type == NODE_CTLFILE || ni.type == NODE_REFRESHFILE) {
-		struct buf b = BUF_INIT(BUF_NOLIMIT);
-
-		rc = ni.type == NODE_CTLFILE ? ctl_content(d, ni.name, &b)
-					     : refresh(d, ni.owner, &b);
-		h->size = b.len;
-		h->owned = buf_detach(&b, NULL);
-		h->data = h->owned;
-		if (!rc && !h->owned)
-			rc = -ENOMEM;
-		fi->direct_io = 1; /* made at open: no page cache, size not known before */
-	} else if (ni.type == NODE_JSONL) {
-		rc = snap_of(d, ni.owner, &h->snap);
-		if (!rc) {
-			h->data = h->snap->jsonl;
-			h->size = h->snap->jsonl_size;
-		}
-	} else {
-		rc = entry_snap(d, ni.owner, &h->snap);
-		if (!rc) {
-			e = snapshot_find(h->snap, ni.parent_name);
-			f = e ? entry_file(e, ni.name) : NULL;
-			if (!f) {
-				rc = -ENOENT;
-			} else {
-				h->data = f->data;
-				h->size = f->size;
-				/* Keep the kernel's pages only when they hold these bytes. */
-				fi->keep_cache = inodes_swap_hash(&d->inodes, ino, f->hash) == f->hash;
-			}
-		}
-	}
-	if (rc) {
-		snapshot_put(h->snap);
-		free(h->owned);
-		free(h);
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	fi->fh = (uintptr_t)h;
-	if (fuse_reply_open(req, fi)) {
-		snapshot_put(h->snap);
-		free(h->owned);
-		free(h);
-	}
-}
-
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	struct fileh *h = (struct fileh *)(uintptr_t)fi->fh;
-
-	(void)ino;
-	if (off < 0 || (size_t)off >= h->size) {
+	if (off < 0 || (size_t)off >= len)
 		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	if (size > h->size - (size_t)off)
-		size = h->size - (size_t)off;
-	fuse_reply_buf(req, h->data + off, size);
+	else
+		fuse_reply_buf(req, data + off, len - (size_t)off < size ? len - (size_t)off : size);
+	snapshot_put(s);
 }
 
-static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fileh *h = (struct fileh *)(uintptr_t)fi->fh;
+/* ---- no open, no opendir --------------------------------------------- */
 
-	(void)ino;
-	snapshot_put(h->snap);
-	free(h->owned);
-	free(h);
-	fuse_reply_err(req, 0);
+/* ENOSYS tells the kernel, once and for all, that opens need no request:
+ * it then keeps pages and listings across opens (see op_init). */
+static void op_open_enosys(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino, (void)fi;
+	fuse_reply_err(req, ENOSYS);
 }
 
 /* ---- extended attributes: a collection's freshness -------------------- */
@@ -897,6 +962,13 @@ static const char xattr_names[] = XATTR_STALE "\0" XATTR_ERROR "\0" XATTR_FETCHE
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct daemon *d = D(req);
+
+	/* xattr = no: ENOSYS makes the kernel stop asking for every file's
+	 * security.selinux (ls -l), at the price of the freshness xattrs. */
+	if (!d->cfg.xattr) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	struct node_info ni;
 	struct buf b = BUF_INIT(BUF_NOLIMIT);
 	struct gcf_error le = GCF_ERROR_INIT;
@@ -904,6 +976,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	bool stale = false;
 	int rc = 0;
 
+	/* With FUSE_CAP_POSIX_ACL the kernel asks once for system.posix_acl_*
+	 * and caches the answer: no ACLs anywhere. */
 	if (inodes_get(&d->inodes, ino, &ni) || ni.type != NODE_KIND) {
 		fuse_reply_err(req, ENODATA);
 		return;
@@ -947,6 +1021,10 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct node_info ni;
 	size_t n = sizeof(xattr_names);
 
+	if (!d->cfg.xattr) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	if (inodes_get(&d->inodes, ino, &ni) || ni.type != NODE_KIND)
 		n = 0;
 	if (!size)
@@ -972,13 +1050,32 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+/*
+ * The settings that let the kernel answer a warm traversal from its own
+ * caches (docs/architecture.md has the figures):
+ * - no OPEN and no OPENDIR requests (the first is answered ENOSYS): the
+ *   kernel then keeps file pages and cached listings across opens until an
+ *   attribute reply or an invalidation says they changed;
+ * - READDIRPLUS for every listing, so a listing also answers the lookups;
+ * - AUTO_INVAL_DATA: a new mtime or size in any attribute reply drops the
+ *   cached pages (file mtimes carry a hash of the bytes: see file_attr_ns).
+ */
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	/* Answer every directory read with the plus form. */
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT)
+		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT)
+		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	/* The kernel then answers ls -l's ACL queries from its own cache
+	 * instead of asking for two xattrs per file. */
+	if (conn->capable & FUSE_CAP_POSIX_ACL)
+		conn->want |= FUSE_CAP_POSIX_ACL;
 }
 
 static void erofs(fuse_req_t req)
@@ -1053,13 +1150,11 @@ const struct fuse_lowlevel_ops ops_table = {
 	.rename = op_rename,
 	.create = op_create,
 	.write = op_write,
-	.open = op_open,
+	.open = op_open_enosys,
+	.opendir = op_open_enosys,
 	.read = op_read,
-	.release = op_release,
-	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
 	.statfs = op_statfs,
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,

@@ -53,5 +53,5 @@ check_eq "second account lists its tasks" 4 "$(ls "$M/tencent-sh/tasks" | wc -l)
 check "config shows ttl = 0 from -o ttl=0" grep -q '^ttl = 0' "$M/.gpucloudfs/config"
 n=$(requests DescribeTrainingTasks)
 ls "$M/tencent-sh/tasks" >/dev/null
-check_eq "ttl=0: every listing asks the cloud" $((n + 1)) "$(requests DescribeTrainingTasks)"
+check "ttl=0: every listing asks the cloud again" test "$(requests DescribeTrainingTasks)" -gt "$n"
 gcf_finish
