@@ -16,6 +16,9 @@ pkgs=(
 	libcmocka-dev                             # unit tests
 	python3 openssl                           # contrib/cloudsim
 	jq curl ca-certificates procps            # demo and mount tests
+	attr                                      # getfattr in the mount tests
+	man-db groff-base                         # the man page test (man -l)
+	clang libclang-rt-14-dev                  # sanitizer builds and libFuzzer targets
 )
 # The official-SDK checks (tests/sdk) need Node.js and npm; keep an existing install.
 if ! command -v node >/dev/null 2>&1; then
