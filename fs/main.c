@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -280,6 +281,9 @@ int main(int argc, char *argv[])
 	int rc = 1, mounted = 0, have_daemon = 0;
 
 	memset(&d, 0, sizeof(d));
+	/* The process will hold credentials: no core dump of it, and no
+	 * ptrace attach by other processes of the same user. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (hup_block(&hupset)) {
 		fprintf(stderr, "gpucloudfs: cannot block SIGHUP\n");
 		goto out;

@@ -18,6 +18,8 @@ check "the log names AuthFailure" grep -q "AuthFailure.SignatureFailure" "$M.log
 check "cat of an object in that collection: EACCES too" sh -c "cat '$M/tencent/tasks/x/status' 2>&1 | grep -q 'Permission denied'"
 check "the secret key is not in the debug log" sh -c "! grep -q 'wrong-sim-key' '$M.log'"
 check "the Authorization header is not in the debug log" sh -c "! grep -qi 'Signature=[0-9a-f]\{64\}' '$M.log'"
+pid=${T_GCF_PIDS[-1]}
+check "the secret is not in the process's argv" sh -c "! tr '\\0' ' ' < /proc/$pid/cmdline | grep -q wrong-sim-key"
 gcf_umount "$M"
 
 TENCENT_ID=sim-unknown-id write_config "$T_DIR/unknown.ini"
