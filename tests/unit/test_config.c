@@ -457,6 +457,25 @@ static void test_config_long_line_never_leaks_secret(void **state)
 	buf_release(&text);
 }
 
+/* xattr = yes|no, default yes; anything else names file:line:key. */
+static void test_config_xattr_switch(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(load(x, "[tencent]\nsecret_id = AKID\nsecret_key = " SECRET
+				 "\nregion = ap-guangzhou\n"),
+			 0);
+	assert_true(x->cfg.xattr);
+	config_release(&x->cfg);
+	assert_int_equal(load(x, "[gpucloudfs]\nxattr = no\n[tencent]\nsecret_id = AKID\n"
+				 "secret_key = " SECRET "\nregion = ap-guangzhou\n"),
+			 0);
+	assert_false(x->cfg.xattr);
+	config_release(&x->cfg);
+	check_error_at(x, load(x, "[gpucloudfs]\nxattr = maybe\n[tencent]\nregion = x\n"), 2,
+		       "xattr", "maybe", NULL);
+}
+
 static void test_config_missing_region(void **state)
 {
 	struct fx *x = *state;
@@ -567,6 +586,7 @@ int main(void)
 		T(test_config_file_wins_over_env),
 		T(test_config_long_value_loads),
 		T(test_config_long_line_never_leaks_secret),
+		T(test_config_xattr_switch),
 		T(test_config_missing_region),
 		T(test_config_missing_secret_key),
 		T(test_config_no_sections),

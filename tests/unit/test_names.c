@@ -192,6 +192,25 @@ static void check_snake(const char *field, const char *want)
 	buf_release(&b);
 }
 
+/* names_decode undoes names_from_id: a filter value typed as a directory
+ * name (.by-name/a%2Fb) reaches the cloud as the value it stands for. */
+static void test_names_decode_round_trip(void **state)
+{
+	const char *ids[] = {"plain", "a/b", "a%2Fb", "..", ".hidden", "ctl\x01\x1f",
+			     "任务/一", "x%", ""};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct buf name = BUF_INIT(BUF_NOLIMIT), back = BUF_INIT(BUF_NOLIMIT);
+
+		assert_int_equal(names_from_id(ids[i], strlen(ids[i]), &name), 0);
+		assert_int_equal(names_decode(buf_str(&name), &back), 0);
+		assert_string_equal(buf_str(&back), ids[i]);
+		buf_release(&name);
+		buf_release(&back);
+	}
+}
+
 static void test_names_snake_case(void **state)
 {
 	check_snake("FrameworkName", "framework_name");
@@ -286,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_names_exactly_255_bytes_kept),
 		cmocka_unit_test(test_names_snake_case),
 		cmocka_unit_test(test_names_snake_rejects_unsafe),
+		cmocka_unit_test(test_names_decode_round_trip),
 		cmocka_unit_test(test_names_dedup_repeats_unique),
 		cmocka_unit_test(test_names_dedup_without_repeats_unchanged),
 	};
