@@ -54,11 +54,11 @@ struct collection {
 	/* guarded by mu: */
 	struct snapshot *cur;
 	bool fetching;
-	bool stale;              /* cur is older than a failed refresh */
-	bool invalidated;        /* next access refetches whatever the TTL says */
-	uint64_t gen;            /* fetches started */
-	uint64_t done;           /* fetches finished */
-	int last_rc;             /* result of the last finished fetch */
+	bool stale;       /* cur is older than a failed refresh */
+	bool invalidated; /* next access refetches whatever the TTL says */
+	uint64_t gen;     /* fetches started */
+	uint64_t done;    /* fetches finished */
+	int last_rc;      /* result of the last finished fetch */
 	struct gcf_error last_err;
 	uint64_t last_err_ns;
 	struct collection_stats stats;

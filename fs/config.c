@@ -30,9 +30,9 @@ struct reader {
 	struct record *v;
 	size_t n, cap;
 	int oom;
-	char *linebuf;   /* getline()'s buffer */
+	char *linebuf; /* getline()'s buffer */
 	size_t linecap;
-	char **longs;    /* values of lines too long for inih's buffer */
+	char **longs; /* values of lines too long for inih's buffer */
 	size_t nlongs;
 };
 
@@ -235,16 +235,15 @@ static int common_key(const struct common *c, const char *path, const struct rec
 		unsigned *slot, lo, hi;
 		const char *what;
 	} nums[] = {
-		{"ttl", c->ttl, 0, 86400 * 30, "a whole number of seconds (0 to 2592000)"},
-		{"timeout", c->timeout, 1, 3600, "a whole number of seconds (1 to 3600)"},
-		{"connect_timeout", c->connect_timeout, 1, 600,
-		 "a whole number of seconds (1 to 600)"},
-		{"op_timeout", c->op_timeout, 1, 3600, "a whole number of seconds (1 to 3600)"},
-		{"concurrency", c->concurrency, 1, 16, "a whole number from 1 to 16"},
-		{"max_rps", c->max_rps, 0, 10000, "a whole number of requests per second"},
-		{"retries", c->retries, 0, 10, "a whole number from 0 to 10"},
-		{"stale_if_error", c->stale_if_error, 0, 86400 * 30,
-		 "a whole number of seconds (0 to 2592000)"},
+	    {"ttl", c->ttl, 0, 86400 * 30, "a whole number of seconds (0 to 2592000)"},
+	    {"timeout", c->timeout, 1, 3600, "a whole number of seconds (1 to 3600)"},
+	    {"connect_timeout", c->connect_timeout, 1, 600, "a whole number of seconds (1 to 600)"},
+	    {"op_timeout", c->op_timeout, 1, 3600, "a whole number of seconds (1 to 3600)"},
+	    {"concurrency", c->concurrency, 1, 16, "a whole number from 1 to 16"},
+	    {"max_rps", c->max_rps, 0, 10000, "a whole number of requests per second"},
+	    {"retries", c->retries, 0, 10, "a whole number from 0 to 10"},
+	    {"stale_if_error", c->stale_if_error, 0, 86400 * 30,
+	     "a whole number of seconds (0 to 2592000)"},
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -259,8 +258,8 @@ static int common_key(const struct common *c, const char *path, const struct rec
 	}
 	if (!strcmp(rec->key, "max_body") && c->max_body) {
 		if (parse_uint(rec->value, 1024, 1u << 30, &u))
-			return bad(err, path, rec, "'%s' is not a size in bytes (1024 to 1073741824)",
-				   rec->value);
+			return bad(err, path, rec,
+				   "'%s' is not a size in bytes (1024 to 1073741824)", rec->value);
 		*c->max_body = u;
 		return 0;
 	}
@@ -375,7 +374,8 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 		struct conn *c;
 
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(r->v[j].section, rec->section) && !strcmp(r->v[j].key, rec->key))
+			if (!strcmp(r->v[j].section, rec->section) &&
+			    !strcmp(r->v[j].key, rec->key))
 				return bad(err, path, rec, "set twice (first on line %d)",
 					   r->v[j].line);
 		if (!*rec->section)
@@ -579,26 +579,28 @@ int config_default_path(struct buf *out)
 
 int config_dump(const struct config *cfg, struct buf *out)
 {
-	int rc = buf_printf(out,
-			    "; %s (secrets are never shown)\n[gpucloudfs]\nttl = %u\ntimeout = "
-			    "%u\nconnect_timeout = %u\nop_timeout = %u\nconcurrency = %u\n"
-			    "max_rps = %u\nretries = %u\nstale_if_error = %u\nxattr = %s\nmax_body = %zu\n",
-			    cfg->path, cfg->ttl_s, cfg->timeout_s, cfg->connect_timeout_s,
-			    cfg->op_timeout_s, cfg->concurrency, cfg->max_rps, cfg->retries,
-			    cfg->stale_if_error_s, cfg->xattr ? "yes" : "no", cfg->max_body);
+	int rc = buf_printf(
+	    out,
+	    "; %s (secrets are never shown)\n[gpucloudfs]\nttl = %u\ntimeout = "
+	    "%u\nconnect_timeout = %u\nop_timeout = %u\nconcurrency = %u\n"
+	    "max_rps = %u\nretries = %u\nstale_if_error = %u\nxattr = %s\nmax_body = %zu\n",
+	    cfg->path, cfg->ttl_s, cfg->timeout_s, cfg->connect_timeout_s, cfg->op_timeout_s,
+	    cfg->concurrency, cfg->max_rps, cfg->retries, cfg->stale_if_error_s,
+	    cfg->xattr ? "yes" : "no", cfg->max_body);
 
 	if (!rc && cfg->ca_file)
 		rc = buf_printf(out, "ca_file = %s\n", cfg->ca_file);
 	for (size_t i = 0; i < cfg->nconns && !rc; i++) {
 		const struct conn *c = cfg->conns[i];
 
-		rc = buf_printf(out,
-				"\n[%s]\nprovider = %s\nendpoint = %s\nttl = %u\ntimeout = %u\n"
-				"connect_timeout = %u\nconcurrency = %u\nmax_rps = %u\nretries = %u\n"
-				"stale_if_error = %u\n",
-				c->name, c->prov->name, c->endpoint, c->ttl_s, c->timeout_s,
-				c->connect_timeout_s, c->concurrency, c->max_rps, c->retries,
-				c->stale_if_error_s);
+		rc = buf_printf(
+		    out,
+		    "\n[%s]\nprovider = %s\nendpoint = %s\nttl = %u\ntimeout = %u\n"
+		    "connect_timeout = %u\nconcurrency = %u\nmax_rps = %u\nretries = %u\n"
+		    "stale_if_error = %u\n",
+		    c->name, c->prov->name, c->endpoint, c->ttl_s, c->timeout_s,
+		    c->connect_timeout_s, c->concurrency, c->max_rps, c->retries,
+		    c->stale_if_error_s);
 		for (const char *const *k = c->prov->secret_keys; !rc && k && *k; k++)
 			rc = buf_printf(out, "%s = %s\n", *k, log_redact(*k, "x"));
 	}

@@ -33,7 +33,7 @@ struct config {
 	size_t max_body;            /* reply cap in bytes, default 32 MiB */
 	bool xattr;                 /* user.gpucloudfs.* on collections, default true */
 	char *ca_file;
-	struct conn **conns;        /* in file order */
+	struct conn **conns; /* in file order */
 	size_t nconns;
 };
 

@@ -160,10 +160,10 @@ int daemon_start_notifier(struct daemon *d, struct fuse_session *se)
 static int conn_init(struct daemon *d, struct conn_rt *cr, struct conn *c, struct gcf_error *err)
 {
 	struct http_opts o = {
-		.connect_timeout_ms = c->connect_timeout_s * 1000,
-		.timeout_ms = c->timeout_s * 1000,
-		.ca_file = c->ca_file,
-		.max_body = d->cfg.max_body,
+	    .connect_timeout_ms = c->connect_timeout_s * 1000,
+	    .timeout_ms = c->timeout_s * 1000,
+	    .ca_file = c->ca_file,
+	    .max_body = d->cfg.max_body,
 	};
 	size_t nk = 0;
 
@@ -316,7 +316,8 @@ struct coll_rt *daemon_sub(struct coll_rt *m, const char *filter, const char *va
 	sub->filter_value = strdup(value);
 	sub->by_id = !strcmp(filter, m->kind->id_field);
 	if (!sub->filter_name || !sub->filter_value ||
-	    cache_init(&sub->col, m->cr->conn->ttl_s, collection_fetch, collection_published, sub)) {
+	    cache_init(&sub->col, m->cr->conn->ttl_s, collection_fetch, collection_published,
+		       sub)) {
 		free(sub->filter_name);
 		free(sub->filter_value);
 		free(sub);

@@ -37,21 +37,21 @@ struct coll_rt {
 	struct conn_rt *cr;
 	const struct kind *kind;
 	struct collection col;
-	uint64_t ino;             /* the kind directory (main collections) */
+	uint64_t ino; /* the kind directory (main collections) */
 
 	/* main collections only: */
 	struct ratelimit rl;
 	struct fetch_stats fst;
 	struct fetch_latency lat;
 	pthread_mutex_t subs_mu;
-	struct coll_rt **subs;    /* filtered views, created on first use */
+	struct coll_rt **subs; /* filtered views, created on first use */
 	size_t nsubs;
 
 	/* filtered views only: */
-	struct coll_rt *main;     /* NULL for a main collection */
+	struct coll_rt *main; /* NULL for a main collection */
 	char *filter_name;
 	char *filter_value;
-	bool by_id;               /* the filter is the kind's ID field */
+	bool by_id; /* the filter is the kind's ID field */
 };
 
 #define DAEMON_MAX_SUBS 4096 /* filtered views per collection */

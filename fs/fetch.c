@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FETCH_MAX_PAGES 100000  /* a total promising more is a broken reply */
-#define FETCH_MAX_WORKERS 16
-#define FETCH_ATTEMPTS 3        /* listings retried when the total moves while paging */
-#define FETCH_DEFAULT_BODY (32u << 20)
-#define FETCH_BACKOFF_NS 200000000ull      /* first retry after up to 0.2 s */
-#define FETCH_BACKOFF_MAX_NS 5000000000ull /* never more than 5 s apart */
-#define FETCH_RETRY_AFTER_MAX_S 60         /* a longer Retry-After is not waited for */
+#define FETCH_MAX_PAGES         100000 /* a total promising more is a broken reply */
+#define FETCH_MAX_WORKERS       16
+#define FETCH_ATTEMPTS          3 /* listings retried when the total moves while paging */
+#define FETCH_DEFAULT_BODY      (32u << 20)
+#define FETCH_BACKOFF_NS        200000000ull  /* first retry after up to 0.2 s */
+#define FETCH_BACKOFF_MAX_NS    5000000000ull /* never more than 5 s apart */
+#define FETCH_RETRY_AFTER_MAX_S 60            /* a longer Retry-After is not waited for */
 
 struct page_result {
 	cJSON *tree;
@@ -165,7 +165,8 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 	if (!rc) {
 		rc = j->k->parse_page(tree, &page, err);
 		if (!rc && page.items && !cJSON_IsArray(page.items))
-			rc = gcf_error_set(err, GCF_REPLY, "reply's list of objects is not an array");
+			rc = gcf_error_set(err, GCF_REPLY,
+					   "reply's list of objects is not an array");
 		if (rc)
 			err->http_status = rs.status;
 	}
@@ -295,7 +296,7 @@ struct idset {
 	struct {
 		char *id;
 		unsigned page;
-	} *v;
+	} * v;
 	size_t cap, n;
 };
 
@@ -463,7 +464,7 @@ static int fetch_once(struct job *j, struct listing *out, struct gcf_error *err)
 			}
 			if (count_items(&j->pages[p]) >= j->size && j->npages < FETCH_MAX_PAGES) {
 				struct page_result *np =
-					realloc(j->pages, (j->npages + 1) * sizeof(*np));
+				    realloc(j->pages, (j->npages + 1) * sizeof(*np));
 
 				if (!np) {
 					rc = gcf_error_set(err, GCF_NOMEM, "out of memory");

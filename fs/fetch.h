@@ -65,7 +65,7 @@ struct listing {
 	size_t ntrees;
 	const cJSON **items; /* borrowed from trees */
 	size_t nitems;
-	size_t json_bytes;   /* reply bytes received */
+	size_t json_bytes; /* reply bytes received */
 };
 
 void listing_release(struct listing *l); /* NULL ok; leaves *l zeroed */

@@ -291,8 +291,9 @@ ssize_t inodes_read_content(struct inodes *t, uint64_t ino, off_t off, size_t si
 	if (n) {
 		got = 0;
 		if (off >= 0 && (size_t)off < n->content_len) {
-			got = (ssize_t)(n->content_len - (size_t)off < size ? n->content_len - (size_t)off
-									: size);
+			got = (ssize_t)(n->content_len - (size_t)off < size
+					    ? n->content_len - (size_t)off
+					    : size);
 			memcpy(out, n->content + off, (size_t)got);
 		}
 	}

@@ -24,14 +24,14 @@
 
 enum node_type {
 	NODE_ROOT,
-	NODE_CONN,    /* /tencent */
-	NODE_KIND,    /* /tencent/tasks */
-	NODE_ENTRY,   /* /tencent/tasks/<name> */
-	NODE_FILE,    /* /tencent/tasks/<name>/status */
-	NODE_CTLDIR,  /* /.gpucloudfs */
-	NODE_CTLFILE, /* /.gpucloudfs/errors */
-	NODE_JSONL,   /* /tencent/tasks.jsonl */
-	NODE_FILTERDIR, /* /tencent/tasks/.by-status */
+	NODE_CONN,        /* /tencent */
+	NODE_KIND,        /* /tencent/tasks */
+	NODE_ENTRY,       /* /tencent/tasks/<name> */
+	NODE_FILE,        /* /tencent/tasks/<name>/status */
+	NODE_CTLDIR,      /* /.gpucloudfs */
+	NODE_CTLFILE,     /* /.gpucloudfs/errors */
+	NODE_JSONL,       /* /tencent/tasks.jsonl */
+	NODE_FILTERDIR,   /* /tencent/tasks/.by-status */
 	NODE_REFRESHDIR,  /* /.gpucloudfs/refresh */
 	NODE_REFRESHCONN, /* /.gpucloudfs/refresh/tencent */
 	NODE_REFRESHFILE, /* /.gpucloudfs/refresh/tencent/tasks */
@@ -42,10 +42,10 @@ struct node;
 struct node_info {
 	uint64_t ino, parent;
 	enum node_type type;
-	void *owner;                   /* conn runtime (CONN), collection runtime (KIND, ENTRY, FILE) */
+	void *owner; /* conn runtime (CONN), collection runtime (KIND, ENTRY, FILE) */
 	char name[NAMES_MAX + 1];
 	char parent_name[NAMES_MAX + 1]; /* the entry's name, for FILE nodes */
-	uint64_t content_hash;         /* FILE: hash of the content last opened */
+	uint64_t content_hash;           /* FILE: hash of the content last opened */
 };
 
 struct inodes {

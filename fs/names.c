@@ -161,11 +161,12 @@ int names_snake(const char *field, struct buf *out)
 			return -EINVAL;
 		if (is_upper(c)) {
 			bool prev_low = i > 0 && is_lower_or_digit(field[i - 1]);
-			bool acronym_end =
-				i > 0 && is_upper(field[i - 1]) && i + 1 < n && is_lower_or_digit(field[i + 1]) &&
-				!(field[i + 1] >= '0' && field[i + 1] <= '9');
+			bool acronym_end = i > 0 && is_upper(field[i - 1]) && i + 1 < n &&
+					   is_lower_or_digit(field[i + 1]) &&
+					   !(field[i + 1] >= '0' && field[i + 1] <= '9');
 
-			if ((prev_low || acronym_end) && out->len > start && out->p[out->len - 1] != '_')
+			if ((prev_low || acronym_end) && out->len > start &&
+			    out->p[out->len - 1] != '_')
 				rc = buf_addch(out, '_');
 			if (!rc)
 				rc = buf_addch(out, (char)(c - 'A' + 'a'));

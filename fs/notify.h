@@ -24,7 +24,7 @@ struct notifier {
 	pthread_cond_t done_cv; /* work processed */
 	struct notify_item *head, *tail;
 	uint64_t queued, processed;
-	unsigned long sent;     /* invalidations the kernel was told (statistics) */
+	unsigned long sent; /* invalidations the kernel was told (statistics) */
 	bool stop, running;
 	pthread_t thread;
 	struct fuse_session *se;

@@ -34,11 +34,11 @@
 #include "log.h"
 
 #define STATIC_TIMEOUT 3600.0 /* root, connections, kinds: fixed for the mount */
-#define CTL_NAME ".gpucloudfs"
-#define REFRESH_NAME "refresh"
-#define XATTR_STALE "user.gpucloudfs.stale"
-#define XATTR_ERROR "user.gpucloudfs.error"
-#define XATTR_FETCHED "user.gpucloudfs.fetched"
+#define CTL_NAME       ".gpucloudfs"
+#define REFRESH_NAME   "refresh"
+#define XATTR_STALE    "user.gpucloudfs.stale"
+#define XATTR_ERROR    "user.gpucloudfs.error"
+#define XATTR_FETCHED  "user.gpucloudfs.fetched"
 
 static const char *const ctl_files[] = {"config", "errors", "stats.json", "version", NULL};
 
@@ -547,11 +547,11 @@ struct dirh {
 	struct snapshot *snap; /* holds the entries' names alive */
 	struct child *kids;
 	size_t n, cap;
-	struct buf names;      /* every child's name, NUL-separated */
+	struct buf names; /* every child's name, NUL-separated */
 };
 
-static int dir_add(struct dirh *h, const char *name, enum node_type type, void *owner,
-		   bool is_file, size_t size, time_t mtime, double tmo)
+static int dir_add(struct dirh *h, const char *name, enum node_type type, void *owner, bool is_file,
+		   size_t size, time_t mtime, double tmo)
 {
 	struct child *k;
 	size_t off = h->names.len;
@@ -649,8 +649,9 @@ static int list_dir(struct daemon *d, struct dirh *h)
 		for (size_t i = 0; i < d->nconns && !rc; i++)
 			rc = dir_add(h, d->conns[i].conn->name, NODE_CONN, &d->conns[i], false, 0,
 				     d->start_wall, STATIC_TIMEOUT);
-		return rc ? rc : dir_add(h, CTL_NAME, NODE_CTLDIR, NULL, false, 0, d->start_wall,
-					 STATIC_TIMEOUT);
+		return rc ? rc
+			  : dir_add(h, CTL_NAME, NODE_CTLDIR, NULL, false, 0, d->start_wall,
+				    STATIC_TIMEOUT);
 	case NODE_CONN: {
 		struct conn_rt *c = h->self.owner;
 
@@ -659,13 +660,15 @@ static int list_dir(struct daemon *d, struct dirh *h)
 			struct buf jn = BUF_INIT(BUF_NOLIMIT);
 
 			rc = dir_add(h, c->colls[i].kind->dir, NODE_KIND, &c->colls[i], false, 0,
-				     s ? s->fetched_wall : d->start_wall, remaining(&c->colls[i], s));
+				     s ? s->fetched_wall : d->start_wall,
+				     remaining(&c->colls[i], s));
 			if (!rc)
 				rc = buf_printf(&jn, "%s.jsonl", c->colls[i].kind->dir);
 			/* Its size needs the listing: the kernel asks when it wants it. */
 			if (!rc)
 				rc = dir_add(h, jn.p, NODE_JSONL, &c->colls[i], true,
-					     s ? s->jsonl_size : 0, s ? s->fetched_wall : d->start_wall,
+					     s ? s->jsonl_size : 0,
+					     s ? s->fetched_wall : d->start_wall,
 					     s ? remaining(&c->colls[i], s) : 0);
 			buf_release(&jn);
 			snapshot_put(s);
@@ -675,8 +678,9 @@ static int list_dir(struct daemon *d, struct dirh *h)
 	case NODE_CTLDIR:
 		for (const char *const *f = ctl_files; *f && !rc; f++)
 			rc = dir_add(h, *f, NODE_CTLFILE, NULL, true, 0, time(NULL), 0);
-		return rc ? rc : dir_add(h, REFRESH_NAME, NODE_REFRESHDIR, NULL, false, 0,
-					 d->start_wall, STATIC_TIMEOUT);
+		return rc ? rc
+			  : dir_add(h, REFRESH_NAME, NODE_REFRESHDIR, NULL, false, 0, d->start_wall,
+				    STATIC_TIMEOUT);
 	case NODE_REFRESHDIR:
 		for (size_t i = 0; i < d->nconns && !rc; i++)
 			rc = dir_add(h, d->conns[i].conn->name, NODE_REFRESHCONN, &d->conns[i],
@@ -752,8 +756,8 @@ static bool dir_kid(const struct dirh *h, size_t i, struct kid *k)
 		if (i < h->snap->nentries) {
 			const struct entry *e = &h->snap->entries[i];
 
-			*k = (struct kid){e->name, NODE_ENTRY, cr, false, 0, e->mtime, 0,
-					  remaining(cr, h->snap)};
+			*k = (struct kid){e->name, NODE_ENTRY, cr, false,
+					  0,       e->mtime,   0,  remaining(cr, h->snap)};
 			return true;
 		}
 		i -= h->snap->nentries;
@@ -762,15 +766,21 @@ static bool dir_kid(const struct dirh *h, size_t i, struct kid *k)
 
 		if (i >= e->nfiles)
 			return false;
-		*k = (struct kid){e->files[i].name, NODE_FILE, cr, true, e->files[i].size,
-				  e->mtime, e->files[i].hash, remaining(cr, h->snap)};
+		*k = (struct kid){e->files[i].name,
+				  NODE_FILE,
+				  cr,
+				  true,
+				  e->files[i].size,
+				  e->mtime,
+				  e->files[i].hash,
+				  remaining(cr, h->snap)};
 		return true;
 	}
 	if (i >= h->n)
 		return false;
 	c = &h->kids[i];
-	*k = (struct kid){h->names.p + c->name_off, c->type, c->owner, c->is_file, c->size,
-			  c->mtime, 0, c->tmo};
+	*k = (struct kid){
+	    h->names.p + c->name_off, c->type, c->owner, c->is_file, c->size, c->mtime, 0, c->tmo};
 	return true;
 }
 
@@ -941,7 +951,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (off < 0 || (size_t)off >= len)
 		fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_buf(req, data + off, len - (size_t)off < size ? len - (size_t)off : size);
+		fuse_reply_buf(req, data + off,
+			       len - (size_t)off < size ? len - (size_t)off : size);
 	snapshot_put(s);
 }
 
@@ -1137,27 +1148,27 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 }
 
 const struct fuse_lowlevel_ops ops_table = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_unlink,
-	.rename = op_rename,
-	.create = op_create,
-	.write = op_write,
-	.open = op_open_enosys,
-	.opendir = op_open_enosys,
-	.read = op_read,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.statfs = op_statfs,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.setxattr = op_setxattr,
-	.removexattr = op_unlink,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_unlink,
+    .rename = op_rename,
+    .create = op_create,
+    .write = op_write,
+    .open = op_open_enosys,
+    .opendir = op_open_enosys,
+    .read = op_read,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .setxattr = op_setxattr,
+    .removexattr = op_unlink,
 };

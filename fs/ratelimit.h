@@ -17,15 +17,15 @@
 
 struct ratelimit {
 	pthread_mutex_t mu;
-	unsigned rate;     /* requests per window; 0 = unlimited */
+	unsigned rate; /* requests per window; 0 = unlimited */
 	uint64_t window_ns;
-	pthread_cond_t cv;  /* a pending slot finished */
-	uint64_t *ring;    /* finish times of the last `rate` requests; RATELIMIT_PENDING in flight */
+	pthread_cond_t cv; /* a pending slot finished */
+	uint64_t *ring; /* finish times of the last `rate` requests; RATELIMIT_PENDING in flight */
 	unsigned head;
-	unsigned cur_rate; /* <= rate: lowered while the cloud throttles us */
+	unsigned cur_rate;       /* <= rate: lowered while the cloud throttles us */
 	uint64_t pause_until_ns; /* no request starts before this (Retry-After) */
 	uint64_t last_throttle_ns;
-	uint64_t (*now_ns)(void); /* injectable clock (tests) */
+	uint64_t (*now_ns)(void);          /* injectable clock (tests) */
 	int (*sleep_until)(uint64_t t_ns); /* injectable wait (tests) */
 };
 

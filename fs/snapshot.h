@@ -25,9 +25,9 @@ struct file {
 };
 
 struct entry {
-	const char *name;   /* safe, unique file name (names.h) */
-	const char *id;     /* the object's ID as the cloud sent it (may be "") */
-	time_t mtime;       /* from the object, else the fetch time */
+	const char *name; /* safe, unique file name (names.h) */
+	const char *id;   /* the object's ID as the cloud sent it (may be "") */
+	time_t mtime;     /* from the object, else the fetch time */
 	size_t nfiles;
 	struct file *files; /* sorted by name */
 	const char *line;   /* the object as one compact JSON line ending in '\n', in jsonl */
@@ -38,9 +38,9 @@ struct arena_block;
 
 struct snapshot {
 	atomic_uint refs;
-	uint64_t gen;          /* collection generation that produced it */
-	uint64_t fetched_ns;   /* monotonic time the fetch finished */
-	time_t fetched_wall;   /* wall-clock time, for mtimes */
+	uint64_t gen;        /* collection generation that produced it */
+	uint64_t fetched_ns; /* monotonic time the fetch finished */
+	time_t fetched_wall; /* wall-clock time, for mtimes */
 	size_t nentries;
 	struct entry *entries; /* sorted by name */
 	size_t json_bytes;     /* bytes of JSON received for it (memory budget) */

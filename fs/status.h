@@ -2,7 +2,8 @@
  * status.h - the recent errors a person reads in MOUNT/.gpucloudfs/errors.
  *
  * A bounded ring of formatted lines, newest last:
- *   2026-11-26T09:30:00Z tencent DescribeTrainingTasks: HTTP 200: AuthFailure...: ... (RequestId ...) [failed]
+ *   2026-11-26T09:30:00Z tencent DescribeTrainingTasks: HTTP 200: AuthFailure...: ... (RequestId
+ * ...) [failed]
  */
 #ifndef GCF_STATUS_H
 #define GCF_STATUS_H

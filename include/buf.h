@@ -22,7 +22,10 @@ struct buf {
 };
 
 #define BUF_NOLIMIT ((size_t)-1 / 2)
-#define BUF_INIT(max_) { NULL, 0, 0, (max_) }
+#define BUF_INIT(max_)                                                                             \
+	{                                                                                          \
+		NULL, 0, 0, (max_)                                                                 \
+	}
 
 /* Sets b empty with the given ceiling. Allocates nothing. */
 void buf_init(struct buf *b, size_t max);

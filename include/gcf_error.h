@@ -32,17 +32,20 @@ enum gcf_class {
 };
 
 struct gcf_error {
-	int errnum;          /* positive errno; 0 = no error */
-	enum gcf_class cls;  /* failure class */
-	char *conn;          /* connection (section) name, or NULL */
-	char *action;        /* API action, or NULL */
-	long http_status;    /* 0 when no HTTP reply was received */
-	char *code;          /* the cloud's own error code, or NULL */
-	char *request_id;    /* the cloud's RequestId, or NULL */
-	char *message;       /* human-readable text, lowercase, no final stop */
+	int errnum;         /* positive errno; 0 = no error */
+	enum gcf_class cls; /* failure class */
+	char *conn;         /* connection (section) name, or NULL */
+	char *action;       /* API action, or NULL */
+	long http_status;   /* 0 when no HTTP reply was received */
+	char *code;         /* the cloud's own error code, or NULL */
+	char *request_id;   /* the cloud's RequestId, or NULL */
+	char *message;      /* human-readable text, lowercase, no final stop */
 };
 
-#define GCF_ERROR_INIT { 0, GCF_OK, NULL, NULL, 0, NULL, NULL, NULL }
+#define GCF_ERROR_INIT                                                                             \
+	{                                                                                          \
+		0, GCF_OK, NULL, NULL, 0, NULL, NULL, NULL                                         \
+	}
 
 void gcf_error_init(struct gcf_error *e);
 
@@ -57,7 +60,7 @@ int gcf_class_errno(enum gcf_class cls);
  * earlier message. e may be NULL. Returns -errnum, so that
  * `return gcf_error_set(err, GCF_REPLY, "...")` reads naturally. */
 int gcf_error_set(struct gcf_error *e, enum gcf_class cls, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int gcf_error_vset(struct gcf_error *e, enum gcf_class cls, const char *fmt, va_list ap);
 
 /* Replace one string field (NULL clears it). Return 0 or -ENOMEM. */

@@ -29,13 +29,13 @@ struct http_header {
 };
 
 struct http_req {
-	const char *method;         /* "GET" or "POST"; static string */
-	char *scheme;               /* "https" or "http" */
-	char *host;                 /* Host header value: hostname[:port] as in the endpoint */
-	char *hostname;             /* without the port */
-	char *path;                 /* "/" or "/v2/computeunit"; never empty */
-	char *query;                /* raw query without '?', already encoded; "" when none */
-	struct buf body;            /* request body (may stay empty) */
+	const char *method; /* "GET" or "POST"; static string */
+	char *scheme;       /* "https" or "http" */
+	char *host;         /* Host header value: hostname[:port] as in the endpoint */
+	char *hostname;     /* without the port */
+	char *path;         /* "/" or "/v2/computeunit"; never empty */
+	char *query;        /* raw query without '?', already encoded; "" when none */
+	struct buf body;    /* request body (may stay empty) */
 	struct http_header *headers;
 	size_t nheaders;
 };
@@ -43,8 +43,8 @@ struct http_req {
 /* Splits endpoint ("https://host[:port][/base]") and sets method, path
  * (endpoint's base path joined with path) and query (NULL = ""). Returns 0,
  * -EINVAL for an endpoint that is not http(s)://host..., or -ENOMEM. */
-int http_req_init(struct http_req *rq, const char *method, const char *endpoint,
-		  const char *path, const char *query);
+int http_req_init(struct http_req *rq, const char *method, const char *endpoint, const char *path,
+		  const char *query);
 /* Appends a header (copies both strings). Returns 0 or -ENOMEM. */
 int http_req_add_header(struct http_req *rq, const char *name, const char *value);
 /* Value of the first header whose name matches case-insensitively, or NULL. */
@@ -55,11 +55,11 @@ int http_req_url(const struct http_req *rq, struct buf *out);
 void http_req_release(struct http_req *rq);
 
 struct http_resp {
-	long status;          /* HTTP status, 0 if none was received */
-	struct buf body;      /* the reply body, capped */
-	char *retry_after;    /* Retry-After header value, or NULL */
-	char *request_id;     /* X-Request-Id / x-bce-request-id / similar header, or NULL */
-	double total_s;       /* time the exchange took */
+	long status;       /* HTTP status, 0 if none was received */
+	struct buf body;   /* the reply body, capped */
+	char *retry_after; /* Retry-After header value, or NULL */
+	char *request_id;  /* X-Request-Id / x-bce-request-id / similar header, or NULL */
+	double total_s;    /* time the exchange took */
 };
 
 void http_resp_init(struct http_resp *rs, size_t max_body);

@@ -55,17 +55,19 @@ struct kind_json {
 };
 
 struct kind {
-	const char *dir;          /* "tasks": directory under the connection */
-	const char *action;       /* "DescribeTrainingTasks": in logs, errors, status files */
-	const char *id_field;     /* "Id": names the object's directory */
-	const char *const *mtime_fields; /* tried in order ("UpdateTime", ...); NULL-terminated; NULL = fetch time */
-	int mtime_utc_offset_s;   /* zone of times that carry none ("2024-05-01 16:30:00"): 0 = UTC,
-				   * 28800 = Beijing (CTyun) */
+	const char *dir;      /* "tasks": directory under the connection */
+	const char *action;   /* "DescribeTrainingTasks": in logs, errors, status files */
+	const char *id_field; /* "Id": names the object's directory */
+	const char *const *mtime_fields; /* tried in order ("UpdateTime", ...); NULL-terminated;
+					    NULL = fetch time */
+	int mtime_utc_offset_s; /* zone of times that carry none ("2024-05-01 16:30:00"): 0 = UTC,
+				 * 28800 = Beijing (CTyun) */
 	const struct kind_json *json_files; /* extra .json files; ends with { NULL }; NULL = none */
 	enum paging paging;
-	unsigned page_max;        /* largest page the API accepts (50) */
-	unsigned rate_per_sec;    /* documented request limit per second (20); 0 = unknown */
-	const char *const *filters; /* server-side filter names it supports; NULL-terminated; NULL = none */
+	unsigned page_max;     /* largest page the API accepts (50) */
+	unsigned rate_per_sec; /* documented request limit per second (20); 0 = unknown */
+	const char *const
+	    *filters; /* server-side filter names it supports; NULL-terminated; NULL = none */
 
 	/* Fills rq (method, URL from c->endpoint, body, Content-Type) for page q.
 	 * The signer runs afterwards. Returns 0 or a negative errno with err set. */
@@ -80,9 +82,9 @@ struct kind {
 struct provider {
 	const char *name;             /* "tencent": `provider =` value and default section name */
 	const char *default_endpoint; /* "https://tione.tencentcloudapi.com" */
-	const char *const *keys;      /* INI keys it accepts besides the common ones; NULL-terminated */
+	const char *const *keys; /* INI keys it accepts besides the common ones; NULL-terminated */
 	const char *const *secret_keys; /* those of its keys that hold secrets; NULL-terminated */
-	size_t sizeof_priv;           /* size of the per-connection private block (zeroed) */
+	size_t sizeof_priv;             /* size of the per-connection private block (zeroed) */
 
 	/* Takes one provider key from the config. Returns 0, or -EINVAL with a
 	 * message in err (the caller adds file:line:key). */
@@ -108,17 +110,18 @@ struct provider {
 /* One configured connection: a section of the config file. */
 struct conn {
 	const struct provider *prov;
-	char *name;           /* section name = top-level directory */
-	char *endpoint;       /* base URL; prov->default_endpoint unless configured */
-	unsigned ttl_s;       /* seconds a snapshot is fresh */
-	unsigned timeout_s;   /* total seconds one HTTP request may take */
+	char *name;         /* section name = top-level directory */
+	char *endpoint;     /* base URL; prov->default_endpoint unless configured */
+	unsigned ttl_s;     /* seconds a snapshot is fresh */
+	unsigned timeout_s; /* total seconds one HTTP request may take */
 	unsigned connect_timeout_s;
 	unsigned max_rps;     /* request limit per second and action; 0 = kind's documented limit */
 	unsigned concurrency; /* pages fetched at once */
 	unsigned retries;     /* extra attempts for a transient failure; 0 = none */
-	unsigned stale_if_error_s; /* seconds past the TTL a snapshot may be served when refreshes fail */
-	char *ca_file;        /* extra CA bundle or NULL */
-	void *priv;           /* provider-private block (holds the secrets) */
+	unsigned stale_if_error_s; /* seconds past the TTL a snapshot may be served when refreshes
+				      fail */
+	char *ca_file;             /* extra CA bundle or NULL */
+	void *priv;                /* provider-private block (holds the secrets) */
 };
 
 /* NULL-terminated array of every provider table. */

@@ -40,13 +40,13 @@
 struct fake_cloud {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	cJSON *objects;        /* what the cloud lists, in order (owned) */
-	unsigned requests;     /* requests answered */
+	cJSON *objects;                /* what the cloud lists, in order (owned) */
+	unsigned requests;             /* requests answered */
 	unsigned hits[FAKE_MAX_PAGES]; /* requests per page index */
-	bool omit_total;       /* reply without "total" (and "pages") */
-	int fail_page;         /* page answered with an error; -1 = none */
-	const char *fail_code; /* its error code ("Throttling", "AuthFailure"...) */
-	int garbage_page;      /* page answered with a body that is not JSON; -1 = none */
+	bool omit_total;               /* reply without "total" (and "pages") */
+	int fail_page;                 /* page answered with an error; -1 = none */
+	const char *fail_code;         /* its error code ("Throttling", "AuthFailure"...) */
+	int garbage_page;              /* page answered with a body that is not JSON; -1 = none */
 	/* Called under mu before each reply; reqno counts from 1. */
 	void (*hook)(struct fake_cloud *fc, unsigned reqno, unsigned page);
 	/* Overlap check: the first request for a page > 0 waits (bounded) until
@@ -60,7 +60,8 @@ static inline cJSON *fake_object(const char *id, int seq)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	if (!o || !cJSON_AddStringToObject(o, "Id", id) || !cJSON_AddNumberToObject(o, "Seq", seq) ||
+	if (!o || !cJSON_AddStringToObject(o, "Id", id) ||
+	    !cJSON_AddNumberToObject(o, "Seq", seq) ||
 	    !cJSON_AddStringToObject(o, "Status", "RUNNING")) {
 		cJSON_Delete(o);
 		return NULL;
@@ -147,7 +148,8 @@ static inline int fake_reply_error(const struct http_resp *rs, const cJSON *body
 	enum gcf_class cls = GCF_SERVER;
 
 	if (!cJSON_IsObject(e))
-		return rs->status == 200 ? 0 : gcf_error_set(err, GCF_SERVER, "HTTP %ld", rs->status);
+		return rs->status == 200 ? 0
+					 : gcf_error_set(err, GCF_SERVER, "HTTP %ld", rs->status);
 	code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "code"));
 	rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "request_id"));
 	if (code && !strncmp(code, "Auth", 4))
@@ -175,35 +177,35 @@ static inline int fake_parse_page(const cJSON *reply, struct page *out, struct g
 }
 
 static const struct kind fake_kinds[] = {
-	{
-		.dir = "things",
-		.action = "ListThings",
-		.id_field = "Id",
-		.paging = PAGING_OFFSET,
-		.page_max = 50,
-		.rate_per_sec = 20,
-		.build_page = fake_build_page,
-		.parse_page = fake_parse_page,
-	},
-	{
-		.dir = "pthings",
-		.action = "ListPagedThings",
-		.id_field = "Id",
-		.paging = PAGING_PAGENO,
-		.page_max = 50,
-		.rate_per_sec = 20,
-		.build_page = fake_build_page,
-		.parse_page = fake_parse_page,
-	},
-	{.dir = NULL},
+    {
+	.dir = "things",
+	.action = "ListThings",
+	.id_field = "Id",
+	.paging = PAGING_OFFSET,
+	.page_max = 50,
+	.rate_per_sec = 20,
+	.build_page = fake_build_page,
+	.parse_page = fake_parse_page,
+    },
+    {
+	.dir = "pthings",
+	.action = "ListPagedThings",
+	.id_field = "Id",
+	.paging = PAGING_PAGENO,
+	.page_max = 50,
+	.rate_per_sec = 20,
+	.build_page = fake_build_page,
+	.parse_page = fake_parse_page,
+    },
+    {.dir = NULL},
 };
 
 static const struct provider fake_provider = {
-	.name = "fake",
-	.default_endpoint = "http://cloud.invalid",
-	.sign = fake_sign,
-	.reply_error = fake_reply_error,
-	.kinds = fake_kinds,
+    .name = "fake",
+    .default_endpoint = "http://cloud.invalid",
+    .sign = fake_sign,
+    .reply_error = fake_reply_error,
+    .kinds = fake_kinds,
 };
 
 /* ---- the cloud side: a struct fetch_io perform ----------------------- */
@@ -265,8 +267,8 @@ static inline int fake_cloud_perform(void *ctx, const struct http_req *rq, struc
 		reply = cJSON_CreateObject();
 		items = cJSON_AddArrayToObject(reply, "items");
 		for (int i = (int)offset; i < n && i < (int)(offset + limit); i++)
-			cJSON_AddItemToArray(items,
-					     cJSON_Duplicate(cJSON_GetArrayItem(fc->objects, i), 1));
+			cJSON_AddItemToArray(
+			    items, cJSON_Duplicate(cJSON_GetArrayItem(fc->objects, i), 1));
 		if (!fc->omit_total) {
 			cJSON_AddNumberToObject(reply, "total", n);
 			cJSON_AddNumberToObject(reply, "pages", (n + limit - 1) / limit);

@@ -28,7 +28,7 @@
 #include "http.h"
 #include "snapshot.h"
 
-#define SEC 1000000000ull
+#define SEC   1000000000ull
 #define TTL_S 60
 
 /* The fake monotonic clock: function pointers carry no context. */
@@ -47,10 +47,10 @@ static void advance(uint64_t ns)
 struct fake {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int fetches;   /* calls to fake_fetch */
-	int fail;      /* when set, fetches fail with GCF_SERVER */
-	bool hold;     /* fetches wait here until cleared */
-	bool entered;  /* a fetch is waiting in hold */
+	int fetches;  /* calls to fake_fetch */
+	int fail;     /* when set, fetches fail with GCF_SERVER */
+	bool hold;    /* fetches wait here until cleared */
+	bool entered; /* a fetch is waiting in hold */
 	int publishes;
 	struct snapshot *pub_old, *pub_new;
 	struct collection col;
@@ -536,19 +536,19 @@ static void test_cache_release_null_ok(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_cache_first_get_fetches),
-		T(test_cache_hit_within_ttl_does_not_fetch),
-		T(test_cache_refetch_after_ttl),
-		T(test_cache_invalidate_forces_refetch),
-		T(test_cache_failed_refresh_serves_stale),
-		T(test_cache_error_without_snapshot_held_then_retried),
-		T(test_cache_invalidate_skips_error_hold),
-		T(test_cache_on_publish_old_and_new),
-		T(test_cache_single_flight),
-		T(test_cache_single_flight_failure_shared),
-		T(test_cache_waiter_deadline_times_out),
-		T(test_cache_waiter_deadline_served_previous),
-		cmocka_unit_test(test_cache_release_null_ok),
+	    T(test_cache_first_get_fetches),
+	    T(test_cache_hit_within_ttl_does_not_fetch),
+	    T(test_cache_refetch_after_ttl),
+	    T(test_cache_invalidate_forces_refetch),
+	    T(test_cache_failed_refresh_serves_stale),
+	    T(test_cache_error_without_snapshot_held_then_retried),
+	    T(test_cache_invalidate_skips_error_hold),
+	    T(test_cache_on_publish_old_and_new),
+	    T(test_cache_single_flight),
+	    T(test_cache_single_flight_failure_shared),
+	    T(test_cache_waiter_deadline_times_out),
+	    T(test_cache_waiter_deadline_served_previous),
+	    cmocka_unit_test(test_cache_release_null_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

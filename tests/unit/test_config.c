@@ -144,18 +144,17 @@ static void signed_headers(const struct conn *c, struct buf *auth, struct buf *r
 	gcf_error_release(&err);
 }
 
-static const char full_file[] =
-	"; gpucloudfs test configuration\n"       /* 1 */
-	"[gpucloudfs]\n"                           /* 2 */
-	"ttl = 45\n"                               /* 3 */
-	"timeout = 7\n"                            /* 4 */
-	"\n"                                       /* 5 */
-	"[tencent]\n"                              /* 6 */
-	"secret_id = AKIDfile123\n"                /* 7 */
-	"secret_key = " SECRET "\n"                /* 8 */
-	"region = ap-guangzhou\n"                  /* 9 */
-	"endpoint = https://tione.example.test\n"  /* 10 */
-	"ttl = 30\n";                              /* 11 */
+static const char full_file[] = "; gpucloudfs test configuration\n"       /* 1 */
+				"[gpucloudfs]\n"                          /* 2 */
+				"ttl = 45\n"                              /* 3 */
+				"timeout = 7\n"                           /* 4 */
+				"\n"                                      /* 5 */
+				"[tencent]\n"                             /* 6 */
+				"secret_id = AKIDfile123\n"               /* 7 */
+				"secret_key = " SECRET "\n"               /* 8 */
+				"region = ap-guangzhou\n"                 /* 9 */
+				"endpoint = https://tione.example.test\n" /* 10 */
+				"ttl = 30\n";                             /* 11 */
 
 static void test_config_full_file(void **state)
 {
@@ -177,8 +176,8 @@ static void test_config_full_file(void **state)
 	assert_string_equal(c->name, "tencent");
 	assert_ptr_equal(c->prov, provider_find("tencent"));
 	assert_string_equal(c->endpoint, "https://tione.example.test");
-	assert_int_equal(c->ttl_s, 30);     /* its own */
-	assert_int_equal(c->timeout_s, 7);  /* from [gpucloudfs] */
+	assert_int_equal(c->ttl_s, 30);    /* its own */
+	assert_int_equal(c->timeout_s, 7); /* from [gpucloudfs] */
 	assert_int_equal(c->concurrency, 4);
 	signed_headers(c, &auth, &region);
 	assert_non_null(strstr(buf_str(&auth), "Credential=AKIDfile123/"));
@@ -212,8 +211,8 @@ static void test_config_provider_by_name_and_by_key(void **state)
 	assert_ptr_equal(a->prov, provider_find("tencent"));
 	assert_ptr_equal(b->prov, provider_find("tencent"));
 	assert_string_equal(a->endpoint, "https://tione.tencentcloudapi.com"); /* default */
-	assert_int_equal(a->ttl_s, 60); /* global default */
-	assert_int_equal(b->ttl_s, 0);  /* 0 is a value, not "unset" */
+	assert_int_equal(a->ttl_s, 60);                                        /* global default */
+	assert_int_equal(b->ttl_s, 0); /* 0 is a value, not "unset" */
 }
 
 static void test_config_unknown_key_names_line_and_key(void **state)
@@ -566,33 +565,33 @@ static void test_config_default_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_config_full_file),
-		T(test_config_provider_by_name_and_by_key),
-		T(test_config_unknown_key_names_line_and_key),
-		T(test_config_unknown_global_key),
-		T(test_config_bad_value_names_line_and_key),
-		T(test_config_bad_global_values),
-		T(test_config_bad_endpoint),
-		T(test_config_unknown_provider),
-		T(test_config_section_without_provider),
-		T(test_config_unsafe_section_name),
-		T(test_config_key_outside_section),
-		T(test_config_duplicate_key),
-		T(test_config_syntax_error_line),
-		T(test_config_readable_secret_refused),
-		T(test_config_group_readable_secret_refused),
-		T(test_config_readable_without_secret_accepted),
-		T(test_config_credentials_from_env),
-		T(test_config_file_wins_over_env),
-		T(test_config_long_value_loads),
-		T(test_config_long_line_never_leaks_secret),
-		T(test_config_xattr_switch),
-		T(test_config_missing_region),
-		T(test_config_missing_secret_key),
-		T(test_config_no_sections),
-		T(test_config_missing_file),
-		T(test_config_dump_never_shows_secret),
-		cmocka_unit_test(test_config_default_path),
+	    T(test_config_full_file),
+	    T(test_config_provider_by_name_and_by_key),
+	    T(test_config_unknown_key_names_line_and_key),
+	    T(test_config_unknown_global_key),
+	    T(test_config_bad_value_names_line_and_key),
+	    T(test_config_bad_global_values),
+	    T(test_config_bad_endpoint),
+	    T(test_config_unknown_provider),
+	    T(test_config_section_without_provider),
+	    T(test_config_unsafe_section_name),
+	    T(test_config_key_outside_section),
+	    T(test_config_duplicate_key),
+	    T(test_config_syntax_error_line),
+	    T(test_config_readable_secret_refused),
+	    T(test_config_group_readable_secret_refused),
+	    T(test_config_readable_without_secret_accepted),
+	    T(test_config_credentials_from_env),
+	    T(test_config_file_wins_over_env),
+	    T(test_config_long_value_loads),
+	    T(test_config_long_line_never_leaks_secret),
+	    T(test_config_xattr_switch),
+	    T(test_config_missing_region),
+	    T(test_config_missing_secret_key),
+	    T(test_config_no_sections),
+	    T(test_config_missing_file),
+	    T(test_config_dump_never_shows_secret),
+	    cmocka_unit_test(test_config_default_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

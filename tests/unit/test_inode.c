@@ -244,17 +244,17 @@ static void test_inode_longest_name_copied_whole(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_inode_root_is_one),
-		T(test_inode_ref_twice_same_ino),
-		T(test_inode_forget_counts_lookups),
-		T(test_inode_forget_many_at_once),
-		T(test_inode_numbers_never_reused),
-		T(test_inode_pinned_survive_forget),
-		T(test_inode_pin_existing_node),
-		T(test_inode_growth_keeps_lookups),
-		T(test_inode_parent_name_filled),
-		T(test_inode_content_hash_swap),
-		T(test_inode_longest_name_copied_whole),
+	    T(test_inode_root_is_one),
+	    T(test_inode_ref_twice_same_ino),
+	    T(test_inode_forget_counts_lookups),
+	    T(test_inode_forget_many_at_once),
+	    T(test_inode_numbers_never_reused),
+	    T(test_inode_pinned_survive_forget),
+	    T(test_inode_pin_existing_node),
+	    T(test_inode_growth_keeps_lookups),
+	    T(test_inode_parent_name_filled),
+	    T(test_inode_content_hash_swap),
+	    T(test_inode_longest_name_copied_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

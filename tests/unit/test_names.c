@@ -63,9 +63,9 @@ static void test_names_unsafe_ids_percent_encoded(void **state)
 	check_name("nl\n", "nl%0A");
 	check_name("del\x7f", "del%7F");
 	check_name("bad\xff utf8", "bad%FF utf8");
-	check_name("\xe8\xae", "%E8%AE");            /* truncated 3-byte sequence */
-	check_name("\xc0\xaf", "%C0%AF");            /* overlong '/' */
-	check_name("\xed\xa0\x80", "%ED%A0%80");     /* UTF-16 surrogate */
+	check_name("\xe8\xae", "%E8%AE");        /* truncated 3-byte sequence */
+	check_name("\xc0\xaf", "%C0%AF");        /* overlong '/' */
+	check_name("\xed\xa0\x80", "%ED%A0%80"); /* UTF-16 surrogate */
 	check_name("训练/任务", "训练%2F任务");
 	assert_false(names_id_is_safe("a/b", 3));
 	assert_false(names_id_is_safe(".x", 2));
@@ -91,8 +91,9 @@ static void test_names_empty_id(void **state)
 
 static void test_names_mapping_injective(void **state)
 {
-	const char *ids[] = {"a/b", "a%2Fb", "a%252Fb", ".", "%2E", "..", "%2E.", "", "%",
-			     "%25", ".hidden", "%2Ehidden", "x\x7f", "x%7F", "\xff", "%FF"};
+	const char *ids[] = {"a/b",   "a%2Fb", "a%252Fb", ".",   "%2E",     "..",
+			     "%2E.",  "",      "%",       "%25", ".hidden", "%2Ehidden",
+			     "x\x7f", "x%7F",  "\xff",    "%FF"};
 	size_t n = sizeof(ids) / sizeof(ids[0]);
 	char *names[sizeof(ids) / sizeof(ids[0])];
 
@@ -101,7 +102,8 @@ static void test_names_mapping_injective(void **state)
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
 			if (!strcmp(names[i], names[j]))
-				fail_msg("'%s' and '%s' both map to '%s'", ids[i], ids[j], names[i]);
+				fail_msg("'%s' and '%s' both map to '%s'", ids[i], ids[j],
+					 names[i]);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 }
@@ -196,8 +198,8 @@ static void check_snake(const char *field, const char *want)
  * name (.by-name/a%2Fb) reaches the cloud as the value it stands for. */
 static void test_names_decode_round_trip(void **state)
 {
-	const char *ids[] = {"plain", "a/b", "a%2Fb", "..", ".hidden", "ctl\x01\x1f",
-			     "任务/一", "x%", ""};
+	const char *ids[] = {"plain",       "a/b",     "a%2Fb", "..", ".hidden",
+			     "ctl\x01\x1f", "任务/一", "x%",    ""};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -294,20 +296,20 @@ static void test_names_dedup_without_repeats_unchanged(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_safe_ids_unchanged),
-		cmocka_unit_test(test_names_unsafe_ids_percent_encoded),
-		cmocka_unit_test(test_names_embedded_nul_encoded),
-		cmocka_unit_test(test_names_empty_id),
-		cmocka_unit_test(test_names_mapping_injective),
-		cmocka_unit_test(test_names_long_id_cut_with_hash),
-		cmocka_unit_test(test_names_long_ids_sharing_prefix_differ),
-		cmocka_unit_test(test_names_long_utf8_id_cut_on_boundary),
-		cmocka_unit_test(test_names_exactly_255_bytes_kept),
-		cmocka_unit_test(test_names_snake_case),
-		cmocka_unit_test(test_names_snake_rejects_unsafe),
-		cmocka_unit_test(test_names_decode_round_trip),
-		cmocka_unit_test(test_names_dedup_repeats_unique),
-		cmocka_unit_test(test_names_dedup_without_repeats_unchanged),
+	    cmocka_unit_test(test_names_safe_ids_unchanged),
+	    cmocka_unit_test(test_names_unsafe_ids_percent_encoded),
+	    cmocka_unit_test(test_names_embedded_nul_encoded),
+	    cmocka_unit_test(test_names_empty_id),
+	    cmocka_unit_test(test_names_mapping_injective),
+	    cmocka_unit_test(test_names_long_id_cut_with_hash),
+	    cmocka_unit_test(test_names_long_ids_sharing_prefix_differ),
+	    cmocka_unit_test(test_names_long_utf8_id_cut_on_boundary),
+	    cmocka_unit_test(test_names_exactly_255_bytes_kept),
+	    cmocka_unit_test(test_names_snake_case),
+	    cmocka_unit_test(test_names_snake_rejects_unsafe),
+	    cmocka_unit_test(test_names_decode_round_trip),
+	    cmocka_unit_test(test_names_dedup_repeats_unique),
+	    cmocka_unit_test(test_names_dedup_without_repeats_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

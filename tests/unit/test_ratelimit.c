@@ -20,9 +20,9 @@
 
 #include "ratelimit.h"
 
-#define MS 1000000ull
+#define MS  1000000ull
 #define SEC 1000000000ull
-#define T0 (1 * SEC) /* fake boot + 1 s: a deadline there is long past on the real clock */
+#define T0  (1 * SEC) /* fake boot + 1 s: a deadline there is long past on the real clock */
 
 static uint64_t clock_ns;
 static unsigned sleeps;
@@ -253,16 +253,15 @@ static void test_ratelimit_null_never_waits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T20(test_ratelimit_first_rate_requests_do_not_wait),
-		T20(test_ratelimit_next_waits_one_window_after_first_done),
-		T20(test_ratelimit_window_keyed_on_completion),
-		T20(test_ratelimit_no_wait_once_window_passed),
-		T20(test_ratelimit_deadline_before_slot_times_out),
-		T20(test_ratelimit_oldest_in_flight_deadline_times_out),
-		T20(test_ratelimit_waits_for_oldest_to_finish),
-		cmocka_unit_test_setup_teardown(test_ratelimit_rate_zero_never_waits, setup0,
-						teardown),
-		cmocka_unit_test(test_ratelimit_null_never_waits),
+	    T20(test_ratelimit_first_rate_requests_do_not_wait),
+	    T20(test_ratelimit_next_waits_one_window_after_first_done),
+	    T20(test_ratelimit_window_keyed_on_completion),
+	    T20(test_ratelimit_no_wait_once_window_passed),
+	    T20(test_ratelimit_deadline_before_slot_times_out),
+	    T20(test_ratelimit_oldest_in_flight_deadline_times_out),
+	    T20(test_ratelimit_waits_for_oldest_to_finish),
+	    cmocka_unit_test_setup_teardown(test_ratelimit_rate_zero_never_waits, setup0, teardown),
+	    cmocka_unit_test(test_ratelimit_null_never_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

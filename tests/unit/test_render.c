@@ -26,22 +26,22 @@
 extern const struct provider provider_tencent;
 
 #define FETCHED_WALL ((time_t)1700000000)
-#define UPDATE_0830 ((time_t)1714552200) /* 2024-05-01T08:30:00Z */
+#define UPDATE_0830  ((time_t)1714552200) /* 2024-05-01T08:30:00Z */
 
 /* Modelled on DescribeTrainingTasks' TrainingTaskSet items. */
 static const char *const tasks_json =
-	"["
-	"{\"Id\":\"train-b\",\"Name\":\"bert\",\"FrameworkName\":\"PYTORCH\","
-	" \"Status\":\"RUNNING\",\"RuntimeInSeconds\":3600,\"BillingPrice\":0.5,"
-	" \"Preemptible\":true,\"EnableRDMA\":false,\"EndTime\":null,"
-	" \"CreateTime\":\"2024-04-30T00:00:00Z\",\"UpdateTime\":\"2024-05-01T08:30:00Z\","
-	" \"Tags\":[{\"TagKey\":\"team\",\"TagValue\":\"nlp\"}],"
-	" \"ResourceConfigInfos\":[{\"Role\":\"WORKER\",\"Cpu\":8000,\"Memory\":32000}],"
-	" \"Output\":{\"CosPathInfo\":{\"Bucket\":\"b\",\"Path\":\"/out\"}}},"
-	"{\"Id\":\"train-a\",\"Name\":\"gpt\",\"Status\":\"STOPPED\","
-	" \"CreateTime\":\"2024-04-01 10:00:00\"},"
-	"{\"Id\":\"train-c\",\"Name\":\"llama\",\"Status\":\"FAILED\"}"
-	"]";
+    "["
+    "{\"Id\":\"train-b\",\"Name\":\"bert\",\"FrameworkName\":\"PYTORCH\","
+    " \"Status\":\"RUNNING\",\"RuntimeInSeconds\":3600,\"BillingPrice\":0.5,"
+    " \"Preemptible\":true,\"EnableRDMA\":false,\"EndTime\":null,"
+    " \"CreateTime\":\"2024-04-30T00:00:00Z\",\"UpdateTime\":\"2024-05-01T08:30:00Z\","
+    " \"Tags\":[{\"TagKey\":\"team\",\"TagValue\":\"nlp\"}],"
+    " \"ResourceConfigInfos\":[{\"Role\":\"WORKER\",\"Cpu\":8000,\"Memory\":32000}],"
+    " \"Output\":{\"CosPathInfo\":{\"Bucket\":\"b\",\"Path\":\"/out\"}}},"
+    "{\"Id\":\"train-a\",\"Name\":\"gpt\",\"Status\":\"STOPPED\","
+    " \"CreateTime\":\"2024-04-01 10:00:00\"},"
+    "{\"Id\":\"train-c\",\"Name\":\"llama\",\"Status\":\"FAILED\"}"
+    "]";
 
 static const struct kind *tasks_kind(void)
 {
@@ -66,8 +66,7 @@ static struct snapshot *render_json(const struct kind *k, const char *json, cJSO
 	assert_true(cJSON_IsArray(*tree));
 	items = calloc((size_t)cJSON_GetArraySize(*tree) + 1, sizeof(*items));
 	assert_non_null(items);
-	cJSON_ArrayForEach(it, *tree)
-		items[n++] = it;
+	cJSON_ArrayForEach(it, *tree) items[n++] = it;
 	assert_int_equal(render_snapshot(k, (const cJSON *const *)items, n, FETCHED_WALL, &s, &err),
 			 0);
 	assert_int_equal(err.errnum, 0);
@@ -201,10 +200,10 @@ static void test_render_unparsable_time_falls_back(void **state)
 {
 	cJSON *tree;
 	struct snapshot *s = render_json(
-		tasks_kind(),
-		"[{\"Id\":\"x\",\"UpdateTime\":\"soon\",\"CreateTime\":\"2024-05-01T08:30:00Z\"},"
-		" {\"Id\":\"y\",\"UpdateTime\":\"never\"}]",
-		&tree);
+	    tasks_kind(),
+	    "[{\"Id\":\"x\",\"UpdateTime\":\"soon\",\"CreateTime\":\"2024-05-01T08:30:00Z\"},"
+	    " {\"Id\":\"y\",\"UpdateTime\":\"never\"}]",
+	    &tree);
 
 	assert_int_equal(snapshot_find(s, "x")->mtime, UPDATE_0830);
 	assert_int_equal(snapshot_find(s, "y")->mtime, FETCHED_WALL);
@@ -213,34 +212,35 @@ static void test_render_unparsable_time_falls_back(void **state)
 }
 
 static const struct kind_json queue_json_files[] = {
-	{"quota.json", "queueQuota"},
-	{"labels.json", "labels"},
-	{NULL, NULL},
+    {"quota.json", "queueQuota"},
+    {"labels.json", "labels"},
+    {NULL, NULL},
 };
 
 static const char *const queue_mtime[] = {"updateTime", NULL};
 
 /* A kind of our own, in the manner of CTyun's queues. */
 static const struct kind queue_kind = {
-	.dir = "queues",
-	.action = "ListQueues",
-	.id_field = "queueID",
-	.mtime_fields = queue_mtime,
-	.json_files = queue_json_files,
-	.paging = PAGING_PAGENO,
-	.page_max = 100,
+    .dir = "queues",
+    .action = "ListQueues",
+    .id_field = "queueID",
+    .mtime_fields = queue_mtime,
+    .json_files = queue_json_files,
+    .paging = PAGING_PAGENO,
+    .page_max = 100,
 };
 
 static void test_render_kind_json_file(void **state)
 {
 	cJSON *tree;
-	struct snapshot *s = render_json(
-		&queue_kind,
-		"[{\"queueID\":\"q-1\",\"queueName\":\"default\",\"memoryGB\":64,"
-		"  \"queueQuota\":[{\"gpuName\":\"A100\",\"count\":8}],\"labels\":null,"
-		"  \"updateTime\":1714552200000}]",
-		&tree);
-	const cJSON *quota = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(tree, 0), "queueQuota");
+	struct snapshot *s =
+	    render_json(&queue_kind,
+			"[{\"queueID\":\"q-1\",\"queueName\":\"default\",\"memoryGB\":64,"
+			"  \"queueQuota\":[{\"gpuName\":\"A100\",\"count\":8}],\"labels\":null,"
+			"  \"updateTime\":1714552200000}]",
+			&tree);
+	const cJSON *quota =
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(tree, 0), "queueQuota");
 	const struct file *f = file_of(s, "q-1", "quota.json");
 	char *pretty = cJSON_Print(quota);
 	cJSON *back;
@@ -266,7 +266,7 @@ static void test_render_non_objects_skipped(void **state)
 {
 	cJSON *tree;
 	struct snapshot *s = render_json(
-		tasks_kind(), "[\"train-x\", 42, null, [1,2], {\"Id\":\"train-ok\"}, true]", &tree);
+	    tasks_kind(), "[\"train-x\", 42, null, [1,2], {\"Id\":\"train-ok\"}, true]", &tree);
 
 	assert_int_equal(s->nentries, 1);
 	assert_string_equal(s->entries[0].name, "train-ok");
@@ -278,8 +278,8 @@ static void test_render_duplicate_ids_both_present(void **state)
 {
 	cJSON *tree;
 	struct snapshot *s = render_json(
-		tasks_kind(),
-		"[{\"Id\":\"dup\",\"Name\":\"first\"},{\"Id\":\"dup\",\"Name\":\"second\"}]", &tree);
+	    tasks_kind(),
+	    "[{\"Id\":\"dup\",\"Name\":\"first\"},{\"Id\":\"dup\",\"Name\":\"second\"}]", &tree);
 
 	assert_int_equal(s->nentries, 2);
 	assert_string_not_equal(s->entries[0].name, s->entries[1].name);
@@ -295,11 +295,11 @@ static void test_render_duplicate_ids_both_present(void **state)
 static void test_render_hostile_ids_mapped(void **state)
 {
 	cJSON *tree;
-	struct snapshot *s = render_json(
-		tasks_kind(),
-		"[{\"Id\":\"a/b\"},{\"Id\":\"..\"},{\"Id\":\".\"},{\"Id\":\"\"},"
-		" {\"Id\":\"x\\u0001y\"},{\"Id\":7},{\"Name\":\"no id\"}]",
-		&tree);
+	struct snapshot *s =
+	    render_json(tasks_kind(),
+			"[{\"Id\":\"a/b\"},{\"Id\":\"..\"},{\"Id\":\".\"},{\"Id\":\"\"},"
+			" {\"Id\":\"x\\u0001y\"},{\"Id\":7},{\"Name\":\"no id\"}]",
+			&tree);
 	const struct entry *e;
 
 	assert_int_equal(s->nentries, 7);
@@ -429,21 +429,21 @@ static void test_snapshot_refcount(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render_entries_sorted_by_name),
-		cmocka_unit_test(test_render_info_json_round_trips),
-		cmocka_unit_test(test_render_scalar_files),
-		cmocka_unit_test(test_render_null_and_nested_have_no_file),
-		cmocka_unit_test(test_render_mtime_from_object_else_fetch_time),
-		cmocka_unit_test(test_render_unparsable_time_falls_back),
-		cmocka_unit_test(test_render_kind_json_file),
-		cmocka_unit_test(test_render_non_objects_skipped),
-		cmocka_unit_test(test_render_duplicate_ids_both_present),
-		cmocka_unit_test(test_render_hostile_ids_mapped),
-		cmocka_unit_test(test_render_line_is_compact_json),
-		cmocka_unit_test(test_render_empty_listing),
-		cmocka_unit_test(test_render_parse_time_formats),
-		cmocka_unit_test(test_render_parse_time_garbage),
-		cmocka_unit_test(test_snapshot_refcount),
+	    cmocka_unit_test(test_render_entries_sorted_by_name),
+	    cmocka_unit_test(test_render_info_json_round_trips),
+	    cmocka_unit_test(test_render_scalar_files),
+	    cmocka_unit_test(test_render_null_and_nested_have_no_file),
+	    cmocka_unit_test(test_render_mtime_from_object_else_fetch_time),
+	    cmocka_unit_test(test_render_unparsable_time_falls_back),
+	    cmocka_unit_test(test_render_kind_json_file),
+	    cmocka_unit_test(test_render_non_objects_skipped),
+	    cmocka_unit_test(test_render_duplicate_ids_both_present),
+	    cmocka_unit_test(test_render_hostile_ids_mapped),
+	    cmocka_unit_test(test_render_line_is_compact_json),
+	    cmocka_unit_test(test_render_empty_listing),
+	    cmocka_unit_test(test_render_parse_time_formats),
+	    cmocka_unit_test(test_render_parse_time_garbage),
+	    cmocka_unit_test(test_snapshot_refcount),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
