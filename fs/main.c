@@ -22,6 +22,7 @@
  * thread that calls daemon_invalidate_all(). SIGINT and SIGTERM unmount.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -284,6 +285,12 @@ int main(int argc, char *argv[])
 	/* The process will hold credentials: no core dump of it, and no
 	 * ptrace attach by other processes of the same user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Snapshots are built by whichever thread fetched and freed by whichever
+	 * dropped the last reference: fixed mmap threshold (large snapshot
+	 * blocks are mapped and unmapped whole) and few heaps, so that memory
+	 * freed with a snapshot goes back to the system. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_ARENA_MAX, 2);
 	if (hup_block(&hupset)) {
 		fprintf(stderr, "gpucloudfs: cannot block SIGHUP\n");
 		goto out;

@@ -3,6 +3,7 @@
  */
 #include "snapshot.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,9 @@ void snapshot_put(struct snapshot *s)
 	arena_free(s->arena);
 	free(s->entries);
 	free(s);
+	/* The reply trees and temporaries a fetch allocated are freed by now:
+	 * hand the free heap tops back (glibc keeps them otherwise). */
+	malloc_trim(0);
 }
 
 static int cmp_entry(const void *key, const void *elem)
@@ -58,7 +62,10 @@ struct arena_block {
 	max_align_t data[];
 };
 
-#define ARENA_BLOCK (64 * 1024)
+/* Blocks at least as large as the mmap threshold (main.c pins it at 128 KiB)
+ * are mapped on their own and go back to the system when a snapshot is freed,
+ * instead of fragmenting the heaps of the threads that built it. */
+#define ARENA_BLOCK (256 * 1024)
 
 void *arena_alloc(struct arena_block **a, size_t n)
 {
