@@ -296,20 +296,23 @@ static struct coll_rt *conn_jsonl(struct conn_rt *c, const char *name)
 	return NULL;
 }
 
-/* An object of main collection m looked up by name while m has no fresh
- * listing: fetched alone through the API's ID filter when it has one. */
+/* An object of main collection m looked up by name before m was ever
+ * listed: fetched alone through the API's ID filter when it has one (one
+ * request instead of the whole listing). Once m has a listing, even an
+ * expired one, the listing is refreshed instead: it is what `ls` shows, and
+ * it is served stale if the refresh fails. */
 static struct coll_rt *lookup_view(struct coll_rt *m, const char *name)
 {
 	const char *idf = m->main ? NULL : daemon_id_filter(m->kind);
-	struct snapshot *f;
+	struct snapshot *any;
 	struct coll_rt *sub = NULL;
 
 	if (!idf || !names_id_is_safe(name, strlen(name)))
 		return m;
-	f = cache_peek_fresh(&m->col);
-	if (!f)
+	any = cache_peek(&m->col);
+	if (!any)
 		sub = daemon_sub(m, idf, name);
-	snapshot_put(f);
+	snapshot_put(any);
 	return sub ? sub : m;
 }
 
