@@ -51,11 +51,23 @@ static bool byte_needs_escape(unsigned char c)
 	return c == '/' || c == '%' || c < 0x20 || c == 0x7f;
 }
 
+/* True when s (len bytes) ends in "~" and 16 lowercase hex digits: the shape
+ * of a name cut to NAMES_MAX, which an ID used as is must never have. */
+static bool ends_like_cut(const char *s, size_t len)
+{
+	if (len < 17 || s[len - 17] != '~')
+		return false;
+	for (size_t i = len - 16; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
 bool names_id_is_safe(const char *id, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)id;
 
-	if (len == 0 || len > NAMES_MAX || s[0] == '.')
+	if (len == 0 || len > NAMES_MAX || s[0] == '.' || ends_like_cut(id, len))
 		return false;
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_seq_len(s + i, len - i);
@@ -80,7 +92,8 @@ int names_from_id(const char *id, size_t len, struct buf *out)
 	for (size_t i = 0; i < len && !rc;) {
 		size_t n = utf8_seq_len(s + i, len - i);
 
-		if (n == 0 || (n == 1 && (byte_needs_escape(s[i]) || (i == 0 && s[i] == '.')))) {
+		if (n == 0 || (n == 1 && (byte_needs_escape(s[i]) || (i == 0 && s[i] == '.') ||
+					  (i == len - 17 && ends_like_cut(id, len))))) {
 			rc = buf_printf(out, "%%%02X", s[i]);
 			i++;
 		} else {
@@ -122,7 +135,7 @@ int names_decode(const char *name, struct buf *out)
 	size_t n = strlen(name);
 	int rc = 0;
 
-	if (n >= NAMES_MAX - 1 && strchr(name, '~'))
+	if (ends_like_cut(name, n)) /* cut to NAMES_MAX: the ID is not all there */
 		return -EINVAL;
 	if (!strcmp(name, "%"))
 		return 0;
@@ -153,6 +166,10 @@ int names_snake(const char *field, struct buf *out)
 	size_t start = out->len;
 	size_t n = strlen(field);
 	int rc = 0;
+
+	for (size_t i = 0, k; i < n; i += k) /* a file name must be valid UTF-8 */
+		if (!(k = utf8_seq_len((const unsigned char *)field + i, n - i)))
+			return -EINVAL;
 
 	for (size_t i = 0; i < n && !rc; i++) {
 		char c = field[i];
@@ -226,7 +243,19 @@ int names_dedup(char **names, size_t n)
 			struct buf b = BUF_INIT(BUF_NOLIMIT);
 			bool taken;
 
-			rc = buf_printf(&b, "%s~%u", names[i], k);
+			char sfx[16];
+			size_t keep = strlen(names[i]), sl;
+
+			sl = (size_t)snprintf(sfx, sizeof(sfx), "~%u", k);
+			/* Keep within NAMES_MAX: shorten the name, on a UTF-8 boundary. */
+			if (keep + sl > NAMES_MAX) {
+				keep = NAMES_MAX - sl;
+				while (keep > 0 && ((unsigned char)names[i][keep] & 0xc0) == 0x80)
+					keep--;
+			}
+			rc = buf_add(&b, names[i], keep);
+			if (!rc)
+				rc = buf_addstr(&b, sfx);
 			if (rc)
 				break;
 			taken = sorted_has(sorted, n, b.p);

@@ -200,8 +200,8 @@ static int alaya_reply_error(const struct http_resp *rs, const cJSON *body, stru
 	char code[32] = "";
 	int rc;
 
-	if (cJSON_IsNumber(st))
-		bstatus = (long)st->valuedouble;
+	if (cJSON_IsNumber(st) && st->valuedouble >= 0 && st->valuedouble < 1e9)
+		bstatus = (long)st->valuedouble; /* a status out of range is no status */
 	else if (cJSON_IsString(st) && alaya_is_id(st->valuestring))
 		bstatus = strtol(st->valuestring, NULL, 10);
 	if (bstatus >= 0)
