@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite: builds gpucloudfs, then runs with ctest the unit tests
-# (cmocka), the mount tests (real FUSE mounts against contrib/cloudsim) and
-# the official-SDK checks of the simulator (tests/sdk).
+# The whole test suite: builds gpucloudfs, then runs
+#   1. with ctest: the unit tests (cmocka), the mount tests (real FUSE mounts
+#      against contrib/cloudsim, the short soak included) and the
+#      official-SDK checks of the simulator (tests/sdk);
+#   2. tests/sanitize.sh: the unit and mount tests again under
+#      AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency tests
+#      under ThreadSanitizer, zero reports required;
+#   3. tests/fuzz/run.sh: every libFuzzer target briefly (GCF_FUZZ_SECONDS,
+#      default 10 s each) after replaying the known crash reproducers.
 #
 #   bash tests/run-all.sh            # build in ./build
 #   BUILD_DIR=/tmp/b bash tests/run-all.sh
+#   GCF_QUICK=1 bash tests/run-all.sh   # step 1 only
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,3 +25,9 @@ if [ ! -e /dev/fuse ]; then
 	exit 1
 fi
 ctest --test-dir "$build" --output-on-failure -j "$jobs" "$@"
+if [ -n "${GCF_QUICK:-}" ]; then
+	exit 0
+fi
+bash "$src/tests/sanitize.sh"
+bash "$src/tests/fuzz/run.sh" --repro
+bash "$src/tests/fuzz/run.sh" "${GCF_FUZZ_SECONDS:-10}"
