@@ -73,6 +73,8 @@ def read(mnt, until, ids_file, seed, out):
                     digest = canon(json.loads(data))
                 except ValueError:
                     digest = "GARBAGE-not-json"
+            if digest.startswith("GARBAGE"):  # keep what was read, for the report
+                digest += " len=%d head=%r tail=%r" % (len(data), data[:80], data[-40:])
             f.write("ok\t%s\t%s\t%s\t%.0f\t%s\n" % (i, name, digest, ms, sized))
 
 
