@@ -34,6 +34,9 @@
 #                                                          quick 3)
 #   BENCH_RUNS_WARM      warm runs per tool               (default 5)
 #   BENCH_RUNS_SDK       SDK processes per (N, L)         (default 3)
+#   BENCH_SDK_MAX_S      skip the SDK where one sequential listing takes more than this many
+#                        seconds by its own floor P*L (default 15: skips N=10000, L=200 ms, whose
+#                        six listings alone would take 4 minutes)
 #   BENCH_CAT_LATENCY    L at which cold `cat status` is measured (default 50)
 #   BENCH_CONCURRENCY    gpucloudfs `concurrency`          (default 4, the built-in default)
 #   BENCH_KEEP=1         keep the run directory (logs, config) afterwards
@@ -67,6 +70,7 @@ fi
 LATENCIES=${BENCH_LATENCIES:-0 50 200}
 RUNS_SDK=${BENCH_RUNS_SDK:-3}
 CAT_L=${BENCH_CAT_LATENCY:-50}
+SDK_MAX_S=${BENCH_SDK_MAX_S:-15}
 CONC=${BENCH_CONCURRENCY:-4}
 RPS=20     # the simulator's default limit for DescribeTrainingTasks, and TI-ONE's documented one
 PAGE=50    # the largest page DescribeTrainingTasks allows (gpucloudfs uses it)
@@ -327,6 +331,11 @@ for n in $SIZES; do
 			read -r req_t req_all thr < <(counts)
 			sample cold "$n" "$l" requests "$req_t"
 			sample cold "$n" "$l" throttled "$thr"
+			# the daemon's own account of the fetch (reading stats.json asks no API)
+			jq -r '.tencent.tasks.last_fetch_duration_ms // empty' "$MNT/.gpucloudfs/stats.json" \
+				>"$RUN/fetch_ms.txt" 2>/dev/null &&
+				[ -s "$RUN/fetch_ms.txt" ] &&
+				sample cold "$n" "$l" fetch_s "$(awk '{ print $1 / 1000 }' "$RUN/fetch_ms.txt")"
 			timed ls -l "$MNT/tencent/tasks"
 			sample cold "$n" "$l" warm_ls_s "$T"
 			umount_fresh
@@ -348,8 +357,15 @@ for n in $SIZES; do
 			done
 		fi
 
-		# 6. the SDK way: fresh node process, one cold and one repeated listing
-		for ((r = 1; r <= RUNS_SDK; r++)); do
+		# 6. the SDK way: fresh node process, one cold and one repeated listing. Skipped when
+		# one sequential listing alone would take longer than SDK_MAX_S (P*L): that is its
+		# cost, predictable, and it would not fit the time budget.
+		est=$(((n + PAGE - 1) / PAGE * l / 1000))
+		if [ "$est" -gt "$SDK_MAX_S" ]; then
+			log "N=$n L=${l}ms: SDK listing skipped (P*L = ${est} s per listing > BENCH_SDK_MAX_S=$SDK_MAX_S)"
+			sample sdkskip "$n" "$l" est_listing_s "$est"
+		fi
+		for ((r = 1; r <= RUNS_SDK && est <= SDK_MAX_S; r++)); do
 			log "N=$n L=${l}ms: SDK listing, run $r/$RUNS_SDK"
 			drain
 			sim POST counts/reset >/dev/null

@@ -85,8 +85,12 @@ def main():
     w("")
     w("ideal = L + max(ceil((P-1)/C)·L, max(0, P-1-burst)/R), P = ceil(N/%d). Target ≤ 1.2×." % page)
     w("")
-    w("| N | L | P | ideal | cold `ls -l` (n) | cold − ideal | ratio | vs target | requests (min P) | throttled |")
-    w("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    w("`fetch` = the daemon's own `last_fetch_duration_ms` (`.gpucloudfs/stats.json`) for that "
+      "listing: the rest of `ls -l` is the kernel's LOOKUP/GETATTR of every entry and the "
+      "daemon's answers to them.")
+    w("")
+    w("| N | L | P | ideal | cold `ls -l` (n) | of which fetch | cold − ideal | ratio | vs target | requests (min P) | throttled |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for n, l in keys("cold"):
         p = -(-n // page)
         ideal = l / 1000 + max(math.ceil((p - 1) / C) * l / 1000, max(0, p - 1 - burst) / R)
@@ -95,8 +99,9 @@ def main():
         req = med("cold", n, l, "requests")
         thr = med("cold", n, l, "throttled")
         v = verdict(ratio, 1.2) if ideal > 0 else "n/a (ideal 0: no latency, under the burst)"
-        w("| %d | %d ms | %d | %s | %s (%d) | %s | %s | %s | %g %s | %g |"
-          % (n, l, p, fmt_s(ideal), fmt_s(t), cnt("cold", n, l, "ls_s"), fmt_s(t - ideal),
+        w("| %d | %d ms | %d | %s | %s (%d) | %s | %s | %s | %s | %g %s | %g |"
+          % (n, l, p, fmt_s(ideal), fmt_s(t), cnt("cold", n, l, "ls_s"),
+             fmt_s(med("cold", n, l, "fetch_s")), fmt_s(t - ideal),
              fmt_ratio(ratio), v,
              req, "ok" if req == p else "**≠ %d**" % p, thr))
     w("")
@@ -183,7 +188,14 @@ def main():
     w("")
     w("| N | L | SDK cold (n) | gpucloudfs cold `ls -l` | SDK cold / gcf cold | SDK repeated (n) | gpucloudfs warm `ls -l` (n) | SDK repeated / gcf warm | SDK requests per listing |")
     w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for n, l in keys("sdk"):
+    for n, l in sorted(set(keys("sdk")) | set(keys("sdkskip"))):
+        if (n, l) not in keys("sdk"):
+            est = med("sdkskip", n, l, "est_listing_s")
+            gc = med("cold", n, l, "ls_s")
+            w("| %d | %d ms | skipped: ≥ %g s by P·L alone | %s | ≥ %s | skipped | %s (%d) | — | — |"
+              % (n, l, est, fmt_s(gc), fmt_ratio(est / gc), fmt_s(med("cold", n, l, "warm_ls_s")),
+                 cnt("cold", n, l, "warm_ls_s")))
+            continue
         sc = med("sdk", n, l, "cold_process_s")
         sr = med("sdk", n, l, "repeated_s")
         gc = med("cold", n, l, "ls_s")
