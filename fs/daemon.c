@@ -6,6 +6,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,9 @@ static int collection_fetch(void *ctx, struct collection *col, uint64_t deadline
 			gcf_error_set_context(err, c->name, cr->kind->action);
 	}
 	listing_release(&l);
+	/* The reply trees were several times the snapshot: give the memory
+	 * back now rather than keep it in the heaps of the fetch threads. */
+	malloc_trim(0);
 	if (rc) {
 		struct snapshot *prev = cache_peek(&cr->col);
 
@@ -138,8 +142,7 @@ static void collection_published(void *ctx, struct collection *col, struct snaps
 		}
 	if (listing_changed)
 		notify_inode(n, dir);
-	if (!cr->main && (!old || old->jsonl_size != fresh->jsonl_size ||
-			  memcmp(old->jsonl, fresh->jsonl, fresh->jsonl_size))) {
+	if (!cr->main) { /* the .jsonl is made on use: always dropped */
 		struct buf b = BUF_INIT(BUF_NOLIMIT);
 		uint64_t jino;
 

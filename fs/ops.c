@@ -240,14 +240,22 @@ static int node_attr(struct daemon *d, const struct node_info *ni, struct stat *
 		*tmo = 0;
 		return rc;
 	}
-	case NODE_JSONL:
+	case NODE_JSONL: {
+		const char *jl;
+		size_t jlen;
+
 		rc = snap_of(d, cr, &s);
-		if (rc)
+		if (!rc)
+			rc = snapshot_jsonl(s, &jl, &jlen);
+		if (rc) {
+			snapshot_put(s);
 			return rc;
-		file_attr_ns(st, ni->ino, s->jsonl_size, s->fetched_wall, s->fetched_ns);
+		}
+		file_attr_ns(st, ni->ino, jlen, s->fetched_wall, s->fetched_ns);
 		*tmo = remaining(cr, s);
 		snapshot_put(s);
 		return 0;
+	}
 	case NODE_ENTRY:
 	case NODE_FILE:
 		break;
@@ -921,10 +929,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	case NODE_JSONL:
 		s = cache_peek(&cr->col);
-		if (s) {
-			data = s->jsonl;
-			len = s->jsonl_size;
-		}
+		if (s && snapshot_jsonl(s, &data, &len))
+			data = NULL;
 		break;
 	case NODE_FILE: {
 		const struct entry *e;

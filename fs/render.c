@@ -215,28 +215,6 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 		buf_release(&fname);
 	}
 	if (!rc) {
-		char *line = cJSON_PrintUnformatted(obj);
-
-		if (!line)
-			rc = -ENOMEM;
-		buf_reset(&b);
-		if (!rc)
-			rc = buf_addstr(&b, line);
-		cJSON_free(line);
-		if (!rc)
-			rc = buf_addch(&b, '\n');
-		if (!rc) {
-			/* A temporary copy: render_snapshot gathers the lines into
-			 * one jsonl buffer once the entries are sorted. */
-			e->line = malloc(b.len + 1);
-			e->line_len = b.len;
-			if (!e->line)
-				rc = -ENOMEM;
-			else
-				memcpy((char *)e->line, b.p, b.len + 1);
-		}
-	}
-	if (!rc) {
 		qsort(fl.v, fl.n, sizeof(*fl.v), cmp_file_name);
 		e->files = arena_alloc(a, fl.n * sizeof(*fl.v) + 1);
 		if (!e->files) {
@@ -329,32 +307,12 @@ int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, t
 		}
 	}
 	if (!rc) {
-		size_t total = 0;
-		char *jl;
-
 		s->nentries = m;
 		qsort(s->entries, m, sizeof(*s->entries), cmp_entry_name);
-		for (size_t i = 0; i < m; i++)
-			total += s->entries[i].line_len;
-		jl = arena_alloc(&s->arena, total + 1);
-		if (!jl) {
-			rc = -ENOMEM;
-		} else {
-			s->jsonl = jl;
-			s->jsonl_size = total;
-			for (size_t i = 0; i < m; i++) {
-				const char *tmp = s->entries[i].line;
-
-				memcpy(jl, tmp, s->entries[i].line_len);
-				s->entries[i].line = jl;
-				jl += s->entries[i].line_len;
-				free((char *)tmp);
-			}
-			*jl = '\0';
-		}
 	}
 	if (!rc) {
 		s->fetched_wall = fetched_wall;
+		pthread_mutex_init(&s->jsonl_mu, NULL);
 		atomic_init(&s->refs, 1);
 		*out = s;
 		s = NULL;
@@ -368,8 +326,6 @@ out:
 	free(ids);
 	free(objs);
 	if (s) {
-		for (size_t i = 0; s->entries && !s->jsonl && i < m; i++)
-			free((char *)s->entries[i].line);
 		arena_free(s->arena);
 		free(s->entries);
 		free(s);

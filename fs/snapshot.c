@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
 
 struct snapshot *snapshot_get(struct snapshot *s)
 {
@@ -24,6 +28,8 @@ void snapshot_put(struct snapshot *s)
 		return;
 	arena_free(s->arena);
 	free(s->entries);
+	free(s->jsonl);
+	pthread_mutex_destroy(&s->jsonl_mu);
 	free(s);
 	/* The reply trees and temporaries a fetch allocated are freed by now:
 	 * hand the free heap tops back (glibc keeps them otherwise). */
@@ -54,6 +60,39 @@ const struct file *entry_file(const struct entry *e, const char *name)
 	return bsearch(name, e->files, e->nfiles, sizeof(*e->files), cmp_file);
 }
 
+int snapshot_jsonl(struct snapshot *s, const char **data, size_t *len)
+{
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	int rc = 0;
+
+	pthread_mutex_lock(&s->jsonl_mu);
+	for (size_t i = 0; !s->jsonl && !rc && i < s->nentries; i++) {
+		const struct file *f = entry_file(&s->entries[i], "info.json");
+		cJSON *o = f ? cJSON_ParseWithLength(f->data, f->size) : NULL;
+		char *line = o ? cJSON_PrintUnformatted(o) : NULL;
+
+		if (f && (!o || !line))
+			rc = -ENOMEM; /* info.json is our own output: only memory fails */
+		if (!rc && line)
+			rc = buf_addstr(&b, line);
+		if (!rc && line)
+			rc = buf_addch(&b, '\n');
+		cJSON_free(line);
+		cJSON_Delete(o);
+	}
+	if (!s->jsonl && !rc) {
+		s->jsonl_size = b.len;
+		s->jsonl = buf_detach(&b, NULL);
+		if (!s->jsonl)
+			rc = -ENOMEM;
+	}
+	*data = s->jsonl;
+	*len = s->jsonl ? s->jsonl_size : 0;
+	pthread_mutex_unlock(&s->jsonl_mu);
+	buf_release(&b);
+	return rc;
+}
+
 /* ---- arena ---------------------------------------------------------- */
 
 struct arena_block {
@@ -69,11 +108,16 @@ struct arena_block {
 
 void *arena_alloc(struct arena_block **a, size_t n)
 {
-	struct arena_block *b = *a;
-	size_t align = sizeof(max_align_t);
+	return arena_alloc_aligned(a, n, sizeof(max_align_t));
+}
 
-	n = (n + align - 1) / align * align;
-	if (!b || b->cap - b->used < n) {
+void *arena_alloc_aligned(struct arena_block **a, size_t n, size_t align)
+{
+	struct arena_block *b = *a;
+	size_t pad;
+
+	pad = b ? (align - b->used % align) % align : 0;
+	if (!b || b->cap - b->used < n + pad) {
 		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 
 		b = malloc(sizeof(*b) + cap);
@@ -90,15 +134,16 @@ void *arena_alloc(struct arena_block **a, size_t n)
 			b->next = *a;
 			*a = b;
 		}
+		pad = 0;
 	}
-	void *p = (char *)b->data + b->used;
-	b->used += n;
+	void *p = (char *)b->data + b->used + pad;
+	b->used += pad + n;
 	return p;
 }
 
 char *arena_memdup(struct arena_block **a, const void *p, size_t n)
 {
-	char *d = arena_alloc(a, n + 1);
+	char *d = arena_alloc_aligned(a, n + 1, 1); /* text: no padding */
 
 	if (!d)
 		return NULL;

@@ -12,6 +12,7 @@
 #ifndef GCF_SNAPSHOT_H
 #define GCF_SNAPSHOT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,8 +31,6 @@ struct entry {
 	time_t mtime;     /* from the object, else the fetch time */
 	size_t nfiles;
 	struct file *files; /* sorted by name */
-	const char *line;   /* the object as one compact JSON line ending in '\n', in jsonl */
-	size_t line_len;
 };
 
 struct arena_block;
@@ -44,9 +43,13 @@ struct snapshot {
 	size_t nentries;
 	struct entry *entries; /* sorted by name */
 	size_t json_bytes;     /* bytes of JSON received for it (memory budget) */
-	const char *jsonl;     /* every entry's line, in name order (the <kind>.jsonl file) */
-	size_t jsonl_size;
 	struct arena_block *arena;
+
+	/* <kind>.jsonl, made on first use (most snapshots are never asked):
+	 * the only part that changes after publication, under jsonl_mu. */
+	pthread_mutex_t jsonl_mu;
+	char *jsonl;
+	size_t jsonl_size;
 };
 
 /* Adds a reference; returns s. NULL ok. */
@@ -57,5 +60,10 @@ void snapshot_put(struct snapshot *s);
 /* Borrowed, valid while the caller holds a reference; NULL if absent. */
 const struct entry *snapshot_find(const struct snapshot *s, const char *name);
 const struct file *entry_file(const struct entry *e, const char *name);
+
+/* Every object as one compact JSON line, in name order: the <kind>.jsonl
+ * file. Made on the first call (from the info.json files), then kept.
+ * Borrowed like the rest; returns 0 or -ENOMEM. */
+int snapshot_jsonl(struct snapshot *s, const char **data, size_t *len);
 
 #endif

@@ -325,10 +325,12 @@ static void test_render_line_is_compact_json(void **state)
 {
 	cJSON *tree;
 	struct snapshot *s = render_json(tasks_kind(), "[{\"Id\":\"l\",\"N\":1}]", &tree);
-	const struct entry *e = snapshot_find(s, "l");
+	const char *jl;
+	size_t len;
 
-	assert_int_equal(e->line_len, strlen(e->line));
-	assert_string_equal(e->line, "{\"Id\":\"l\",\"N\":1}\n");
+	assert_int_equal(snapshot_jsonl(s, &jl, &len), 0);
+	assert_int_equal(len, strlen(jl));
+	assert_string_equal(jl, "{\"Id\":\"l\",\"N\":1}\n");
 	snapshot_put(s);
 	cJSON_Delete(tree);
 }
