@@ -19,10 +19,25 @@ static time_t wall_now(void)
 	return time(NULL);
 }
 
-static int perform_http(void *ctx, const struct http_req *rq, struct http_resp *rs,
-			uint64_t deadline_ns, struct gcf_error *err)
+/* Retries are worth a line in .gpucloudfs/errors: they say why a listing
+ * was slow. ctx is the connection's runtime. */
+static void record_retry(void *ctx, const struct gcf_error *err, unsigned attempt,
+			 unsigned attempts, uint64_t wait_ns)
 {
-	return http_perform(ctx, rq, rs, deadline_ns, err);
+	struct conn_rt *cr = ctx;
+	char what[64];
+
+	snprintf(what, sizeof(what), "retried in %.1f s, attempt %u of %u", (double)wait_ns / 1e9,
+		 attempt, attempts);
+	status_record(cr->status, err, what);
+}
+
+static int retry_perform(void *ctx, const struct http_req *rq, struct http_resp *rs,
+			 uint64_t deadline_ns, struct gcf_error *err)
+{
+	struct conn_rt *cr = ctx;
+
+	return http_perform(cr->http, rq, rs, deadline_ns, err);
 }
 
 static int collection_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
@@ -32,7 +47,7 @@ static int collection_fetch(void *ctx, struct collection *col, uint64_t deadline
 	struct coll_rt *m = cr->main ? cr->main : cr;
 	struct daemon *d = cr->d;
 	struct conn *c = cr->cr->conn;
-	struct fetch_io io = {perform_http, cr->cr->http, wall_now, d->cfg.max_body};
+	struct fetch_io io = {retry_perform, cr->cr, wall_now, record_retry, d->cfg.max_body};
 	struct listing l;
 	time_t now = time(NULL);
 	int rc;
@@ -171,6 +186,7 @@ static int conn_init(struct daemon *d, struct conn_rt *cr, struct conn *c, struc
 	size_t nk = 0;
 
 	cr->conn = c;
+	cr->status = &d->status;
 	cr->http = http_new(&o);
 	if (!cr->http)
 		return gcf_error_set(err, GCF_NOMEM, "out of memory");

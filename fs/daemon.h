@@ -69,6 +69,7 @@ int daemon_stats_json(struct daemon *d, struct buf *out);
 struct conn_rt {
 	struct conn *conn;
 	struct http *http;
+	struct status *status; /* the daemon's, for retry lines */
 	struct coll_rt *colls;
 	size_t ncolls;
 	uint64_t ino; /* the connection directory */

@@ -241,6 +241,10 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 		now = http_now_ns();
 		if (j->deadline_ns && now + wait >= j->deadline_ns)
 			break;
+		if (j->io->on_retry) {
+			gcf_error_set_context(&pr->err, j->c->name, j->k->action);
+			j->io->on_retry(j->io->ctx, &pr->err, a + 2, attempts, wait);
+		}
 		sleep_ns(wait);
 	}
 	return rc;

@@ -38,7 +38,11 @@ struct fetch_io {
 		       uint64_t deadline_ns, struct gcf_error *err);
 	void *ctx;
 	time_t (*wall_now)(void); /* for signatures; NULL = time(NULL) */
-	size_t max_body;          /* reply cap; 0 = 32 MiB */
+	/* Told of each failure that will be retried (may be NULL); err has the
+	 * connection and action set. */
+	void (*on_retry)(void *ctx, const struct gcf_error *err, unsigned attempt,
+			 unsigned attempts, uint64_t wait_ns);
+	size_t max_body; /* reply cap; 0 = 32 MiB */
 };
 
 /* Counters one listing adds to (may be shared; updated atomically). */

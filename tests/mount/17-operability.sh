@@ -73,4 +73,11 @@ check_eq "xattr stale = 1 after a failed refresh" 1 "$xs"
 check "xattr error names InternalError" sh -c "python3 -c \"import os; print(os.getxattr('$M/tencent/tasks', 'user.gpucloudfs.error').decode())\" | grep -q InternalError"
 check_eq "stats: stale" true "$(jq '.tencent.tasks.stale' "$st")"
 check "errors file says served stale" grep -q "InternalError.*\[served stale\]" "$M/.gpucloudfs/errors"
+sim POST faults/clear >/dev/null
+
+# Retries are recorded: what was done, and that the data came through.
+sim POST faults '{"action": "DescribeModelServiceGroups", "type": "http_status", "status": 503, "count": 2}' >/dev/null
+check_eq "two 503s, then success: the listing is served" 5 "$(ls "$M/tencent/services" | wc -l)"
+check_eq "... and the errors file says it retried twice" 2 "$(grep -c 'DescribeModelServiceGroups: HTTP 503: .*\[retried in [0-9.]* s, attempt [23] of 4\]' "$M/.gpucloudfs/errors")"
+check_eq "... and stats count the retries" 2 "$(jq '.tencent.services.retries' "$st")"
 gcf_finish
