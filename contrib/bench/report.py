@@ -112,16 +112,23 @@ def main():
     w("Back-to-back runs on one mount after a full `cp -r` of it to tmpfs and one untimed pass; "
       "fuse and tmpfs runs interleaved. Target ≤ 1.3×.")
     w("")
-    w("| N | files | workload | gpucloudfs (n) | tmpfs (n) | ratio | vs target |")
-    w("|---:|---:|---|---:|---:|---:|---|")
+    w("`tencent/` = every collection of the connection, i.e. the whole mount without "
+      "`.gpucloudfs/` (whose `refresh/<conn>/<kind>` files refetch a collection when read, "
+      "which `grep -r` and `cp -r` do).")
+    w("")
+    w("| N | over | files | workload | gpucloudfs (n) | tmpfs (n) | ratio | vs target |")
+    w("|---:|---|---:|---|---:|---:|---:|---|")
     for n, l in keys("warm"):
-        files = med("warm", n, l, "files")
-        for tool, label in (("find", "`find`"), ("lsR", "`ls -lR`"), ("grep", "`grep -rc RUNNING`")):
-            a = med("warm", n, l, tool + "_fuse_s")
-            b = med("warm", n, l, tool + "_tmpfs_s")
-            w("| %d | %d | %s | %s (%d) | %s (%d) | %s | %s |"
-              % (n, files, label, fmt_s(a), cnt("warm", n, l, tool + "_fuse_s"), fmt_s(b),
-                 cnt("warm", n, l, tool + "_tmpfs_s"), fmt_ratio(a / b), verdict(a / b, 1.3)))
+        for sec, over in (("warmconn", "`tencent/`"), ("warm", "whole mount")):
+            if cnt(sec, n, l, "find_fuse_s") == 0:
+                continue
+            files = med(sec, n, l, "files")
+            for tool, label in (("find", "`find`"), ("lsR", "`ls -lR`"), ("grep", "`grep -rc RUNNING`")):
+                a = med(sec, n, l, tool + "_fuse_s")
+                b = med(sec, n, l, tool + "_tmpfs_s")
+                w("| %d | %s | %d | %s | %s (%d) | %s (%d) | %s | %s |"
+                  % (n, over, files, label, fmt_s(a), cnt(sec, n, l, tool + "_fuse_s"), fmt_s(b),
+                     cnt(sec, n, l, tool + "_tmpfs_s"), fmt_ratio(a / b), verdict(a / b, 1.3)))
     w("")
 
     # 3. requests vs minimum
@@ -144,8 +151,11 @@ def main():
     for n, l in keys("warm"):
         req_row("first full traversal (`cp -r` of the mount)", n, med("warm", n, l, "copy_requests"),
                 cnt("warm", n, l, "copy_requests"), -(-n // page) + int(med("warm", n, l, "service_pages")))
-        req_row("warm `find` + `ls -lR` + `grep -r` (all runs)", n, med("warm", n, l, "warm_requests"),
-                cnt("warm", n, l, "warm_requests"), 0)
+        if cnt("warmconn", n, l, "warm_requests"):
+            req_row("warm `find` + `ls -lR` + `grep -r` over `tencent/` (all runs)", n,
+                    med("warmconn", n, l, "warm_requests"), cnt("warmconn", n, l, "warm_requests"), 0)
+        req_row("warm `find` + `ls -lR` + `grep -r` over the whole mount (all runs)", n,
+                med("warm", n, l, "warm_requests"), cnt("warm", n, l, "warm_requests"), 0)
     for n, l in keys("cat"):
         req_row("cold `cat tencent/tasks/<Id>/status` (L = %d ms: %s)" % (l, fmt_s(med("cat", n, l, "cat_s"))),
                 n, med("cat", n, l, "requests"), cnt("cat", n, l, "requests"), 1)
