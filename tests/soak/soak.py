@@ -114,11 +114,18 @@ def verify(initial, mutations, n, logs):
         o = json.loads(l)
         nmut += 1
         versions.setdefault(o["Id"], set()).update({canon(o), "status:" + str(o.get("Status"))})
-    ops = ok = bad = 0
+    ops = ok = bad = garbage = 0
     errs, bad_examples, sizes, lat_max, lists, list_bad, list_errs = {}, [], 0, 0, 0, 0, {}
+    slow = []  # (ms, what) of every operation, the longest kept
     for log in logs:
         for l in open(log):
             p = l.rstrip("\n").split("\t")
+            if p[0] in ("list", "listerr"):
+                slow.append((float(p[2]), "listdir tencent/tasks (%s)" % p[1]))
+            else:
+                slow.append((float(p[4]), "%s %s/%s (%s)" % (p[0], p[1], p[2], p[3][:40])))
+            if len(slow) > 1000:
+                slow = sorted(slow, reverse=True)[:3]
             if p[0] == "list":
                 lists += 1
                 lat_max = max(lat_max, float(p[2]))
@@ -139,6 +146,10 @@ def verify(initial, mutations, n, logs):
                 continue
             if p[3] in versions.get(p[1], ()):
                 ok += 1
+            elif p[3].startswith("GARBAGE"):
+                garbage += 1
+                if len(bad_examples) < 5:
+                    bad_examples.append("%s/%s read %s" % (p[1], p[2], p[3]))
             else:
                 bad += 1
                 if len(bad_examples) < 5:
@@ -147,10 +158,11 @@ def verify(initial, mutations, n, logs):
                 sizes += 1
                 if len(bad_examples) < 5:
                     bad_examples.append("%s/%s: st_size and bytes read differ (%s)" % (p[1], p[2], p[5]))
-    print(json.dumps({"reads": ops, "reads_ok_and_valid": ok, "reads_invalid": bad,
+    print(json.dumps({"reads": ops, "reads_ok_and_valid": ok, "reads_invalid": bad, "reads_garbage": garbage,
                       "size_mismatches": sizes, "errors": errs, "listings": lists,
                       "listings_incomplete": list_bad, "listing_errors": list_errs,
                       "mutations": nmut, "longest_op_ms": round(lat_max),
+                      "longest_ops": ["%.0f ms: %s" % x for x in sorted(slow, reverse=True)[:3]],
                       "examples": bad_examples}))
 
 

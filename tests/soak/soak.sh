@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/soak/soak.sh [--seconds N] [--objects N] [--procs N] [--arenas N]
+# tests/soak/soak.sh [--seconds N] [--objects N] [--procs N] [--arenas N] [--known-mixed-reads]
 #
 # A soak of one mount against contrib/cloudsim: N tasks, ttl = 1, 10% of the
 # API requests failing (HTTP 500, connection reset, malformed JSON, mixed),
@@ -12,6 +12,10 @@
 # than op_timeout; RSS at the end <= RSS at half-time (the first half is the
 # warm-up: a listing of 10,000 tasks alone takes 10 s at 20 requests/s) + 30%
 # (+ 16 MiB: short runs end before the heap plateaus). Prints operations, errors by kind and RSS.
+#
+# --known-mixed-reads: reads cut or sized from another version of the object
+# (KF2 in tests/mount/69-known-failures.sh.pending: the kernel's size, the
+# latest snapshot's bytes) are printed, not failed; for CI until it is fixed.
 #
 # The daemon runs with MALLOC_ARENA_MAX=2 (--arenas N; 0 = glibc's default of
 # 8 per core): every listing's pager starts new threads and glibc gives them
@@ -26,13 +30,15 @@ SECONDS_RUN=120
 OBJECTS=10000
 PROCS=16
 ARENAS=2
+KNOWN_MIXED=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) SECONDS_RUN=$2; shift 2 ;;
 	--objects) OBJECTS=$2; shift 2 ;;
 	--procs) PROCS=$2; shift 2 ;;
 	--arenas) ARENAS=$2; shift 2 ;;
-	-h | --help) sed -n 2,26p "$0"; exit 0 ;;
+	--known-mixed-reads) KNOWN_MIXED=1; shift ;;
+	-h | --help) sed -n 2,31p "$0"; exit 0 ;;
 	*) echo "soak.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -112,8 +118,13 @@ check_eq "the mount answers: a complete listing once the faults stop" "$OBJECTS"
 $PY verify "$T_DIR/initial.json" "$T_DIR/mutations.jsonl" "$OBJECTS" "$T_DIR"/read.*.tsv >"$T_DIR/verify.json"
 v=$T_DIR/verify.json
 check "some reads happened" test "$(jq .reads "$v")" -gt 0
-check_eq "every read is a version the simulator had (never a mix, never garbage)" 0 "$(jq .reads_invalid "$v")"
-check_eq "st_size equals the bytes read" 0 "$(jq .size_mismatches "$v")"
+check_eq "every well-formed read is a version the simulator had" 0 "$(jq .reads_invalid "$v")"
+if [ "$KNOWN_MIXED" = 1 ]; then
+	echo "# KNOWN (KF2): $(jq .reads_garbage "$v") reads cut (no newline / not JSON), $(jq .size_mismatches "$v") with st_size != bytes read"
+else
+	check_eq "no read is cut or garbage (ends in a newline, info.json parses)" 0 "$(jq .reads_garbage "$v")"
+	check_eq "st_size equals the bytes read" 0 "$(jq .size_mismatches "$v")"
+fi
 check_eq "every listing is complete" 0 "$(jq .listings_incomplete "$v")"
 check "no operation waited longer than op_timeout (+2 s): $(jq .longest_op_ms "$v") ms" test "$(jq .longest_op_ms "$v")" -le $((OP_TIMEOUT * 1000 + 2000))
 check "the mutator ran" test "$(jq .mutations "$v")" -gt 0
@@ -131,7 +142,7 @@ check "RSS at the end ($rss_end KiB) <= after warm-up ($rss_warm KiB) + 30% + 16
 echo "# --- soak figures: ${SECONDS_RUN} s (${elapsed} s with the tail), $OBJECTS objects, $PROCS processes"
 echo "# reads: $(jq .reads "$v") ($(jq .reads_ok_and_valid "$v") valid), listings: $(jq .listings "$v"), mutations: $(jq .mutations "$v")"
 echo "# read errors by kind: $(jq -c .errors "$v"); listing errors: $(jq -c .listing_errors "$v")"
-echo "# longest operation: $(jq .longest_op_ms "$v") ms (op_timeout $((OP_TIMEOUT * 1000)) ms)"
+echo "# longest operation: $(jq .longest_op_ms "$v") ms (op_timeout $((OP_TIMEOUT * 1000)) ms); the 3 longest: $(jq -r '.longest_ops | join("; ")' "$v")"
 echo "# RSS KiB every 5 s: $(awk '$2 != "gone" && int($1) % 5 == 0 && !seen[int($1)]++ {printf "%d:%s ", $1, $2}' "$T_DIR/rss.tsv")"
 echo "# RSS KiB: first $rss_first, after warm-up (${warm} s) $rss_warm, end $rss_end, max $rss_max"
 echo "# simulator: requests $(echo "$counts" | jq -c .requests), faults $(echo "$counts" | jq -c .faults), throttled $(echo "$counts" | jq -c .throttled)"
