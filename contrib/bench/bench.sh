@@ -327,6 +327,7 @@ EOF
 
 # --- the measurements --------------------------------------------------------------------
 t_start=$EPOCHREALTIME
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "run directory $RUN; sizes: $SIZES; latencies: $LATENCIES ms; concurrency $CONC"
 for n in $SIZES; do
 	sim POST reset "{\"tasks\": $n, \"services\": $SERVICES}" >/dev/null || die "reset failed"
@@ -437,6 +438,7 @@ for n in $SIZES; do
 	SHM=
 done
 t_end=$EPOCHREALTIME
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the report --------------------------------------------------------------------------
 cp "$SAMPLES" "${OUT%.md}.tsv"
@@ -445,9 +447,11 @@ jq -n --arg commit "$COMMIT" --argjson dirty "$DIRTY" --arg date "$(date -u +%Y-
 	--argjson concurrency "$CONC" --argjson rps "$RPS" --argjson page_size "$PAGE" \
 	--argjson ttl "$TTL" --argjson quick "$QUICK" --arg samples "${OUT%.md}.tsv" \
 	--arg run_dir "$RUN" --arg sdk_version "$SDK_VERSION" \
+	--arg load "$LOAD_START at the start, $LOAD_END at the end" \
 	'{commit: $commit, dirty: $dirty, date: $date, cpus: $cpus, libfuse: $libfuse,
 	  concurrency: $concurrency, rps: $rps, page_size: $page_size, ttl: $ttl,
-	  quick: ($quick == 1), samples: $samples, run_dir: $run_dir, sdk_version: $sdk_version}' \
+	  quick: ($quick == 1), samples: $samples, run_dir: $run_dir, sdk_version: $sdk_version,
+	  load: $load}' \
 	>"$RUN/meta.json"
 python3 "$REPO/contrib/bench/report.py" "$SAMPLES" "$RUN/meta.json" >"$OUT" || die "report failed"
 printf '\nBenchmark wall time: %s s (measurements only; build excluded).\n' \

@@ -75,9 +75,11 @@ def main():
     w("")
     w("Commit `%s`%s, %s, %d CPUs, libfuse %s. `concurrency = %d`, rate limit R = %d req/s "
       "(burst %d), page size %d, ttl %d s. Every figure is the median of the number of runs "
-      "shown (n); ratios are between medians of the same run. Raw samples: `%s`."
+      "shown (n); ratios are between medians of the same run. Raw samples: `%s`. "
+      "Load average (1, 5, 15 min): %s — more than the CPU count means other work "
+      "shared the machine and the figures carry its noise."
       % (meta["commit"], " + uncommitted changes in fs/, providers/, include/" if meta.get("dirty") else "", meta["date"],
-         meta["cpus"], meta["libfuse"], C, R, burst, page, meta["ttl"], meta["samples"]))
+         meta["cpus"], meta["libfuse"], C, R, burst, page, meta["ttl"], meta["samples"], meta.get("load", "?")))
     w("")
 
     # 1. cold ls -l vs ideal
@@ -191,7 +193,7 @@ def main():
     w("## 6. The SDK way vs gpucloudfs")
     w("")
     w("`contrib/bench/sdk-list.js`: tencentcloud-sdk-nodejs-common %s CommonClient paging "
-      "DescribeTrainingTasks sequentially (Limit 50, paced to R req/s). SDK cold = from launching "
+      "DescribeTrainingTasks sequentially (Limit 50, paced to R req/s keyed on completion, as gpucloudfs paces). SDK cold = from launching "
       "`node` to the end of its first listing (start-up, TLS handshake, listing); SDK repeated = a "
       "second listing in the same process. gpucloudfs cold = §1; warm = `ls -l` again on the same mount. Ratio > 1 = "
       "gpucloudfs faster." % meta.get("sdk_version", "?"))

@@ -10,8 +10,8 @@
 // tione.tencentcloudapi.com and an https.Agent whose DNS lookup answers 127.0.0.1 redirects it.
 //
 // It pages DescribeTrainingTasks sequentially (Offset/Limit 50) the way a careful script
-// would: it paces itself to the documented 20 requests per sliding second (so it is not
-// throttled) and, should it be throttled anyway, waits 100 ms and retries. It lists the whole
+// would: it paces itself to the documented 20 requests per sliding second, as gpucloudfs does
+// (so it is not throttled) and, should it be throttled anyway, waits 100 ms and retries. It lists the whole
 // collection once ("cold": the first listing of a fresh process, with its TLS handshake), then
 // --repeat more times in the same process ("repeated": connection kept alive). It prints one
 // JSON line:
@@ -51,20 +51,22 @@ const sdkRequire = createRequire(path.join(__dirname, "..", "..", "tests", "sdk"
 const tc = sdkRequire("tencentcloud-sdk-nodejs-common");
 const t_loaded = process.hrtime.bigint();
 
-// Sliding-window pacing: at most RPS request starts in any second (the simulator's rule).
-const starts = [];
+// Sliding-window pacing, the way gpucloudfs's limiter (fs/ratelimit.c) does it: request i+RPS
+// starts no sooner than 1 s + 10 ms after request i completed. Keyed on completion, because
+// the server counts a request when it handles it, which may be later than it was sent.
+const WINDOW_MS = 1010;
+const done = [];
 async function pace() {
   if (RPS <= 0) return;
   for (;;) {
     const now = Date.now();
-    while (starts.length && now - starts[0] >= 1000) starts.shift();
-    if (starts.length < RPS) {
-      starts.push(now);
-      return;
-    }
-    // A margin: the simulator sees a request a little after it was started here.
-    await sleep(1000 - (now - starts[0]) + 25);
+    while (done.length && now - done[0] >= WINDOW_MS) done.shift();
+    if (done.length < RPS) return;
+    await sleep(WINDOW_MS - (now - done[0]) + 1);
   }
+}
+function completed() {
+  if (RPS > 0) done.push(Date.now());
 }
 
 let retries = 0;
@@ -72,8 +74,11 @@ async function call(client, action, params) {
   for (let attempt = 0; ; attempt++) {
     await pace();
     try {
-      return await client.request(action, params);
+      const r = await client.request(action, params);
+      completed();
+      return r;
     } catch (e) {
+      completed();
       if (e.code === "RequestLimitExceeded" && attempt < 50) {
         retries++;
         await sleep(100);
