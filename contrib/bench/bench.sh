@@ -430,6 +430,7 @@ for n in $SIZES; do
 	# First tencent/ alone (every collection, without .gpucloudfs/: its refresh files refetch
 	# when read), then the whole mount, as asked. Section warmconn / warm.
 	warm_block warmconn /tencent
+	sample warm "$n" 0 rss_conn_kb "$(rss_kb)"
 	warm_block warm ""
 	sample warm "$n" 0 rss_kb "$(rss_kb)"
 	umount_fresh
