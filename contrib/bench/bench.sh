@@ -39,6 +39,7 @@
 #                        six listings alone would take 4 minutes)
 #   BENCH_CAT_LATENCY    L at which cold `cat status` is measured (default 50)
 #   BENCH_CONCURRENCY    gpucloudfs `concurrency`          (default 4, the built-in default)
+#   BENCH_CONFIG         extra [gpucloudfs] config lines, ';'-separated (e.g. "xattr = no")
 #   BENCH_KEEP=1         keep the run directory (logs, config) afterwards
 #   BENCH_SIM_NAGLE=1    run cloudsim unchanged (see contrib/bench/sim-nodelay.py)
 set -u -o pipefail
@@ -299,6 +300,7 @@ cat >"$RUN/config.ini" <<EOF
 ttl = $TTL
 concurrency = $CONC
 ca_file = $SIM_CA
+$(printf '%s\n' "${BENCH_CONFIG:-}" | tr ';' '\n')
 
 [tencent]
 secret_id = sim-tencent-id
@@ -365,6 +367,7 @@ for n in $SIZES; do
 				>"$RUN/fetch_ms.txt" 2>/dev/null &&
 				[ -s "$RUN/fetch_ms.txt" ] &&
 				sample cold "$n" "$l" fetch_s "$(awk '{ print $1 / 1000 }' "$RUN/fetch_ms.txt")"
+			sample cold "$n" "$l" rss_listed_kb "$(rss_kb)"
 			timed ls -l "$MNT/tencent/tasks"
 			sample cold "$n" "$l" warm_ls_s "$T"
 			umount_fresh
@@ -446,13 +449,13 @@ cp "$SAMPLES" "${OUT%.md}.tsv"
 jq -n --arg commit "$COMMIT" --argjson dirty "$DIRTY" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	--argjson cpus "$(nproc)" --arg libfuse "$(pkg-config --modversion fuse3 2>/dev/null || echo '?')" \
 	--argjson concurrency "$CONC" --argjson rps "$RPS" --argjson page_size "$PAGE" \
-	--argjson ttl "$TTL" --argjson quick "$QUICK" --arg samples "${OUT%.md}.tsv" \
+	--argjson ttl "$TTL" --arg extra "${BENCH_CONFIG:-}" --argjson quick "$QUICK" --arg samples "${OUT%.md}.tsv" \
 	--arg run_dir "$RUN" --arg sdk_version "$SDK_VERSION" \
 	--arg load "$LOAD_START at the start, $LOAD_END at the end" \
 	'{commit: $commit, dirty: $dirty, date: $date, cpus: $cpus, libfuse: $libfuse,
 	  concurrency: $concurrency, rps: $rps, page_size: $page_size, ttl: $ttl,
 	  quick: ($quick == 1), samples: $samples, run_dir: $run_dir, sdk_version: $sdk_version,
-	  load: $load}' \
+	  load: $load, extra_config: $extra}' \
 	>"$RUN/meta.json"
 python3 "$REPO/contrib/bench/report.py" "$SAMPLES" "$RUN/meta.json" >"$OUT" || die "report failed"
 printf '\nBenchmark wall time: %s s (measurements only; build excluded).\n' \
