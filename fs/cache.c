@@ -40,7 +40,8 @@ void cache_release(struct collection *col)
 	if (!col)
 		return;
 	snapshot_put(col->cur);
-	col->cur = NULL;
+	snapshot_put(col->prev);
+	col->cur = col->prev = NULL;
 	gcf_error_release(&col->last_err);
 	pthread_cond_destroy(&col->cv);
 	pthread_mutex_destroy(&col->mu);
@@ -100,7 +101,7 @@ static int answer(struct collection *col, struct snapshot **out, struct gcf_erro
 int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **out,
 	      struct gcf_error *err)
 {
-	struct snapshot *fresh_snap = NULL, *old = NULL, *pub = NULL;
+	struct snapshot *fresh_snap = NULL, *old = NULL, *pub = NULL, *gone = NULL;
 	struct gcf_error ferr = GCF_ERROR_INIT;
 	uint64_t now, target, started;
 	int rc;
@@ -164,6 +165,9 @@ int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **ou
 		old = col->cur;
 		col->cur = fresh_snap;
 		pub = snapshot_get(fresh_snap); /* kept alive for on_publish */
+		gone = col->prev;
+		col->prev = snapshot_get(old);
+		col->prev_until_ns = now + CACHE_PREV_GRACE_NS;
 		col->stale = false;
 		gcf_error_release(&col->last_err);
 	} else {
@@ -183,6 +187,7 @@ int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **ou
 		col->on_publish(col->ctx, col, old, pub);
 	snapshot_put(pub);
 	snapshot_put(old);
+	snapshot_put(gone);
 	gcf_error_release(&ferr);
 	return rc;
 }
@@ -194,6 +199,22 @@ struct snapshot *cache_peek(struct collection *col)
 	pthread_mutex_lock(&col->mu);
 	s = snapshot_get(col->cur);
 	pthread_mutex_unlock(&col->mu);
+	return s;
+}
+
+struct snapshot *cache_peek_prev(struct collection *col)
+{
+	struct snapshot *s = NULL, *gone = NULL;
+
+	pthread_mutex_lock(&col->mu);
+	if (col->prev && col->now_ns() < col->prev_until_ns) {
+		s = snapshot_get(col->prev);
+	} else {
+		gone = col->prev; /* past its grace: free it now */
+		col->prev = NULL;
+	}
+	pthread_mutex_unlock(&col->mu);
+	snapshot_put(gone);
 	return s;
 }
 

@@ -24,6 +24,7 @@
 #include "snapshot.h"
 
 #define CACHE_ERROR_HOLD_NS 1000000000ull /* an error is repeated this long before a retry */
+#define CACHE_PREV_GRACE_NS 2000000000ull /* a replaced snapshot stays readable this long */
 
 struct collection;
 
@@ -53,6 +54,8 @@ struct collection {
 	pthread_cond_t cv;
 	/* guarded by mu: */
 	struct snapshot *cur;
+	struct snapshot *prev; /* the one cur replaced, kept CACHE_PREV_GRACE_NS */
+	uint64_t prev_until_ns;
 	bool fetching;
 	bool stale;       /* cur is older than a failed refresh */
 	bool invalidated; /* next access refetches whatever the TTL says */
@@ -85,6 +88,12 @@ struct snapshot *cache_peek(struct collection *col);
 /* The current snapshot only if it is fresh (younger than the TTL and not
  * invalidated); NULL otherwise. One reference. Never fetches. */
 struct snapshot *cache_peek_fresh(struct collection *col);
+
+/* The snapshot the current one replaced, while it is younger than
+ * CACHE_PREV_GRACE_NS (NULL after). One reference. A read whose size the
+ * kernel took from that snapshot is served from it, never mixed with the
+ * bytes of the newer one. */
+struct snapshot *cache_peek_prev(struct collection *col);
 
 /* Marks col so that the next cache_get refetches. */
 void cache_invalidate(struct collection *col);

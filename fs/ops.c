@@ -270,9 +270,11 @@ static int node_attr(struct daemon *d, const struct node_info *ni, struct stat *
 		dir_attr(st, ni->ino, e->mtime);
 	} else {
 		f = entry_file(e, ni->name);
-		if (f)
+		if (f) {
 			file_attr_ns(st, ni->ino, f->size, e->mtime, f->hash);
-		else
+			/* What the kernel now believes: reads serve these bytes. */
+			inodes_swap_hash(&d->inodes, ni->ino, f->hash);
+		} else
 			rc = -ENOENT;
 	}
 	*tmo = remaining(cr, s);
@@ -851,6 +853,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 
 			if (plus && !cino)
 				break;
+			if (k.is_file && k.type == NODE_FILE && plus)
+				inodes_swap_hash(&d->inodes, cino, k.hash);
 			if (k.is_file)
 				file_attr_ns(&e.attr, cino, k.size, k.mtime, k.hash);
 			else if (k.type == NODE_KIND)
@@ -942,6 +946,21 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			s = cache_peek(&cr->col);
 		e = snapshot_find(s, ni.parent_name);
 		f = e ? entry_file(e, ni.name) : NULL;
+		if (ni.content_hash && (!f || f->hash != ni.content_hash)) {
+			/* A refresh published since the kernel took this file's size:
+			 * serve the bytes that size belongs to, if still held. */
+			struct snapshot *p = cache_peek_prev(&cr->col);
+			const struct entry *pe = snapshot_find(p, ni.parent_name);
+			const struct file *pf = pe ? entry_file(pe, ni.name) : NULL;
+
+			if (pf && pf->hash == ni.content_hash) {
+				snapshot_put(s);
+				s = p;
+				f = pf;
+			} else {
+				snapshot_put(p);
+			}
+		}
 		if (f) {
 			data = f->data;
 			len = f->size;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Known failures found by the fault tests (not run by ctest: the name does not
-# end in .sh). Run: GCF_BIN=build/gpucloudfs bash tests/mount/69-known-failures.sh.pending
+# Consistency under change, two failures the fault tests found (now fixed):
+# KF1, a stale collection's files; KF2, reads of objects that change.
 . "$(dirname "$0")/lib.sh"
 
 xattr() { python3 -c "import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())" "$@" 2>/dev/null; }
@@ -66,7 +66,14 @@ while time.time() < end:
         except OSError:
             continue
         reads += 1
-        good = data.endswith(b"\n") and len(data) == size
+        # A complete version, whatever its size: a stat before the read may
+        # see another version when the object changes in between, as on any
+        # filesystem; a mix (cut, no newline, half of each) never.
+        good = data.endswith(b"\n")
+        if name == "status":
+            good = data in (b"RUNNING\n", b"SUBMIT_FAILED\n")
+        elif name == "message":
+            good = data in (b"m\n", b"m" * 300 + b"\n")
         if good and name == "info.json":
             try:
                 json.loads(data)
@@ -78,14 +85,14 @@ while time.time() < end:
                 ex.append("%s st_size=%d read=%d tail=%r" % (name, size, len(data), data[-12:]))
 print(reads, bad, "; ".join(ex))
 PY
-python3 "$T_DIR/kf2.py" mutate "$SIM_CTL" "$M" 10 $ids &
+python3 "$T_DIR/kf2.py" mutate "$SIM_CTL" "$M" 6 $ids &
 mp=$!
 rp=()
 for r in 1 2 3; do
-	python3 "$T_DIR/kf2.py" read "$SIM_CTL" "$M" 10 $ids >"$T_DIR/kf2.$r" 2>&1 &
+	python3 "$T_DIR/kf2.py" read "$SIM_CTL" "$M" 6 $ids >"$T_DIR/kf2.$r" 2>&1 &
 	rp+=($!)
 done
 wait "$mp" "${rp[@]}"
 cat "$T_DIR"/kf2.? | sed 's/^/# reads, bad, examples: /'
-check_eq "KF2: no read of a changing object is a mix (wrong size, cut, no newline)" 0 "$(awk '{n += $2} END {print n + 0}' "$T_DIR"/kf2.?)"
+check_eq "KF2: every read of a changing object is one whole version (never cut or mixed)" 0 "$(awk '{n += $2} END {print n + 0}' "$T_DIR"/kf2.?)"
 gcf_finish
