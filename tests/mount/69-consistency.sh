@@ -55,6 +55,12 @@ if mode == "mutate":
     sys.exit(0)
 reads = bad = 0
 ex = []
+# the values before the first mutation are versions too
+initial = {}
+for o in json.load(open(os.environ["TASKS_JSON"])):
+    if o["Id"] in ids:
+        initial[o["Id"]] = {k: (("" if o.get(f) is None else str(o.get(f))) + "\n").encode()
+                            for k, f in (("status", "Status"), ("message", "Message"))}
 while time.time() < end:
     i = random.choice(ids)
     for name in ("status", "info.json", "message"):
@@ -71,9 +77,9 @@ while time.time() < end:
         # filesystem; a mix (cut, no newline, half of each) never.
         good = data.endswith(b"\n")
         if name == "status":
-            good = data in (b"RUNNING\n", b"SUBMIT_FAILED\n")
+            good = data in (b"RUNNING\n", b"SUBMIT_FAILED\n") or data == initial[i]["status"]
         elif name == "message":
-            good = data in (b"m\n", b"m" * 300 + b"\n")
+            good = data in (b"m\n", b"m" * 300 + b"\n") or data == initial[i]["message"]
         if good and name == "info.json":
             try:
                 json.loads(data)
@@ -89,7 +95,7 @@ python3 "$T_DIR/kf2.py" mutate "$SIM_CTL" "$M" 6 $ids &
 mp=$!
 rp=()
 for r in 1 2 3; do
-	python3 "$T_DIR/kf2.py" read "$SIM_CTL" "$M" 6 $ids >"$T_DIR/kf2.$r" 2>&1 &
+	TASKS_JSON="$T_DIR/tasks.json" python3 "$T_DIR/kf2.py" read "$SIM_CTL" "$M" 6 $ids >"$T_DIR/kf2.$r" 2>&1 &
 	rp+=($!)
 done
 wait "$mp" "${rp[@]}"
