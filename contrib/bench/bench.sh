@@ -151,6 +151,11 @@ if [ -z "${GCF_BIN:-}" ]; then
 			die "build failed (log above)"
 		}
 	GCF_BIN=$BUILD/gpucloudfs
+	if [ -n "${BENCH_REV:-}" ]; then # keep only this revision's export and build
+		for d in "$BENCH_DIR"/src-* "$BENCH_DIR"/build-*; do
+			[ -d "$d" ] && [ "$d" != "$SRC" ] && [ "$d" != "$BUILD" ] && rm -rf "$d"
+		done
+	fi
 else
 	COMMIT="$COMMIT (GCF_BIN=$GCF_BIN)"
 fi
