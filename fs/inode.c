@@ -17,6 +17,7 @@ struct node {
 	uint64_t nlookup;
 	bool pinned;
 	uint64_t content_hash;
+	uint64_t content_stamp;
 	char *content;
 	size_t content_len;
 	uint64_t content_fnv;
@@ -312,6 +313,19 @@ void inodes_content_stat(struct inodes *t, uint64_t ino, size_t *len, uint64_t *
 	if (n) {
 		*len = n->content_len;
 		*hash = n->content_fnv;
+	}
+	pthread_mutex_unlock(&t->mu);
+}
+
+void inodes_note_hash(struct inodes *t, uint64_t ino, uint64_t hash, uint64_t stamp_ns)
+{
+	struct node *n;
+
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n && stamp_ns >= n->content_stamp) {
+		n->content_hash = hash;
+		n->content_stamp = stamp_ns;
 	}
 	pthread_mutex_unlock(&t->mu);
 }

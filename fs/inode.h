@@ -45,7 +45,7 @@ struct node_info {
 	void *owner; /* conn runtime (CONN), collection runtime (KIND, ENTRY, FILE) */
 	char name[NAMES_MAX + 1];
 	char parent_name[NAMES_MAX + 1]; /* the entry's name, for FILE nodes */
-	uint64_t content_hash;           /* FILE: hash of the content last opened */
+	uint64_t content_hash;           /* FILE: hash of the bytes the kernel was last told of */
 };
 
 struct inodes {
@@ -76,6 +76,12 @@ int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out);
 
 /* Sets a FILE node's content hash; returns the previous one (0 = none). */
 uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash);
+
+/* Records that the kernel was told of a FILE's bytes with this hash, from
+ * the snapshot published at stamp_ns (monotonic). An older stamp never
+ * replaces a newer one: the kernel also drops an attribute reply that
+ * overtook a newer one, so the node keeps matching what it holds. */
+void inodes_note_hash(struct inodes *t, uint64_t ino, uint64_t hash, uint64_t stamp_ns);
 
 /* Control files are made when looked at (no open: see ops.c): their current
  * bytes are kept on the node, replaced whole, read from any offset. */

@@ -273,7 +273,7 @@ static int node_attr(struct daemon *d, const struct node_info *ni, struct stat *
 		if (f) {
 			file_attr_ns(st, ni->ino, f->size, e->mtime, f->hash);
 			/* What the kernel now believes: reads serve these bytes. */
-			inodes_swap_hash(&d->inodes, ni->ino, f->hash);
+			inodes_note_hash(&d->inodes, ni->ino, f->hash, s->fetched_ns);
 		} else
 			rc = -ENOENT;
 	}
@@ -854,7 +854,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 			if (plus && !cino)
 				break;
 			if (k.is_file && k.type == NODE_FILE && plus)
-				inodes_swap_hash(&d->inodes, cino, k.hash);
+				inodes_note_hash(&d->inodes, cino, k.hash, h.snap->fetched_ns);
 			if (k.is_file)
 				file_attr_ns(&e.attr, cino, k.size, k.mtime, k.hash);
 			else if (k.type == NODE_KIND)
