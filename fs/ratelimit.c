@@ -121,7 +121,8 @@ void ratelimit_throttled(struct ratelimit *rl, uint64_t retry_after_ns)
 		rl->pause_until_ns = now + retry_after_ns;
 	/* Halve once per window, however many replies say so at once. */
 	if (now - rl->last_throttle_ns >= rl->window_ns || !rl->last_throttle_ns)
-		rl->cur_rate = rl->cur_rate > 1 ? rl->cur_rate / 2 : 1;
+		rl->cur_rate = rl->cur_rate / 2 > rl->rate / 4 ? rl->cur_rate / 2
+							       : (rl->rate / 4 ? rl->rate / 4 : 1);
 	rl->last_throttle_ns = now;
 	pthread_mutex_unlock(&rl->mu);
 }

@@ -42,7 +42,8 @@ void ratelimit_release(struct ratelimit *rl);
 int ratelimit_acquire(struct ratelimit *rl, uint64_t deadline_ns, unsigned *slot);
 void ratelimit_done(struct ratelimit *rl, unsigned slot);
 
-/* The cloud answered "too many requests": halve the rate (at least 1/s) and
+/* The cloud answered "too many requests": halve the rate (never below a
+ * quarter of the documented one, nor 1/s) and
  * start nothing before retry_after_ns from now (at least one window). The
  * full rate comes back after RATELIMIT_RECOVER_NS without throttling. */
 #define RATELIMIT_RECOVER_NS 10000000000ull
