@@ -699,14 +699,11 @@ static int list_dir(struct daemon *d, struct dirh *h)
 			rc = dir_add(h, d->conns[i].conn->name, NODE_REFRESHCONN, &d->conns[i],
 				     false, 0, d->start_wall, STATIC_TIMEOUT);
 		return rc;
-	case NODE_REFRESHCONN: {
-		struct conn_rt *c = h->self.owner;
-
-		for (size_t i = 0; i < c->ncolls && !rc; i++)
-			rc = dir_add(h, c->colls[i].kind->dir, NODE_REFRESHFILE, &c->colls[i], true,
-				     0, time(NULL), 0);
-		return rc;
-	}
+	case NODE_REFRESHCONN:
+		/* Empty on purpose: a listed refresh file would be read, and so
+		 * refetched, by every grep -r, cp -r, tar or rsync of the mount.
+		 * refresh/<conn>/<kind> is looked up by name only. */
+		return 0;
 	case NODE_FILTERDIR:
 		/* Empty on purpose: any value can be looked up (.by-status/RUNNING),
 		 * but a listing here would make find and grep -r walk every filtered

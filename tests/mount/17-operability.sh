@@ -80,4 +80,9 @@ sim POST faults '{"action": "DescribeModelServiceGroups", "type": "http_status",
 check_eq "two 503s, then success: the listing is served" 5 "$(ls "$M/tencent/services" | wc -l)"
 check_eq "... and the errors file says it retried twice" 2 "$(grep -c 'DescribeModelServiceGroups: HTTP 503: .*\[retried in [0-9.]* s, attempt [23] of 4\]' "$M/.gpucloudfs/errors")"
 check_eq "... and stats count the retries" 2 "$(jq '.tencent.services.retries' "$st")"
+sim POST faults/clear >/dev/null
+ls "$M/tencent/tasks" >/dev/null 2>&1
+n=$(requests DescribeTrainingTasks)
+grep -rc RUNNING "$M" >/dev/null 2>&1
+check_eq "grep -r over the whole mount refreshes nothing (refresh files are not listed)" "$n" "$(requests DescribeTrainingTasks)"
 gcf_finish
