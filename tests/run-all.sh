@@ -7,7 +7,9 @@
 #      AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency tests
 #      under ThreadSanitizer, zero reports required;
 #   3. tests/fuzz/run.sh: every libFuzzer target briefly (GCF_FUZZ_SECONDS,
-#      default 10 s each) after replaying the known crash reproducers.
+#      default 10 s each) after replaying the known crash reproducers;
+#   4. contrib/bench/bench.sh --quick: the benchmark, briefly (it prints
+#      figures; targets are judged from the full run, not here).
 #
 #   bash tests/run-all.sh            # build in ./build
 #   BUILD_DIR=/tmp/b bash tests/run-all.sh
@@ -31,3 +33,4 @@ fi
 bash "$src/tests/sanitize.sh"
 bash "$src/tests/fuzz/run.sh" --repro
 bash "$src/tests/fuzz/run.sh" "${GCF_FUZZ_SECONDS:-10}"
+bash "$src/contrib/bench/bench.sh" --quick
