@@ -16,6 +16,7 @@
 #ifndef GCF_PROVIDER_H
 #define GCF_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -141,5 +142,30 @@ int provider_set_string(char **slot, const char *val);
 int provider_env_default(char **slot, const char *var);
 /* Wipes and frees a secret string; NULL ok. */
 void provider_free_secret(char *s);
+
+/*
+ * The string keys of a provider's private block, as a table: its INI key,
+ * where it lives in the block (offsetof a char *), the environment variable
+ * that supplies it when the file does not, and whether it is required (with
+ * the text that follows "missing <key>" when it is absent). Ends with
+ * { NULL }. The three functions below are a provider's configure, finish and
+ * release_priv for such a block; a provider with extra checks calls them
+ * from its own.
+ */
+struct provider_key {
+	const char *key;
+	size_t offset;
+	const char *env; /* or NULL */
+	bool required;
+	const char *missing; /* or NULL: "(set it in the section or in ENV)" */
+};
+
+/* Stores val in the slot of key. 0, -EINVAL (unknown key, err set) or -ENOMEM. */
+int provider_keys_configure(const struct provider_key *keys, const char *prov, void *priv,
+			    const char *key, const char *val, struct gcf_error *err);
+/* Fills unset slots from the environment, then checks the required ones. */
+int provider_keys_finish(const struct provider_key *keys, void *priv, struct gcf_error *err);
+/* Wipes every slot and the block, then frees it. NULL ok. */
+void provider_keys_release(const struct provider_key *keys, void *priv, size_t sizeof_priv);
 
 #endif

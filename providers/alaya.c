@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -35,6 +36,12 @@ struct alaya_priv {
 static const char *const alaya_keys[] = {"api_key", "aidc_id", NULL};
 static const char *const alaya_secret_keys[] = {"api_key", NULL};
 
+static const struct provider_key alaya_key_table[] = {
+    {"api_key", offsetof(struct alaya_priv, api_key), "ALAYA_API_KEY", true, NULL},
+    {"aidc_id", offsetof(struct alaya_priv, aidc_id), NULL, false, NULL},
+    {NULL},
+};
+
 /* ---- configuration ------------------------------------------------------ */
 
 static bool alaya_is_id(const char *s)
@@ -49,48 +56,24 @@ static bool alaya_is_id(const char *s)
 
 static int alaya_configure(struct conn *c, const char *key, const char *val, struct gcf_error *err)
 {
-	struct alaya_priv *p = c->priv;
-	char **slot;
-
-	if (strcmp(key, "api_key") == 0) {
-		slot = &p->api_key;
-	} else if (strcmp(key, "aidc_id") == 0) {
-		if (val && *val && !alaya_is_id(val))
-			return gcf_error_set(err, GCF_CONFIG, "aidc_id must be a number, not '%s'",
-					     val);
-		slot = &p->aidc_id;
-	} else {
-		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider alaya", key);
-	}
-	if (provider_set_string(slot, val))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return 0;
+	if (!strcmp(key, "aidc_id") && val && *val && !alaya_is_id(val))
+		return gcf_error_set(err, GCF_CONFIG, "aidc_id must be a number, not '%s'", val);
+	return provider_keys_configure(alaya_key_table, "alaya", c->priv, key, val, err);
 }
 
 static int alaya_finish(struct conn *c, struct gcf_error *err)
 {
 	struct alaya_priv *p = c->priv;
+	int rc = provider_keys_finish(alaya_key_table, p, err);
 
-	if (provider_env_default(&p->api_key, "ALAYA_API_KEY"))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	if (!p->api_key || !*p->api_key)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing api_key (set it in the section or in ALAYA_API_KEY)");
-	if (strpbrk(p->api_key, "\r\n"))
+	if (!rc && strpbrk(p->api_key, "\r\n"))
 		return gcf_error_set(err, GCF_CONFIG, "api_key holds a line break");
-	return 0;
+	return rc;
 }
 
 static void alaya_release_priv(void *priv)
 {
-	struct alaya_priv *p = priv;
-
-	if (!p)
-		return;
-	provider_free_secret(p->api_key);
-	provider_free_secret(p->aidc_id);
-	crypto_wipe(p, sizeof(*p));
-	free(p);
+	provider_keys_release(alaya_key_table, priv, sizeof(struct alaya_priv));
 }
 
 /* ---- "signing": a bearer token ------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -43,61 +44,30 @@ static const char *const baidu_keys[] = {"access_key",     "secret_key", "region
 					 "payment_timing", "type",       NULL};
 static const char *const baidu_secret_keys[] = {"secret_key", NULL};
 
+static const struct provider_key baidu_key_table[] = {
+    {"access_key", offsetof(struct baidu_priv, access_key), "QIANFAN_ACCESS_KEY", true, NULL},
+    {"secret_key", offsetof(struct baidu_priv, secret_key), "QIANFAN_SECRET_KEY", true, NULL},
+    {"region", offsetof(struct baidu_priv, region), NULL, false, NULL},
+    {"payment_timing", offsetof(struct baidu_priv, payment_timing), NULL, false, NULL},
+    {"type", offsetof(struct baidu_priv, type), NULL, false, NULL},
+    {NULL},
+};
+
 /* ---- configuration ------------------------------------------------------ */
 
 static int baidu_configure(struct conn *c, const char *key, const char *val, struct gcf_error *err)
 {
-	struct baidu_priv *p = c->priv;
-	char **slot;
-
-	if (strcmp(key, "access_key") == 0)
-		slot = &p->access_key;
-	else if (strcmp(key, "secret_key") == 0)
-		slot = &p->secret_key;
-	else if (strcmp(key, "region") == 0)
-		slot = &p->region;
-	else if (strcmp(key, "payment_timing") == 0)
-		slot = &p->payment_timing;
-	else if (strcmp(key, "type") == 0)
-		slot = &p->type;
-	else
-		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider baidu", key);
-	if (provider_set_string(slot, val))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return 0;
+	return provider_keys_configure(baidu_key_table, "baidu", c->priv, key, val, err);
 }
 
 static int baidu_finish(struct conn *c, struct gcf_error *err)
 {
-	struct baidu_priv *p = c->priv;
-
-	if (provider_env_default(&p->access_key, "QIANFAN_ACCESS_KEY") ||
-	    provider_env_default(&p->secret_key, "QIANFAN_SECRET_KEY"))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	if (!p->access_key || !*p->access_key)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing access_key (set it in the section or in "
-				     "QIANFAN_ACCESS_KEY)");
-	if (!p->secret_key || !*p->secret_key)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing secret_key (set it in the section or in "
-				     "QIANFAN_SECRET_KEY)");
-	return 0;
+	return provider_keys_finish(baidu_key_table, c->priv, err);
 }
 
 static void baidu_release_priv(void *priv)
 {
-	struct baidu_priv *p = priv;
-
-	if (!p)
-		return;
-	provider_free_secret(p->access_key);
-	provider_free_secret(p->secret_key);
-	provider_free_secret(p->region);
-	provider_free_secret(p->payment_timing);
-	provider_free_secret(p->type);
-	crypto_wipe(p, sizeof(*p));
-	free(p);
+	provider_keys_release(baidu_key_table, priv, sizeof(struct baidu_priv));
 }
 
 /* ---- signing: bce-auth-v1 ----------------------------------------------- */

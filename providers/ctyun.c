@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -41,60 +42,29 @@ struct ctyun_priv {
 static const char *const ctyun_keys[] = {"access_key", "secret_key", "region_id", NULL};
 static const char *const ctyun_secret_keys[] = {"secret_key", NULL};
 
+static const struct provider_key ctyun_key_table[] = {
+    {"access_key", offsetof(struct ctyun_priv, access_key), "CTYUN_ACCESS_KEY", true, NULL},
+    {"secret_key", offsetof(struct ctyun_priv, secret_key), "CTYUN_SECRET_KEY", true, NULL},
+    {"region_id", offsetof(struct ctyun_priv, region_id), "CTYUN_REGION_ID", true,
+     ", the resource pool ID such as 'region_id = 200000001852' (or set CTYUN_REGION_ID)"},
+    {NULL},
+};
+
 /* ---- configuration ------------------------------------------------------ */
 
 static int ctyun_configure(struct conn *c, const char *key, const char *val, struct gcf_error *err)
 {
-	struct ctyun_priv *p = c->priv;
-	char **slot;
-
-	if (strcmp(key, "access_key") == 0)
-		slot = &p->access_key;
-	else if (strcmp(key, "secret_key") == 0)
-		slot = &p->secret_key;
-	else if (strcmp(key, "region_id") == 0)
-		slot = &p->region_id;
-	else
-		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider ctyun", key);
-	if (provider_set_string(slot, val))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return 0;
+	return provider_keys_configure(ctyun_key_table, "ctyun", c->priv, key, val, err);
 }
 
 static int ctyun_finish(struct conn *c, struct gcf_error *err)
 {
-	struct ctyun_priv *p = c->priv;
-
-	if (provider_env_default(&p->access_key, "CTYUN_ACCESS_KEY") ||
-	    provider_env_default(&p->secret_key, "CTYUN_SECRET_KEY") ||
-	    provider_env_default(&p->region_id, "CTYUN_REGION_ID"))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	if (!p->access_key || !*p->access_key)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing access_key (set it in the section or in "
-				     "CTYUN_ACCESS_KEY)");
-	if (!p->secret_key || !*p->secret_key)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing secret_key (set it in the section or in "
-				     "CTYUN_SECRET_KEY)");
-	if (!p->region_id || !*p->region_id)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing region_id, the resource pool ID such as "
-				     "'region_id = 200000001852' (or set CTYUN_REGION_ID)");
-	return 0;
+	return provider_keys_finish(ctyun_key_table, c->priv, err);
 }
 
 static void ctyun_release_priv(void *priv)
 {
-	struct ctyun_priv *p = priv;
-
-	if (!p)
-		return;
-	provider_free_secret(p->access_key);
-	provider_free_secret(p->secret_key);
-	provider_free_secret(p->region_id);
-	crypto_wipe(p, sizeof(*p));
-	free(p);
+	provider_keys_release(ctyun_key_table, priv, sizeof(struct ctyun_priv));
 }
 
 /* ---- signing: EOP ------------------------------------------------------- */

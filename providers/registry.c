@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -75,4 +76,49 @@ void provider_free_secret(char *s)
 		return;
 	crypto_wipe(s, strlen(s));
 	free(s);
+}
+
+static char **key_slot(const struct provider_key *k, void *priv)
+{
+	return (char **)((char *)priv + k->offset);
+}
+
+int provider_keys_configure(const struct provider_key *keys, const char *prov, void *priv,
+			    const char *key, const char *val, struct gcf_error *err)
+{
+	for (const struct provider_key *k = keys; k->key; k++) {
+		if (strcmp(k->key, key))
+			continue;
+		if (provider_set_string(key_slot(k, priv), val))
+			return gcf_error_set(err, GCF_NOMEM, "out of memory");
+		return 0;
+	}
+	return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider %s", key, prov);
+}
+
+int provider_keys_finish(const struct provider_key *keys, void *priv, struct gcf_error *err)
+{
+	for (const struct provider_key *k = keys; k->key; k++) {
+		char **slot = key_slot(k, priv);
+
+		if (k->env && provider_env_default(slot, k->env))
+			return gcf_error_set(err, GCF_NOMEM, "out of memory");
+		if (!k->required || (*slot && **slot))
+			continue;
+		if (k->missing)
+			return gcf_error_set(err, GCF_CONFIG, "missing %s%s", k->key, k->missing);
+		return gcf_error_set(err, GCF_CONFIG, "missing %s (set it in the section or in %s)",
+				     k->key, k->env ? k->env : "the configuration");
+	}
+	return 0;
+}
+
+void provider_keys_release(const struct provider_key *keys, void *priv, size_t sizeof_priv)
+{
+	if (!priv)
+		return;
+	for (const struct provider_key *k = keys; k->key; k++)
+		provider_free_secret(*key_slot(k, priv));
+	crypto_wipe(priv, sizeof_priv);
+	free(priv);
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,64 +40,32 @@ struct tencent_priv {
 static const char *const tencent_keys[] = {"secret_id", "secret_key", "region", "token", NULL};
 static const char *const tencent_secret_keys[] = {"secret_key", "token", NULL};
 
+static const struct provider_key tencent_key_table[] = {
+    {"secret_id", offsetof(struct tencent_priv, secret_id), "TENCENTCLOUD_SECRET_ID", true, NULL},
+    {"secret_key", offsetof(struct tencent_priv, secret_key), "TENCENTCLOUD_SECRET_KEY", true,
+     NULL},
+    {"region", offsetof(struct tencent_priv, region), "TENCENTCLOUD_REGION", true,
+     ", e.g. 'region = ap-guangzhou' (TI-ONE needs X-TC-Region; or set TENCENTCLOUD_REGION)"},
+    {"token", offsetof(struct tencent_priv, token), NULL, false, NULL},
+    {NULL},
+};
+
 /* ---- configuration ------------------------------------------------------ */
 
 static int tencent_configure(struct conn *c, const char *key, const char *val,
 			     struct gcf_error *err)
 {
-	struct tencent_priv *p = c->priv;
-	char **slot;
-
-	if (strcmp(key, "secret_id") == 0)
-		slot = &p->secret_id;
-	else if (strcmp(key, "secret_key") == 0)
-		slot = &p->secret_key;
-	else if (strcmp(key, "region") == 0)
-		slot = &p->region;
-	else if (strcmp(key, "token") == 0)
-		slot = &p->token;
-	else
-		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider tencent", key);
-	if (provider_set_string(slot, val))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return 0;
+	return provider_keys_configure(tencent_key_table, "tencent", c->priv, key, val, err);
 }
 
 static int tencent_finish(struct conn *c, struct gcf_error *err)
 {
-	struct tencent_priv *p = c->priv;
-
-	if (provider_env_default(&p->secret_id, "TENCENTCLOUD_SECRET_ID") ||
-	    provider_env_default(&p->secret_key, "TENCENTCLOUD_SECRET_KEY") ||
-	    provider_env_default(&p->region, "TENCENTCLOUD_REGION"))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	if (!p->secret_id || !*p->secret_id)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing secret_id (set it in the section or in "
-				     "TENCENTCLOUD_SECRET_ID)");
-	if (!p->secret_key || !*p->secret_key)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing secret_key (set it in the section or in "
-				     "TENCENTCLOUD_SECRET_KEY)");
-	if (!p->region || !*p->region)
-		return gcf_error_set(err, GCF_CONFIG,
-				     "missing region, e.g. 'region = ap-guangzhou' (TI-ONE needs "
-				     "X-TC-Region; or set TENCENTCLOUD_REGION)");
-	return 0;
+	return provider_keys_finish(tencent_key_table, c->priv, err);
 }
 
 static void tencent_release_priv(void *priv)
 {
-	struct tencent_priv *p = priv;
-
-	if (!p)
-		return;
-	provider_free_secret(p->secret_id);
-	provider_free_secret(p->secret_key);
-	provider_free_secret(p->region);
-	provider_free_secret(p->token);
-	crypto_wipe(p, sizeof(*p));
-	free(p);
+	provider_keys_release(tencent_key_table, priv, sizeof(struct tencent_priv));
 }
 
 /* ---- signing: TC3-HMAC-SHA256 ------------------------------------------- */
