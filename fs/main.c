@@ -385,6 +385,9 @@ int main(int argc, char *argv[])
 	log_info("unmounting '%s'", fo.mountpoint);
 out:
 	hup_stop(&hup);
+	/* The notifier writes to the session's fd: stop it before the session
+	 * closes it (ThreadSanitizer caught the race at unmount). */
+	notify_stop(&d.notifier);
 	if (se) {
 		if (mounted)
 			fuse_session_unmount(se);
