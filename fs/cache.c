@@ -5,6 +5,7 @@
 #include "cache.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,6 +40,10 @@ void cache_release(struct collection *col)
 {
 	if (!col)
 		return;
+	pthread_mutex_lock(&col->mu);
+	while (col->bg_fetches) /* a fetch thread still uses col */
+		pthread_cond_wait(&col->cv, &col->mu);
+	pthread_mutex_unlock(&col->mu);
 	snapshot_put(col->cur);
 	snapshot_put(col->prev);
 	col->cur = col->prev = NULL;
@@ -54,16 +59,28 @@ static bool fresh(const struct collection *col, uint64_t now)
 
 /* Waits (mu held) until the fetch numbered `target` has finished or the
  * deadline passes. Returns 0 or ETIMEDOUT. */
-static int wait_done(struct collection *col, uint64_t target, uint64_t deadline_ns)
+static int wait_done(struct collection *col, uint64_t target, uint64_t deadline_ns,
+		     const struct cache_cancel *cancel)
 {
-	struct timespec ts = {.tv_sec = deadline_ns / 1000000000ull,
-			      .tv_nsec = deadline_ns % 1000000000ull};
-
 	while (col->done < target) {
-		int rc = deadline_ns ? pthread_cond_timedwait(&col->cv, &col->mu, &ts)
-				     : pthread_cond_wait(&col->cv, &col->mu);
+		uint64_t until = deadline_ns;
+		struct timespec ts;
+		int rc;
 
-		if (rc == ETIMEDOUT && col->done < target)
+		if (cancel && cancel->cancelled(cancel->arg))
+			return EINTR;
+		/* With a cancel check, wake up every CACHE_CANCEL_POLL_NS to look. */
+		if (cancel) {
+			uint64_t poll = http_now_ns() + CACHE_CANCEL_POLL_NS;
+
+			if (!until || poll < until)
+				until = poll;
+		}
+		ts.tv_sec = until / 1000000000ull;
+		ts.tv_nsec = until % 1000000000ull;
+		rc = until ? pthread_cond_timedwait(&col->cv, &col->mu, &ts)
+			   : pthread_cond_wait(&col->cv, &col->mu);
+		if (rc == ETIMEDOUT && col->done < target && until == deadline_ns)
 			return ETIMEDOUT;
 	}
 	return 0;
@@ -98,11 +115,110 @@ static int answer(struct collection *col, struct snapshot **out, struct gcf_erro
 	return 0;
 }
 
+/* Publishes the outcome of fetch number target (mu not held): swaps the
+ * snapshot in, keeps the replaced one for reads in flight, wakes the waiters,
+ * then tells on_publish. Takes over fresh_snap and ferr. */
+static void publish(struct collection *col, uint64_t target, uint64_t started, int rc,
+		    struct snapshot *fresh_snap, struct gcf_error *ferr)
+{
+	struct snapshot *old = NULL, *pub = NULL, *gone = NULL;
+	uint64_t now = col->now_ns();
+
+	pthread_mutex_lock(&col->mu);
+	col->stats.fetches++;
+	col->stats.last_fetch_ns = now;
+	col->stats.last_fetch_duration_ns = now - started;
+	if (!rc) {
+		fresh_snap->fetched_ns = now;
+		fresh_snap->gen = target;
+		old = col->cur;
+		col->cur = fresh_snap;
+		pub = snapshot_get(fresh_snap); /* kept alive for on_publish */
+		gone = col->prev;
+		col->prev = snapshot_get(old);
+		col->prev_until_ns = now + CACHE_PREV_GRACE_NS;
+		col->stale = false;
+		gcf_error_release(&col->last_err);
+	} else {
+		col->stats.failures++;
+		col->stale = col->cur != NULL;
+		gcf_error_move(&col->last_err, ferr);
+		col->last_err_ns = now;
+	}
+	col->last_rc = rc;
+	col->done = target;
+	col->fetching = false;
+	pthread_cond_broadcast(&col->cv);
+	pthread_mutex_unlock(&col->mu);
+
+	if (pub && col->on_publish)
+		col->on_publish(col->ctx, col, old, pub);
+	snapshot_put(pub);
+	snapshot_put(old);
+	snapshot_put(gone);
+	gcf_error_release(ferr);
+}
+
+struct fetch_job {
+	struct collection *col;
+	uint64_t target, deadline_ns;
+};
+
+/* A fetch on a thread of its own: the caller who started it may give up
+ * (Ctrl-C) while the fetch finishes for everybody else. */
+static void *fetch_main(void *arg)
+{
+	struct fetch_job *job = arg;
+	struct collection *col = job->col;
+	struct snapshot *fresh_snap = NULL;
+	struct gcf_error ferr = GCF_ERROR_INIT;
+	uint64_t started = col->now_ns();
+	int rc = col->fetch(col->ctx, col, job->deadline_ns, &fresh_snap, &ferr);
+
+	publish(col, job->target, started, rc, fresh_snap, &ferr);
+	pthread_mutex_lock(&col->mu);
+	col->bg_fetches--;
+	pthread_cond_broadcast(&col->cv);
+	pthread_mutex_unlock(&col->mu);
+	free(job);
+	return NULL;
+}
+
+/* mu held: waits for fetch number target, then answers. */
+static int await(struct collection *col, uint64_t target, uint64_t deadline_ns,
+		 const struct cache_cancel *cancel, struct snapshot **out, struct gcf_error *err)
+{
+	int rc = wait_done(col, target, deadline_ns, cancel);
+
+	if (rc == EINTR)
+		return gcf_error_set(err, GCF_TIMEOUT, "interrupted while waiting for the listing"),
+		       -EINTR;
+	if (rc) {
+		if (stale_ok(col)) { /* serve what we have rather than fail */
+			col->stats.stale_serves++;
+			*out = snapshot_get(col->cur);
+			return 0;
+		}
+		return gcf_error_set(err, GCF_TIMEOUT,
+				     "operation deadline passed while waiting for the listing");
+	}
+	return answer(col, out, err);
+}
+
 int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **out,
 	      struct gcf_error *err)
 {
-	struct snapshot *fresh_snap = NULL, *old = NULL, *pub = NULL, *gone = NULL;
+	return cache_get_cancel(col, deadline_ns, NULL, out, err);
+}
+
+int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
+		     const struct cache_cancel *cancel, struct snapshot **out,
+		     struct gcf_error *err)
+{
+	struct snapshot *fresh_snap = NULL;
 	struct gcf_error ferr = GCF_ERROR_INIT;
+	struct fetch_job *job;
+	pthread_attr_t attr;
 	uint64_t now, target, started;
 	int rc;
 
@@ -125,70 +241,44 @@ int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **ou
 	}
 	if (col->fetching) {
 		col->stats.coalesced++;
-		target = col->gen;
-		rc = wait_done(col, target, deadline_ns);
-		if (rc) {
-			if (stale_ok(col)) { /* serve what we have rather than fail */
-				col->stats.stale_serves++;
-				*out = snapshot_get(col->cur);
-				rc = 0;
-			} else {
-				rc = gcf_error_set(err, GCF_TIMEOUT,
-						   "operation deadline passed while waiting for "
-						   "the listing");
-			}
-		} else {
-			rc = answer(col, out, err);
-		}
+		rc = await(col, col->gen, deadline_ns, cancel, out, err);
 		pthread_mutex_unlock(&col->mu);
 		return rc;
 	}
 
-	/* This caller fetches. */
+	/* This caller starts the fetch: on a thread of its own when the caller
+	 * can be cancelled, so that the fetch outlives it. */
 	col->stats.misses++;
 	col->fetching = true;
 	col->invalidated = false;
 	target = ++col->gen;
+	job = cancel ? malloc(sizeof(*job)) : NULL;
+	if (job) {
+		pthread_t tid;
+
+		*job = (struct fetch_job){col, target, deadline_ns};
+		col->bg_fetches++;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&tid, &attr, fetch_main, job);
+		pthread_attr_destroy(&attr);
+		if (!rc) {
+			rc = await(col, target, deadline_ns, cancel, out, err);
+			pthread_mutex_unlock(&col->mu);
+			return rc;
+		}
+		col->bg_fetches--;
+		free(job);
+	}
 	pthread_mutex_unlock(&col->mu);
 
 	started = col->now_ns();
 	rc = col->fetch(col->ctx, col, deadline_ns, &fresh_snap, &ferr);
-	now = col->now_ns();
-
+	publish(col, target, started, rc, fresh_snap, &ferr);
 	pthread_mutex_lock(&col->mu);
-	col->stats.fetches++;
-	col->stats.last_fetch_ns = now;
-	col->stats.last_fetch_duration_ns = now - started;
-	if (!rc) {
-		fresh_snap->fetched_ns = now;
-		fresh_snap->gen = target;
-		old = col->cur;
-		col->cur = fresh_snap;
-		pub = snapshot_get(fresh_snap); /* kept alive for on_publish */
-		gone = col->prev;
-		col->prev = snapshot_get(old);
-		col->prev_until_ns = now + CACHE_PREV_GRACE_NS;
-		col->stale = false;
-		gcf_error_release(&col->last_err);
-	} else {
-		col->stats.failures++;
-		col->stale = col->cur != NULL;
-		gcf_error_move(&col->last_err, &ferr);
-		col->last_err_ns = now;
-	}
-	col->last_rc = rc;
-	col->done = target;
-	col->fetching = false;
-	pthread_cond_broadcast(&col->cv);
-	rc = answer(col, out, err);
+	rc = col->done == target ? answer(col, out, err)
+				 : await(col, target, deadline_ns, NULL, out, err);
 	pthread_mutex_unlock(&col->mu);
-
-	if (pub && col->on_publish)
-		col->on_publish(col->ctx, col, old, pub);
-	snapshot_put(pub);
-	snapshot_put(old);
-	snapshot_put(gone);
-	gcf_error_release(&ferr);
 	return rc;
 }
 

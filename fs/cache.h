@@ -57,11 +57,12 @@ struct collection {
 	struct snapshot *prev; /* the one cur replaced, kept CACHE_PREV_GRACE_NS */
 	uint64_t prev_until_ns;
 	bool fetching;
-	bool stale;       /* cur is older than a failed refresh */
-	bool invalidated; /* next access refetches whatever the TTL says */
-	uint64_t gen;     /* fetches started */
-	uint64_t done;    /* fetches finished */
-	int last_rc;      /* result of the last finished fetch */
+	bool stale;          /* cur is older than a failed refresh */
+	bool invalidated;    /* next access refetches whatever the TTL says */
+	unsigned bg_fetches; /* fetch threads running (cache_release waits) */
+	uint64_t gen;        /* fetches started */
+	uint64_t done;       /* fetches finished */
+	int last_rc;         /* result of the last finished fetch */
 	struct gcf_error last_err;
 	uint64_t last_err_ns;
 	struct collection_stats stats;
@@ -81,6 +82,21 @@ void cache_release(struct collection *col);
  */
 int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **out,
 	      struct gcf_error *err);
+
+/* A caller that may give up: cancelled(arg) is polled every
+ * CACHE_CANCEL_POLL_NS while it waits (FUSE: the request was interrupted). */
+#define CACHE_CANCEL_POLL_NS 50000000ull
+struct cache_cancel {
+	bool (*cancelled)(void *arg);
+	void *arg;
+};
+
+/* cache_get for a caller that may give up: a fetch it starts runs on a
+ * thread of its own (so it finishes, and is shared, whatever the caller
+ * does), and its wait returns -EINTR once cancelled() says so. */
+int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
+		     const struct cache_cancel *cancel, struct snapshot **out,
+		     struct gcf_error *err);
 
 /* The current snapshot without fetching (NULL when none). One reference. */
 struct snapshot *cache_peek(struct collection *col);

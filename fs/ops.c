@@ -118,11 +118,23 @@ static bool is_dir_type(enum node_type t)
 	return t != NODE_FILE && t != NODE_CTLFILE && t != NODE_JSONL && t != NODE_REFRESHFILE;
 }
 
-/* The collection's snapshot, fetching it if needed. 0 or a negative errno. */
+/* The request this thread serves (set where an operation may wait for a
+ * fetch), so that a wait ends when the kernel interrupts it (Ctrl-C). */
+static _Thread_local fuse_req_t current_req;
+
+static bool req_interrupted(void *arg)
+{
+	(void)arg;
+	return current_req && fuse_req_interrupted(current_req);
+}
+
+/* The collection's snapshot, fetching it if needed. 0 or a negative errno
+ * (-EINTR when the request was interrupted; the fetch goes on for others). */
 static int snap_of(struct daemon *d, struct coll_rt *cr, struct snapshot **s)
 {
+	static const struct cache_cancel cancel = {req_interrupted, NULL};
 	struct gcf_error err = GCF_ERROR_INIT;
-	int rc = cache_get(&cr->col, deadline(d), s, &err);
+	int rc = cache_get_cancel(&cr->col, deadline(d), &cancel, s, &err);
 
 	if (rc && err.cls == GCF_TIMEOUT && !err.conn)
 		log_warn("%s/%s: %s", cr->cr->conn->name, cr->kind->dir,
@@ -460,6 +472,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	double tmo;
 	int rc;
 
+	current_req = req;
 	memset(&e, 0, sizeof(e));
 	if (inodes_get(&d->inodes, parent, &p)) {
 		fuse_reply_err(req, ESTALE);
@@ -517,6 +530,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	int rc;
 
 	(void)fi;
+	current_req = req;
 	if (inodes_get(&d->inodes, ino, &ni)) {
 		fuse_reply_err(req, ESTALE);
 		return;
@@ -802,6 +816,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	size_t used = 0;
 	int rc;
 
+	current_req = req;
 	memset(&h, 0, sizeof(h));
 	buf_init(&h.names, BUF_NOLIMIT);
 	if (!p || inodes_get(&d->inodes, ino, &h.self)) {

@@ -79,4 +79,29 @@ timed ls "$M/tencent/tasks"
 check "fault cleared: all 40 tasks (${T_MS} ms)" test "$T_RC" = 0 -a "$(echo "$T_OUT" | wc -l)" = 40
 check_eq "... baidu answers" 3 "$(ls "$M/baidu/computeunits" | wc -l)"
 check "the daemon is alive" kill -0 "${T_GCF_PIDS[0]}"
+# A reader killed while the cloud hangs returns at once (the kernel sends
+# INTERRUPT; the wait ends with EINTR), and its fetch goes on for the next
+# reader instead of being started again. (Background jobs of a script ignore
+# SIGINT, so SIGTERM stands for the Ctrl-C here.)
+sim POST faults/clear >/dev/null
+ls "$M/tencent/services" >/dev/null 2>&1
+kill -HUP "${T_GCF_PIDS[0]}" # every snapshot dropped: the next ls fetches
+sim POST counts/reset >/dev/null
+sim POST faults '{"action": "DescribeModelServiceGroups", "type": "hang"}' >/dev/null
+ls "$M/tencent/services" >/dev/null 2>&1 &
+victim=$!
+check "the reader's fetch reached the hung cloud" wait_for 50 0.1 sh -c "[ \$(curl -sf '$SIM_CTL/counts' | jq '.requests.DescribeModelServiceGroups // 0') -ge 1 ]"
+check "... and the reader is still waiting" kill -0 "$victim"
+t0=$EPOCHREALTIME
+kill -TERM "$victim"
+wait "$victim" 2>/dev/null
+t1=$EPOCHREALTIME
+ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }')
+echo "# a reader killed during a hang ended $ms ms after the signal"
+check "a killed reader ends within 1 s, not at op_timeout ($ms ms)" test "$ms" -lt 1000
+ls "$M/tencent/services" >/dev/null 2>&1 &
+next=$!
+sim POST faults/clear >/dev/null
+wait "$next"
+check_eq "the next reader joined the same fetch: 1 request" 1 "$(requests DescribeModelServiceGroups)"
 gcf_finish
