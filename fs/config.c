@@ -194,14 +194,6 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
-static bool in_list(const char *const *list, const char *s)
-{
-	for (; list && *list; list++)
-		if (!strcmp(*list, s))
-			return true;
-	return false;
-}
-
 /* A section name becomes a directory: keep it plain. */
 static bool safe_section(const char *s)
 {
@@ -438,9 +430,9 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 			if (rc != 1)
 				continue;
 		}
-		if (!in_list(p->keys, rec->key))
+		if (!provider_in_list(p->keys, rec->key))
 			return bad(err, path, rec, "unknown key for provider '%s'", p->name);
-		if (in_list(p->secret_keys, rec->key) && group_readable)
+		if (provider_in_list(p->secret_keys, rec->key) && group_readable)
 			return bad(err, path, rec,
 				   "the file holds a secret but is readable by group or others; "
 				   "run: chmod 600 %s",

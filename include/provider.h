@@ -140,6 +140,9 @@ const struct kind *provider_kind(const struct provider *p, const char *dir);
 int provider_set_string(char **slot, const char *val);
 /* If *slot is NULL or empty, copies getenv(var) into it. 0 or -ENOMEM. */
 int provider_env_default(char **slot, const char *var);
+/* True when s is one of the strings of a NULL-terminated list (NULL list ok). */
+bool provider_in_list(const char *const *list, const char *s);
+
 /* Wipes and frees a secret string; NULL ok. */
 void provider_free_secret(char *s);
 

@@ -272,14 +272,6 @@ static int baidu_sign(const struct conn *c, struct http_req *rq, time_t now, str
 
 /* ---- requests ----------------------------------------------------------- */
 
-static bool baidu_in_list(const char *const *list, const char *s)
-{
-	for (; list && *list; list++)
-		if (strcmp(*list, s) == 0)
-			return true;
-	return false;
-}
-
 static int baidu_build_page(const struct conn *c, const struct kind *k, const struct page_query *q,
 			    struct http_req *rq, struct gcf_error *err)
 {
@@ -292,7 +284,7 @@ static int baidu_build_page(const struct conn *c, const struct kind *k, const st
 
 	if (q->index > 0)
 		return gcf_error_set(err, GCF_CONFIG, "%s does not page", k->action);
-	if (q->filter_name && !baidu_in_list(k->filters, q->filter_name))
+	if (q->filter_name && !provider_in_list(k->filters, q->filter_name))
 		return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
 				     q->filter_name);
 	rc = http_req_init(rq, "POST", c->endpoint ? c->endpoint : BAIDU_ENDPOINT,
@@ -379,7 +371,7 @@ static const char *const baidu_auth_codes[] = {
 
 static enum gcf_class baidu_class(long status, const char *code)
 {
-	if (code && baidu_in_list(baidu_auth_codes, code))
+	if (code && provider_in_list(baidu_auth_codes, code))
 		return GCF_AUTH;
 	if (status == 401 || status == 403)
 		return GCF_AUTH;

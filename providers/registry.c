@@ -122,3 +122,11 @@ void provider_keys_release(const struct provider_key *keys, void *priv, size_t s
 	crypto_wipe(priv, sizeof_priv);
 	free(priv);
 }
+
+bool provider_in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, s))
+			return true;
+	return false;
+}

@@ -177,14 +177,6 @@ static int tencent_sign(const struct conn *c, struct http_req *rq, time_t now,
 
 /* ---- requests ----------------------------------------------------------- */
 
-static bool tencent_in_list(const char *const *list, const char *s)
-{
-	for (; list && *list; list++)
-		if (strcmp(*list, s) == 0)
-			return true;
-	return false;
-}
-
 static int tencent_build_page(const struct conn *c, const struct kind *k,
 			      const struct page_query *q, struct http_req *rq,
 			      struct gcf_error *err)
@@ -198,7 +190,7 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 	if (size > k->page_max)
 		return gcf_error_set(err, GCF_CONFIG, "page size %u over the limit %u of %s", size,
 				     k->page_max, k->action);
-	if (q->filter_name && !tencent_in_list(k->filters, q->filter_name))
+	if (q->filter_name && !provider_in_list(k->filters, q->filter_name))
 		return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
 				     q->filter_name);
 	rc = http_req_init(rq, "POST", c->endpoint ? c->endpoint : TENCENT_ENDPOINT, "/", NULL);
