@@ -19,15 +19,15 @@
 
 /* A failed invariant: print what and where, then abort so that libFuzzer
  * records the input as a crash (assert() would vanish under NDEBUG). */
-#define FUZZ_CHECK(cond, ...)                                                          \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "fuzz invariant failed at %s:%d: %s: ", __FILE__, \
-				__LINE__, #cond);                                      \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fputc('\n', stderr);                                           \
-			abort();                                                       \
-		}                                                                      \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz invariant failed at %s:%d: %s: ", __FILE__,          \
+				__LINE__, #cond);                                                  \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /*
@@ -50,10 +50,10 @@ static inline bool fuzz_skipped(const char *tag)
 	return false;
 }
 
-#define FUZZ_CHECK_KNOWN(tag, cond, ...)                                               \
-	do {                                                                           \
-		if (!(cond) && !fuzz_skipped(tag))                                     \
-			FUZZ_CHECK(cond, "[known bug: " tag "] " __VA_ARGS__);          \
+#define FUZZ_CHECK_KNOWN(tag, cond, ...)                                                           \
+	do {                                                                                       \
+		if (!(cond) && !fuzz_skipped(tag))                                                 \
+			FUZZ_CHECK(cond, "[known bug: " tag "] " __VA_ARGS__);                     \
 	} while (0)
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past U+10FFFF. */

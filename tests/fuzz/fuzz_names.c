@@ -131,7 +131,8 @@ static void check_snake(const char *field)
 			fuzz_dump("name", b.p ? b.p : "", b.len);
 		}
 		if (why == fuzz_why_utf8)
-			FUZZ_CHECK_KNOWN("snake-utf8", false, "names_snake gave a name that %s", why);
+			FUZZ_CHECK_KNOWN("snake-utf8", false, "names_snake gave a name that %s",
+					 why);
 		else
 			FUZZ_CHECK(!why, "names_snake gave a name that %s", why);
 	}

@@ -39,7 +39,6 @@
 #include "render.h"
 #include "snapshot.h"
 
-
 static const long fuzz_statuses[16] = {200, 200, 200, 200, 200, 200, 201, 204,
 				       400, 401, 403, 404, 429, 500, 503, 0};
 
@@ -65,7 +64,8 @@ static inline void fuzz_check_snapshot(const struct snapshot *s, size_t nobjects
 		const char *jl;
 		size_t jlen, lines = 0;
 
-		FUZZ_CHECK(snapshot_jsonl((struct snapshot *)s, &jl, &jlen) == 0, "snapshot_jsonl failed");
+		FUZZ_CHECK(snapshot_jsonl((struct snapshot *)s, &jl, &jlen) == 0,
+			   "snapshot_jsonl failed");
 		for (size_t k = 0; k < jlen; k++)
 			lines += jl[k] == '\n';
 		FUZZ_CHECK(lines == s->nentries && (!jlen || jl[jlen - 1] == '\n'),
@@ -81,23 +81,26 @@ static inline void fuzz_check_snapshot(const struct snapshot *s, size_t nobjects
 		if (fuzz_known_skip(why, fuzz_why_long, "dedup-length"))
 			why = NULL;
 		if (why) {
-			fuzz_dump("entry name", e->name ? e->name : "", e->name ? strlen(e->name) : 0);
+			fuzz_dump("entry name", e->name ? e->name : "",
+				  e->name ? strlen(e->name) : 0);
 			fuzz_dump("its id", e->id ? e->id : "", e->id ? strlen(e->id) : 0);
 		}
 		if (why == fuzz_why_long)
-			FUZZ_CHECK_KNOWN("dedup-length", false, "entry name %s (reachable: %d)", why,
-					 reachable);
+			FUZZ_CHECK_KNOWN("dedup-length", false, "entry name %s (reachable: %d)",
+					 why, reachable);
 		else
 			FUZZ_CHECK(!why, "entry name %s (reachable: %d)", why, reachable);
 		FUZZ_CHECK(e->id != NULL, "entry without an id");
-		FUZZ_CHECK(i == 0 || strcmp(s->entries[i - 1].name, e->name) < 0,
-			   "entries not sorted or not unique at %zu: '%s' then '%s' (reachable: %d)",
-			   i, i ? s->entries[i - 1].name : "", e->name, reachable);
+		FUZZ_CHECK(
+		    i == 0 || strcmp(s->entries[i - 1].name, e->name) < 0,
+		    "entries not sorted or not unique at %zu: '%s' then '%s' (reachable: %d)", i,
+		    i ? s->entries[i - 1].name : "", e->name, reachable);
 		FUZZ_CHECK(snapshot_find(s, e->name) == e, "snapshot_find misses '%s'", e->name);
 		FUZZ_CHECK(e->nfiles == 0 || e->files, "files NULL");
 		for (size_t j = 0; j < e->nfiles; j++) {
 			const struct file *f = &e->files[j];
-			const char *fwhy = fuzz_name_problem(f->name, f->name ? strlen(f->name) : 0);
+			const char *fwhy =
+			    fuzz_name_problem(f->name, f->name ? strlen(f->name) : 0);
 
 			if (fuzz_known_skip(fwhy, fuzz_why_utf8, "snake-utf8"))
 				fwhy = NULL;
@@ -105,8 +108,8 @@ static inline void fuzz_check_snapshot(const struct snapshot *s, size_t nobjects
 				fuzz_dump("file name", f->name ? f->name : "",
 					  f->name ? strlen(f->name) : 0);
 			if (fwhy == fuzz_why_utf8)
-				FUZZ_CHECK_KNOWN("snake-utf8", false, "file name %s (reachable: %d)",
-						 fwhy, reachable);
+				FUZZ_CHECK_KNOWN("snake-utf8", false,
+						 "file name %s (reachable: %d)", fwhy, reachable);
 			else
 				FUZZ_CHECK(!fwhy, "file name %s (reachable: %d)", fwhy, reachable);
 			FUZZ_CHECK(j == 0 || strcmp(e->files[j - 1].name, f->name) < 0,
