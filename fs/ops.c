@@ -607,64 +607,6 @@ static int dir_add(struct dirh *h, const char *name, enum node_type type, void *
 	return 0;
 }
 
-static int cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The distinct values of a filter's field in m's current listing (no
- * fetch). Not listed by readdir: `find` and `grep -r` would then walk every
- * filtered view and ask the cloud for each; kept for a future index file. */
-static __attribute__((unused)) int list_filter_values(struct dirh *h, struct coll_rt *m)
-{
-	struct snapshot *s = cache_peek(&m->col);
-	const char *filter = filter_of(m, h->self.name);
-	struct buf field = BUF_INIT(BUF_NOLIMIT);
-	char **vals = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	if (!s || !filter || names_snake(filter, &field))
-		goto out;
-	vals = calloc(s->nentries + 1, sizeof(*vals));
-	if (!vals) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < s->nentries; i++) {
-		const struct file *f = entry_file(&s->entries[i], field.p);
-
-		if (!f || f->size < 2) /* scalar files end in a newline */
-			continue;
-		vals[n] = strndup(f->data, f->size - 1);
-		if (!vals[n]) {
-			rc = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	qsort(vals, n, sizeof(*vals), cmp_strp);
-	for (size_t i = 0; i < n && !rc; i++) {
-		struct buf name = BUF_INIT(BUF_NOLIMIT);
-		struct coll_rt *sub;
-
-		if (i && !strcmp(vals[i], vals[i - 1]))
-			continue;
-		rc = names_from_id(vals[i], strlen(vals[i]), &name);
-		sub = rc ? NULL : daemon_sub(m, filter, vals[i]);
-		if (sub)
-			rc = dir_add(h, name.p, NODE_KIND, sub, false, 0, s->fetched_wall, 0);
-		buf_release(&name);
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		free(vals[i]);
-	free(vals);
-	buf_release(&field);
-	snapshot_put(s);
-	return rc;
-}
-
 /* Fills h's children, for the directories with a few fixed children
  * (collections and objects are indexed in place: see dir_kid). */
 static int list_dir(struct daemon *d, struct dirh *h)
