@@ -21,7 +21,9 @@ stop() {
 	for f in "$dir/gpucloudfs.pid" "$dir/sim/ready.json"; do
 		[ -f "$f" ] || continue
 		pid=$(grep -o '[0-9]\+' "$f" | head -1)
-		[ -n "$pid" ] && kill "$pid" 2>/dev/null && echo "stopped pid $pid"
+		# only if that pid is still ours (a stale file may name a reused pid)
+		[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "gpucloudfs\|cloudsim" &&
+			kill "$pid" 2>/dev/null && echo "stopped pid $pid"
 	done
 	rm -f "$dir/gpucloudfs.pid"
 }

@@ -142,6 +142,13 @@ elif [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no -- fs provid
 	DIRTY=true
 fi
 if [ -z "${GCF_BIN:-}" ]; then
+	# A build directory configured from another checkout (BENCH_DIR is shared by every clone on
+	# the machine) makes cmake refuse: start that one afresh.
+	if [ -f "$BUILD/CMakeCache.txt" ] &&
+		[ "$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt")" != "$(cd "$SRC" && pwd -P)" ]; then
+		log "$BUILD was configured from another source tree: removing it"
+		rm -rf "$BUILD"
+	fi
 	log "building gpucloudfs $COMMIT$([ "$DIRTY" = true ] && echo ' + uncommitted changes') (RelWithDebInfo) in $BUILD"
 	cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGCF_TESTS=OFF \
 		>"$RUN/build.log" 2>&1 &&

@@ -13,6 +13,7 @@ import hmac
 import http.client
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -129,6 +130,7 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
             check("exits cleanly on SIGTERM", False, "had to kill")
+        shutil.rmtree(tmp, ignore_errors=True)
         print("%d passed, %d failed" % (results["pass"], results["fail"]))
 
 
