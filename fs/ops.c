@@ -969,8 +969,16 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	bool stale = false;
 	int rc = 0;
 
-	/* With FUSE_CAP_POSIX_ACL the kernel asks once for system.posix_acl_*
-	 * and caches the answer: no ACLs anywhere. */
+	/* Only user.* exists here. EOPNOTSUPP (not ENODATA) for the other
+	 * namespaces: ls -l asks every file for security.selinux, and on that
+	 * answer it stops asking for the rest of the mount (coreutils keeps
+	 * the device it found unsupported), so ls -lR costs one request, not
+	 * one per file. With FUSE_CAP_POSIX_ACL the kernel itself answers
+	 * system.posix_acl_* from its own cache: no ACLs anywhere. */
+	if (strncmp(name, "user.", 5)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	if (inodes_get(&d->inodes, ino, &ni) || ni.type != NODE_KIND) {
 		fuse_reply_err(req, ENODATA);
 		return;

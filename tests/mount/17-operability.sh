@@ -65,6 +65,14 @@ check_eq "... and in tasks.jsonl" "$new" "$(jq -r --arg i "$id" 'select(.Id == $
 
 # Freshness as extended attributes.
 check_eq "xattr stale = 0" 0 "$(getfattr --only-values -n user.gpucloudfs.stale "$M/tencent/tasks" 2>/dev/null || python3 -c "import os,sys; sys.stdout.write(os.getxattr('$M/tencent/tasks','user.gpucloudfs.stale').decode())")"
+xerr() { python3 -c "import os,sys
+try: os.getxattr(sys.argv[1], sys.argv[2])
+except OSError as e: print(e.errno)" "$@"; }
+# Other namespaces are unsupported, not merely absent: on EOPNOTSUPP ls -l stops asking
+# every file for security.selinux (on ENODATA it would ask each one: ls -lR 7x slower).
+check_eq "security.* is EOPNOTSUPP" 95 "$(xerr "$M/tencent/tasks/$id/status" security.selinux)"
+check_eq "... on directories too" 95 "$(xerr "$M/tencent/tasks" security.selinux)"
+check_eq "a user.* name not ours is ENODATA" 61 "$(xerr "$M/tencent/tasks" user.other)"
 sim POST faults '{"action": "DescribeTrainingTasks", "type": "cloud_error", "code": "InternalError"}' >/dev/null
 check "a failed refresh fails the refresh read" sh -c "! cat '$M/.gpucloudfs/refresh/tencent/tasks' 2>/dev/null"
 check "... while the listing is served stale" test "$(ls "$M/tencent/tasks" | wc -l)" = 120
