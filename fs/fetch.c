@@ -147,7 +147,7 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 		}
 	}
 	if (limited)
-		ratelimit_done(j->rl, slot);
+		ratelimit_done(j->rl, slot, rs.sent_ns);
 	if (!rc) {
 		pr->bytes = rs.body.len;
 		stat_add(j->st ? &j->st->bytes : NULL, rs.body.len);

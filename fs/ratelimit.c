@@ -10,7 +10,7 @@
 #include "http.h"
 
 /* Clocks differ in rounding: keep this much more than a second between
- * the end of request i and the start of request i+rate. */
+ * the moment request i is keyed on and the start of request i+rate. */
 #define RATELIMIT_MARGIN_NS 10000000ull
 
 static int sleep_until_mono(uint64_t t_ns)
@@ -139,12 +139,18 @@ unsigned ratelimit_rate(struct ratelimit *rl)
 	return r;
 }
 
-void ratelimit_done(struct ratelimit *rl, unsigned slot)
+void ratelimit_done(struct ratelimit *rl, unsigned slot, uint64_t sent_ns)
 {
+	uint64_t key;
+
 	if (!rl || !rl->rate)
 		return;
 	pthread_mutex_lock(&rl->mu);
-	rl->ring[slot] = rl->now_ns();
+	key = rl->now_ns();
+	if (sent_ns && sent_ns + RATELIMIT_SENT_MARGIN_NS < key &&
+	    (!rl->last_throttle_ns || key - rl->last_throttle_ns >= RATELIMIT_RECOVER_NS))
+		key = sent_ns + RATELIMIT_SENT_MARGIN_NS;
+	rl->ring[slot] = key;
 	pthread_cond_broadcast(&rl->cv);
 	pthread_mutex_unlock(&rl->mu);
 }

@@ -60,6 +60,8 @@ struct http_resp {
 	char *retry_after; /* Retry-After header value, or NULL */
 	char *request_id;  /* X-Request-Id / x-bce-request-id / similar header, or NULL */
 	double total_s;    /* time the exchange took */
+	uint64_t sent_ns;  /* http_now_ns() when the request went on the wire (connected,
+			    * TLS done), 0 if it never did */
 };
 
 void http_resp_init(struct http_resp *rs, size_t max_body);

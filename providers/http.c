@@ -247,6 +247,7 @@ void http_resp_init(struct http_resp *rs, size_t max_body)
 	rs->retry_after = NULL;
 	rs->request_id = NULL;
 	rs->total_s = 0;
+	rs->sent_ns = 0;
 }
 
 void http_resp_release(struct http_resp *rs)
@@ -260,6 +261,7 @@ void http_resp_release(struct http_resp *rs)
 	rs->request_id = NULL;
 	rs->status = 0;
 	rs->total_s = 0;
+	rs->sent_ns = 0;
 }
 
 /* ---- the client --------------------------------------------------------- */
@@ -557,7 +559,8 @@ int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs
 	struct curl_slist *headers = NULL;
 	struct http_xfer x = {rs, false, false};
 	struct curl_blob blob;
-	uint64_t timeout_ms = h->timeout_ms, connect_ms = h->connect_timeout_ms;
+	uint64_t timeout_ms = h->timeout_ms, connect_ms = h->connect_timeout_ms, t0;
+	curl_off_t pre_us = 0;
 	CURLcode cc = CURLE_OK;
 	CURL *easy = NULL;
 	int rc;
@@ -636,9 +639,13 @@ int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs
 		goto out;
 	}
 
+	t0 = http_now_ns();
 	cc = curl_easy_perform(easy);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &rs->status);
 	curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &rs->total_s);
+	/* Connecting (TCP, TLS) ends before this: what the rate limiter keys on. */
+	if (curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us) == CURLE_OK && pre_us > 0)
+		rs->sent_ns = t0 + (uint64_t)pre_us * 1000u;
 
 	if (x.nomem || cc == CURLE_OUT_OF_MEMORY)
 		goto nomem;

@@ -89,7 +89,7 @@ static uint64_t run_requests(struct ratelimit *rl, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
 		advance(1 * MS);
-		ratelimit_done(rl, slot);
+		ratelimit_done(rl, slot, 0);
 		if (i == 0)
 			first_done = fake_now();
 	}
@@ -116,12 +116,12 @@ static void test_ratelimit_next_waits_one_window_after_first_done(void **state)
 	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
 	assert_int_equal(sleeps, 1);
 	assert_int_equal(slept_until, first_done + rl->window_ns);
-	ratelimit_done(rl, slot);
+	ratelimit_done(rl, slot, 0);
 	/* the 22nd is due one window after the 2nd finished, 1 ms later */
 	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
 	assert_int_equal(sleeps, 2);
 	assert_int_equal(slept_until, first_done + 1 * MS + rl->window_ns);
-	ratelimit_done(rl, slot);
+	ratelimit_done(rl, slot, 0);
 }
 
 static void test_ratelimit_window_keyed_on_completion(void **state)
@@ -135,13 +135,69 @@ static void test_ratelimit_window_keyed_on_completion(void **state)
 	assert_int_equal(sleeps, 0);
 	advance(500 * MS); /* the first request is slow to finish */
 	for (unsigned i = 0; i < 20; i++)
-		ratelimit_done(rl, slots[i]);
+		ratelimit_done(rl, slots[i], 0);
 	first_done = T0 + 500 * MS;
 	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
 	assert_int_equal(sleeps, 1);
 	/* not one window after it was sent */
 	assert_int_equal(slept_until, first_done + rl->window_ns);
-	ratelimit_done(rl, slot);
+	ratelimit_done(rl, slot, 0);
+}
+
+/* Connecting took 100 ms, the reply 400 ms more: request 21 is due one
+ * window after the request went on the wire (plus the jitter margin), not a
+ * whole latency later. */
+static void test_ratelimit_window_keyed_on_sent_plus_margin(void **state)
+{
+	struct ratelimit *rl = *state;
+	unsigned slots[20], slot;
+	uint64_t sent = T0 + 100 * MS;
+
+	for (unsigned i = 0; i < 20; i++)
+		assert_int_equal(ratelimit_acquire(rl, 0, &slots[i]), 0);
+	advance(500 * MS);
+	for (unsigned i = 0; i < 20; i++)
+		ratelimit_done(rl, slots[i], sent);
+	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
+	assert_int_equal(sleeps, 1);
+	assert_int_equal(slept_until, sent + RATELIMIT_SENT_MARGIN_NS + rl->window_ns);
+	assert_true(slept_until < T0 + 500 * MS + rl->window_ns);
+	ratelimit_done(rl, slot, 0);
+}
+
+/* A reply sooner than the margin keys the slot itself. */
+static void test_ratelimit_quick_reply_keys_on_reply(void **state)
+{
+	struct ratelimit *rl = *state;
+	unsigned slot;
+
+	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
+	advance(20 * MS);
+	ratelimit_done(rl, slot, T0 + 5 * MS);
+	assert_int_equal(rl->ring[slot], T0 + 20 * MS);
+}
+
+/* Once the cloud has throttled us, keying on send times is not trusted:
+ * replies only, until the rate recovers. */
+static void test_ratelimit_after_throttle_keys_on_reply(void **state)
+{
+	struct ratelimit *rl = *state;
+	unsigned slot;
+	uint64_t sent;
+
+	ratelimit_throttled(rl, 0);
+	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
+	sent = fake_now() + 10 * MS;
+	advance(300 * MS);
+	ratelimit_done(rl, slot, sent);
+	assert_int_equal(rl->ring[slot], fake_now());
+	/* after RATELIMIT_RECOVER_NS without throttling, send times count again */
+	advance(RATELIMIT_RECOVER_NS);
+	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
+	sent = fake_now() + 10 * MS;
+	advance(300 * MS);
+	ratelimit_done(rl, slot, sent);
+	assert_int_equal(rl->ring[slot], sent + RATELIMIT_SENT_MARGIN_NS);
 }
 
 static void test_ratelimit_no_wait_once_window_passed(void **state)
@@ -153,7 +209,7 @@ static void test_ratelimit_no_wait_once_window_passed(void **state)
 	__atomic_store_n(&clock_ns, first_done + rl->window_ns, __ATOMIC_SEQ_CST);
 	assert_int_equal(ratelimit_acquire(rl, 0, &slot), 0);
 	assert_int_equal(sleeps, 0);
-	ratelimit_done(rl, slot);
+	ratelimit_done(rl, slot, 0);
 }
 
 static void test_ratelimit_deadline_before_slot_times_out(void **state)
@@ -170,7 +226,7 @@ static void test_ratelimit_deadline_before_slot_times_out(void **state)
 	assert_int_equal(slot, 0);
 	assert_int_equal(sleeps, 1);
 	assert_int_equal(slept_until, due);
-	ratelimit_done(rl, slot);
+	ratelimit_done(rl, slot, 0);
 }
 
 static void test_ratelimit_oldest_in_flight_deadline_times_out(void **state)
@@ -185,7 +241,7 @@ static void test_ratelimit_oldest_in_flight_deadline_times_out(void **state)
 	assert_int_equal(ratelimit_acquire(rl, T0, &slot), -ETIMEDOUT);
 	assert_int_equal(sleeps, 0);
 	for (unsigned i = 0; i < 20; i++)
-		ratelimit_done(rl, slots[i]);
+		ratelimit_done(rl, slots[i], 0);
 }
 
 struct acquirer {
@@ -214,14 +270,14 @@ static void test_ratelimit_waits_for_oldest_to_finish(void **state)
 	assert_int_equal(pthread_create(&tid, NULL, acquire_run, &a), 0);
 	/* whether or not it is asleep yet, its slot depends on this done */
 	advance(300 * MS);
-	ratelimit_done(rl, slots[0]);
+	ratelimit_done(rl, slots[0], 0);
 	pthread_join(tid, NULL);
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(a.slot, slots[0]);
 	assert_int_equal(slept_until, T0 + 300 * MS + rl->window_ns);
-	ratelimit_done(rl, a.slot);
+	ratelimit_done(rl, a.slot, 0);
 	for (unsigned i = 1; i < 20; i++)
-		ratelimit_done(rl, slots[i]);
+		ratelimit_done(rl, slots[i], 0);
 }
 
 static void test_ratelimit_rate_zero_never_waits(void **state)
@@ -232,7 +288,7 @@ static void test_ratelimit_rate_zero_never_waits(void **state)
 	for (unsigned i = 0; i < 1000; i++) {
 		assert_int_equal(ratelimit_acquire(rl, T0, &slot), 0);
 		assert_int_equal(slot, 0);
-		ratelimit_done(rl, slot);
+		ratelimit_done(rl, slot, 0);
 	}
 	assert_int_equal(sleeps, 0);
 	assert_int_equal(fake_now(), T0);
@@ -244,7 +300,7 @@ static void test_ratelimit_null_never_waits(void **state)
 
 	assert_int_equal(ratelimit_acquire(NULL, 1, &slot), 0);
 	assert_int_equal(slot, 0);
-	ratelimit_done(NULL, 0);
+	ratelimit_done(NULL, 0, 0);
 	ratelimit_release(NULL);
 }
 
@@ -256,6 +312,9 @@ int main(void)
 	    T20(test_ratelimit_first_rate_requests_do_not_wait),
 	    T20(test_ratelimit_next_waits_one_window_after_first_done),
 	    T20(test_ratelimit_window_keyed_on_completion),
+	    T20(test_ratelimit_window_keyed_on_sent_plus_margin),
+	    T20(test_ratelimit_quick_reply_keys_on_reply),
+	    T20(test_ratelimit_after_throttle_keys_on_reply),
 	    T20(test_ratelimit_no_wait_once_window_passed),
 	    T20(test_ratelimit_deadline_before_slot_times_out),
 	    T20(test_ratelimit_oldest_in_flight_deadline_times_out),
