@@ -363,6 +363,7 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 		const struct record *rec = &r->v[i];
 		const struct record *pr;
 		const struct provider *p;
+		const struct provider_key *pk;
 		struct conn *c;
 
 		for (size_t j = 0; j < i; j++)
@@ -430,9 +431,10 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 			if (rc != 1)
 				continue;
 		}
-		if (!provider_in_list(p->keys, rec->key))
+		pk = provider_key_find(p, rec->key);
+		if (!pk)
 			return bad(err, path, rec, "unknown key for provider '%s'", p->name);
-		if (provider_in_list(p->secret_keys, rec->key) && group_readable)
+		if (pk->secret && group_readable)
 			return bad(err, path, rec,
 				   "the file holds a secret but is readable by group or others; "
 				   "run: chmod 600 %s",
@@ -593,8 +595,9 @@ int config_dump(const struct config *cfg, struct buf *out)
 		    c->name, c->prov->name, c->endpoint, c->ttl_s, c->timeout_s,
 		    c->connect_timeout_s, c->concurrency, c->max_rps, c->retries,
 		    c->stale_if_error_s);
-		for (const char *const *k = c->prov->secret_keys; !rc && k && *k; k++)
-			rc = buf_printf(out, "%s = %s\n", *k, log_redact(*k, "x"));
+		for (const struct provider_key *k = c->prov->key_table; !rc && k && k->key; k++)
+			if (k->secret)
+				rc = buf_printf(out, "%s = %s\n", k->key, log_redact(k->key, "x"));
 	}
 	return rc;
 }

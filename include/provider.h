@@ -26,6 +26,7 @@
 #include "http.h"
 
 struct conn;
+struct provider_key;
 
 /* How a list API pages. */
 enum paging {
@@ -83,9 +84,10 @@ struct kind {
 struct provider {
 	const char *name;             /* "tencent": `provider =` value and default section name */
 	const char *default_endpoint; /* "https://tione.tencentcloudapi.com" */
-	const char *const *keys; /* INI keys it accepts besides the common ones; NULL-terminated */
-	const char *const *secret_keys; /* those of its keys that hold secrets; NULL-terminated */
-	size_t sizeof_priv;             /* size of the per-connection private block (zeroed) */
+	/* INI keys it accepts besides the common ones, and which of them hold
+	 * secrets (see struct provider_key below); ends with { NULL } */
+	const struct provider_key *key_table;
+	size_t sizeof_priv; /* size of the per-connection private block (zeroed) */
 
 	/* Takes one provider key from the config. Returns 0, or -EINVAL with a
 	 * message in err (the caller adds file:line:key). */
@@ -134,6 +136,9 @@ const struct provider *provider_find(const char *name);
 /* The kind of p whose dir is dir, or NULL. */
 const struct kind *provider_kind(const struct provider *p, const char *dir);
 
+/* The entry of p->key_table for INI key `key`, or NULL when p takes no such key. */
+const struct provider_key *provider_key_find(const struct provider *p, const char *key);
+
 /* Helpers the providers share (providers/registry.c). */
 
 /* Copies val into *slot (freeing the old value). 0 or -ENOMEM. */
@@ -149,9 +154,12 @@ void provider_free_secret(char *s);
 /*
  * The string keys of a provider's private block, as a table: its INI key,
  * where it lives in the block (offsetof a char *), the environment variable
- * that supplies it when the file does not, and whether it is required (with
- * the text that follows "missing <key>" when it is absent). Ends with
- * { NULL }. The three functions below are a provider's configure, finish and
+ * that supplies it when the file does not, whether it is required (with
+ * the text that follows "missing <key>" when it is absent) and whether it
+ * holds a secret. Ends with { NULL }. It is also the provider's
+ * prov->key_table: fs/config.c accepts exactly these keys, refuses a secret
+ * one in a file readable by group or others, and shows secret ones redacted.
+ * The three functions below are a provider's configure, finish and
  * release_priv for such a block; a provider with extra checks calls them
  * from its own.
  */
@@ -161,6 +169,7 @@ struct provider_key {
 	const char *env; /* or NULL */
 	bool required;
 	const char *missing; /* or NULL: "(set it in the section or in ENV)" */
+	bool secret;         /* holds a credential: 0600 file, redacted in dumps */
 };
 
 /* Stores val in the slot of key. 0, -EINVAL (unknown key, err set) or -ENOMEM. */

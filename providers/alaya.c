@@ -33,12 +33,10 @@ struct alaya_priv {
 	char *aidc_id; /* optional filter, digits only */
 };
 
-static const char *const alaya_keys[] = {"api_key", "aidc_id", NULL};
-static const char *const alaya_secret_keys[] = {"api_key", NULL};
-
 static const struct provider_key alaya_key_table[] = {
-    {"api_key", offsetof(struct alaya_priv, api_key), "ALAYA_API_KEY", true, NULL},
-    {"aidc_id", offsetof(struct alaya_priv, aidc_id), NULL, false, NULL},
+    {"api_key", offsetof(struct alaya_priv, api_key), "ALAYA_API_KEY", .required = true,
+     .secret = true},
+    {"aidc_id", offsetof(struct alaya_priv, aidc_id), NULL, .required = false},
     {NULL},
 };
 
@@ -235,8 +233,7 @@ static const struct kind alaya_kinds[] = {
 const struct provider provider_alaya = {
     .name = "alaya",
     .default_endpoint = ALAYA_ENDPOINT,
-    .keys = alaya_keys,
-    .secret_keys = alaya_secret_keys,
+    .key_table = alaya_key_table,
     .sizeof_priv = sizeof(struct alaya_priv),
     .configure = alaya_configure,
     .finish = alaya_finish,

@@ -40,16 +40,13 @@ struct baidu_priv {
 	char *type;
 };
 
-static const char *const baidu_keys[] = {"access_key",     "secret_key", "region",
-					 "payment_timing", "type",       NULL};
-static const char *const baidu_secret_keys[] = {"secret_key", NULL};
-
 static const struct provider_key baidu_key_table[] = {
-    {"access_key", offsetof(struct baidu_priv, access_key), "QIANFAN_ACCESS_KEY", true, NULL},
-    {"secret_key", offsetof(struct baidu_priv, secret_key), "QIANFAN_SECRET_KEY", true, NULL},
-    {"region", offsetof(struct baidu_priv, region), NULL, false, NULL},
-    {"payment_timing", offsetof(struct baidu_priv, payment_timing), NULL, false, NULL},
-    {"type", offsetof(struct baidu_priv, type), NULL, false, NULL},
+    {"access_key", offsetof(struct baidu_priv, access_key), "QIANFAN_ACCESS_KEY", .required = true},
+    {"secret_key", offsetof(struct baidu_priv, secret_key), "QIANFAN_SECRET_KEY", .required = true,
+     .secret = true},
+    {"region", offsetof(struct baidu_priv, region), NULL, .required = false},
+    {"payment_timing", offsetof(struct baidu_priv, payment_timing), NULL, .required = false},
+    {"type", offsetof(struct baidu_priv, type), NULL, .required = false},
     {NULL},
 };
 
@@ -451,8 +448,7 @@ static const struct kind baidu_kinds[] = {
 const struct provider provider_baidu = {
     .name = "baidu",
     .default_endpoint = BAIDU_ENDPOINT,
-    .keys = baidu_keys,
-    .secret_keys = baidu_secret_keys,
+    .key_table = baidu_key_table,
     .sizeof_priv = sizeof(struct baidu_priv),
     .configure = baidu_configure,
     .finish = baidu_finish,

@@ -39,14 +39,13 @@ struct ctyun_priv {
 	char *region_id;
 };
 
-static const char *const ctyun_keys[] = {"access_key", "secret_key", "region_id", NULL};
-static const char *const ctyun_secret_keys[] = {"secret_key", NULL};
-
 static const struct provider_key ctyun_key_table[] = {
-    {"access_key", offsetof(struct ctyun_priv, access_key), "CTYUN_ACCESS_KEY", true, NULL},
-    {"secret_key", offsetof(struct ctyun_priv, secret_key), "CTYUN_SECRET_KEY", true, NULL},
-    {"region_id", offsetof(struct ctyun_priv, region_id), "CTYUN_REGION_ID", true,
-     ", the resource pool ID such as 'region_id = 200000001852' (or set CTYUN_REGION_ID)"},
+    {"access_key", offsetof(struct ctyun_priv, access_key), "CTYUN_ACCESS_KEY", .required = true},
+    {"secret_key", offsetof(struct ctyun_priv, secret_key), "CTYUN_SECRET_KEY", .required = true,
+     .secret = true},
+    {"region_id", offsetof(struct ctyun_priv, region_id), "CTYUN_REGION_ID", .required = true,
+     .missing =
+	 ", the resource pool ID such as 'region_id = 200000001852' (or set CTYUN_REGION_ID)"},
     {NULL},
 };
 
@@ -353,8 +352,7 @@ static const struct kind ctyun_kinds[] = {
 const struct provider provider_ctyun = {
     .name = "ctyun",
     .default_endpoint = CTYUN_ENDPOINT,
-    .keys = ctyun_keys,
-    .secret_keys = ctyun_secret_keys,
+    .key_table = ctyun_key_table,
     .sizeof_priv = sizeof(struct ctyun_priv),
     .configure = ctyun_configure,
     .finish = ctyun_finish,

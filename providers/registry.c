@@ -3,8 +3,8 @@
  *
  * provider_registry[] is the one place that names every cloud; fs/ finds a
  * provider by its name and a kind by its directory, and never includes a
- * provider's file. The helpers copy config strings, take defaults from the
- * environment and wipe secrets.
+ * provider's file. The helpers look up config keys, copy config strings,
+ * take defaults from the environment and wipe secrets.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +41,22 @@ const struct kind *provider_kind(const struct provider *p, const char *dir)
 		if (strcmp(k->dir, dir) == 0)
 			return k;
 	return NULL;
+}
+
+/* The entry for key in a table ending with { NULL }, or NULL. */
+static const struct provider_key *key_lookup(const struct provider_key *keys, const char *key)
+{
+	for (const struct provider_key *k = keys; k && k->key; k++)
+		if (strcmp(k->key, key) == 0)
+			return k;
+	return NULL;
+}
+
+const struct provider_key *provider_key_find(const struct provider *p, const char *key)
+{
+	if (!p || !key)
+		return NULL;
+	return key_lookup(p->key_table, key);
 }
 
 int provider_set_string(char **slot, const char *val)
@@ -86,14 +102,14 @@ static char **key_slot(const struct provider_key *k, void *priv)
 int provider_keys_configure(const struct provider_key *keys, const char *prov, void *priv,
 			    const char *key, const char *val, struct gcf_error *err)
 {
-	for (const struct provider_key *k = keys; k->key; k++) {
-		if (strcmp(k->key, key))
-			continue;
-		if (provider_set_string(key_slot(k, priv), val))
-			return gcf_error_set(err, GCF_NOMEM, "out of memory");
-		return 0;
-	}
-	return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider %s", key, prov);
+	const struct provider_key *k = key_lookup(keys, key);
+
+	if (!k)
+		return gcf_error_set(err, GCF_CONFIG, "unknown key '%s' for provider %s", key,
+				     prov);
+	if (provider_set_string(key_slot(k, priv), val))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return 0;
 }
 
 int provider_keys_finish(const struct provider_key *keys, void *priv, struct gcf_error *err)

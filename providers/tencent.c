@@ -37,16 +37,15 @@ struct tencent_priv {
 	char *token;
 };
 
-static const char *const tencent_keys[] = {"secret_id", "secret_key", "region", "token", NULL};
-static const char *const tencent_secret_keys[] = {"secret_key", "token", NULL};
-
 static const struct provider_key tencent_key_table[] = {
-    {"secret_id", offsetof(struct tencent_priv, secret_id), "TENCENTCLOUD_SECRET_ID", true, NULL},
-    {"secret_key", offsetof(struct tencent_priv, secret_key), "TENCENTCLOUD_SECRET_KEY", true,
-     NULL},
-    {"region", offsetof(struct tencent_priv, region), "TENCENTCLOUD_REGION", true,
-     ", e.g. 'region = ap-guangzhou' (TI-ONE needs X-TC-Region; or set TENCENTCLOUD_REGION)"},
-    {"token", offsetof(struct tencent_priv, token), NULL, false, NULL},
+    {"secret_id", offsetof(struct tencent_priv, secret_id), "TENCENTCLOUD_SECRET_ID",
+     .required = true},
+    {"secret_key", offsetof(struct tencent_priv, secret_key), "TENCENTCLOUD_SECRET_KEY",
+     .required = true, .secret = true},
+    {"region", offsetof(struct tencent_priv, region), "TENCENTCLOUD_REGION", .required = true,
+     .missing =
+	 ", e.g. 'region = ap-guangzhou' (TI-ONE needs X-TC-Region; or set TENCENTCLOUD_REGION)"},
+    {"token", offsetof(struct tencent_priv, token), NULL, .secret = true},
     {NULL},
 };
 
@@ -425,8 +424,7 @@ static const struct kind tencent_kinds[] = {
 const struct provider provider_tencent = {
     .name = "tencent",
     .default_endpoint = TENCENT_ENDPOINT,
-    .keys = tencent_keys,
-    .secret_keys = tencent_secret_keys,
+    .key_table = tencent_key_table,
     .sizeof_priv = sizeof(struct tencent_priv),
     .configure = tencent_configure,
     .finish = tencent_finish,

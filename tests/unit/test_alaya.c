@@ -203,8 +203,8 @@ static void test_alaya_configure_finish(void **state)
 	conn_release(&c);
 	unsetenv("ALAYA_API_KEY");
 	gcf_error_release(&err);
-	assert_string_equal(P->secret_keys[0], "api_key");
-	assert_null(P->secret_keys[1]);
+	assert_true(provider_key_find(P, "api_key")->secret);
+	assert_false(provider_key_find(P, "aidc_id")->secret);
 }
 
 int main(void)

@@ -365,7 +365,9 @@ static void test_baidu_configure_finish(void **state)
 	conn_release(&c);
 	unsetenv("QIANFAN_SECRET_KEY");
 	gcf_error_release(&err);
-	assert_string_equal(P->secret_keys[0], "secret_key");
+	assert_true(provider_key_find(P, "secret_key")->secret);
+	assert_false(provider_key_find(P, "access_key")->secret);
+	assert_false(provider_key_find(P, "region")->secret);
 }
 
 int main(void)

@@ -396,7 +396,9 @@ static void test_ctyun_configure_finish(void **state)
 	unsetenv("CTYUN_SECRET_KEY");
 	unsetenv("CTYUN_REGION_ID");
 	gcf_error_release(&err);
-	assert_string_equal(P->secret_keys[0], "secret_key");
+	assert_true(provider_key_find(P, "secret_key")->secret);
+	assert_false(provider_key_find(P, "access_key")->secret);
+	assert_false(provider_key_find(P, "region_id")->secret);
 }
 
 int main(void)

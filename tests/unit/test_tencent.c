@@ -502,10 +502,12 @@ static void test_tencent_configure_finish(void **state)
 	clear_env();
 	gcf_error_release(&err);
 
-	/* secret_keys names the secrets */
-	assert_string_equal(P->secret_keys[0], "secret_key");
-	assert_string_equal(P->secret_keys[1], "token");
-	assert_null(P->secret_keys[2]);
+	/* the key table marks the secrets */
+	assert_true(provider_key_find(P, "secret_key")->secret);
+	assert_true(provider_key_find(P, "token")->secret);
+	assert_false(provider_key_find(P, "secret_id")->secret);
+	assert_false(provider_key_find(P, "region")->secret);
+	assert_null(provider_key_find(P, "endpoint"));
 	P->release_priv(NULL);
 }
 
