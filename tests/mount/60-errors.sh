@@ -38,6 +38,17 @@ check "untrusted certificate: the error says so" grep -qi "certificate" "$M/.gpu
 check_eq "untrusted certificate: the simulator never saw a request" 0 "$(requests DescribeTrainingTasks)"
 gcf_umount "$M"
 
+# A ca_file with no certificate in it: every request fails at once and says why.
+echo "not a certificate" >"$T_DIR/junk.pem"
+write_config "$T_DIR/junkca.ini"
+sed -i "s|^ca_file = .*|ca_file = $T_DIR/junk.pem|" "$T_DIR/junkca.ini"
+gcf_mount "$T_DIR/junkca.ini" "$M"
+sim POST counts/reset >/dev/null
+check "ca_file without a certificate: EINVAL (a configuration error)" sh -c "ls '$M/tencent/tasks' 2>&1 | grep -q 'Invalid argument'"
+check "... the error says so" grep -q "ca_file '$T_DIR/junk.pem': no PEM certificate in it" "$M/.gpucloudfs/errors"
+check_eq "... the simulator never saw a request" 0 "$(requests DescribeTrainingTasks)"
+gcf_umount "$M"
+
 # A cloud that is down: EIO within the bounded wait, with a message.
 write_config "$T_DIR/down.ini" "timeout = 2"
 sed -i "s|^endpoint = .*|endpoint = https://127.0.0.1:1|" "$T_DIR/down.ini"
