@@ -86,7 +86,10 @@ def main():
     # 1. cold ls -l vs ideal
     w("## 1. Cold `ls -l tencent/tasks` (fresh mount) vs the ideal")
     w("")
-    w("ideal = L + max(ceil((P-1)/C)·L, max(0, P-1-burst)/R), P = ceil(N/%d). Target ≤ 1.2×." % page)
+    w("ideal = L + max(ceil((P-1)/C)·L, max(0, P-1-burst)/R), P = ceil(N/%d). Target ≤ 1.2×. "
+      "L is each request's whole latency: the simulator answers at once and sends the reply L after "
+      "the request arrived (a `latency` fault with `floor`), so its own work (Python, TLS) is inside L "
+      "when L > 0 and outside it at L = 0." % page)
     w("")
     w("`fetch` = the daemon's own `last_fetch_duration_ms` (`.gpucloudfs/stats.json`) for that "
       "listing: the rest of `ls -l` is the kernel's LOOKUP/GETATTR of every entry and the "
