@@ -541,10 +541,8 @@ class Server(ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
-        # Before the TLS handshake, not only for the reply (Handler.setup): the
-        # handshake's and session tickets' small records otherwise wait ~40 ms
-        # each for the client's delayed ACK (Nagle) - measured: 3 of the first 4
-        # requests of a fresh mount took 60-70 ms more than the others.
+        # Before the TLS handshake too, not only for the reply (Handler.setup):
+        # no small handshake record may wait for the client's delayed ACK.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.ssl_ctx is not None:
             # The handshake runs later, in the handler thread, so a slow client cannot
