@@ -20,6 +20,7 @@ int cache_init(struct collection *col, unsigned ttl_s, collection_fetch_fn fetch
 	memset(col, 0, sizeof(*col));
 	col->ttl_ns = (uint64_t)ttl_s * 1000000000ull;
 	col->stale_if_error_ns = UINT64_MAX;
+	col->refresh_wait_ns = UINT64_MAX;
 	col->fetch = fetch;
 	col->on_publish = on_publish;
 	col->ctx = ctx;
@@ -148,6 +149,8 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 	col->last_rc = rc;
 	col->done = target;
 	col->fetching = false;
+	col->soft = false;
+	col->overdue = false;
 	pthread_cond_broadcast(&col->cv);
 	pthread_mutex_unlock(&col->mu);
 
@@ -184,12 +187,24 @@ static void *fetch_main(void *arg)
 	return NULL;
 }
 
-/* mu held: waits for fetch number target, then answers. */
+/* mu held: waits for fetch number target, then answers. A refresh of an
+ * expired snapshot is waited for refresh_wait_ns from its start at most. */
 static int await(struct collection *col, uint64_t target, uint64_t deadline_ns,
 		 const struct cache_cancel *cancel, struct snapshot **out, struct gcf_error *err)
 {
-	int rc = wait_done(col, target, deadline_ns, cancel);
+	uint64_t until = deadline_ns;
+	int rc;
 
+	if (col->soft && col->cur && col->refresh_wait_ns != UINT64_MAX &&
+	    col->fetch_started_ns + col->refresh_wait_ns < (until ? until : UINT64_MAX))
+		until = col->fetch_started_ns + col->refresh_wait_ns;
+	rc = wait_done(col, target, until, cancel);
+	if (rc == ETIMEDOUT && until != deadline_ns && col->cur) {
+		col->overdue = true;
+		col->stats.slow_refresh_serves++;
+		*out = snapshot_get(col->cur);
+		return 0;
+	}
 	if (rc == EINTR)
 		return gcf_error_set(err, GCF_TIMEOUT, "interrupted while waiting for the listing"),
 		       -EINTR;
@@ -250,6 +265,8 @@ int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
 	 * can be cancelled, so that the fetch outlives it. */
 	col->stats.misses++;
 	col->fetching = true;
+	col->soft = col->cur && !col->invalidated;
+	col->fetch_started_ns = http_now_ns();
 	col->invalidated = false;
 	target = ++col->gen;
 	job = cancel ? malloc(sizeof(*job)) : NULL;
@@ -331,7 +348,7 @@ void cache_status(struct collection *col, bool *stale, struct gcf_error *last_er
 {
 	pthread_mutex_lock(&col->mu);
 	if (stale)
-		*stale = col->stale;
+		*stale = col->stale || col->overdue;
 	if (last_err)
 		gcf_error_copy(last_err, &col->last_err);
 	if (st)

@@ -12,6 +12,10 @@
  * kept (col->last_err) for the status files; once the snapshot is older
  * than TTL + stale_if_error_ns the error surfaces instead. Without any
  * snapshot the error is returned, and repeated for ERROR_HOLD before the cloud is asked again.
+ * A refresh of a snapshot past its TTL holds readers back for at most
+ * refresh_wait_ns from its start: then they get that snapshot, marked stale,
+ * while the refresh goes on (a refresh asked for with cache_invalidate is
+ * always waited for).
  */
 #ifndef GCF_CACHE_H
 #define GCF_CACHE_H
@@ -38,6 +42,7 @@ typedef void (*collection_publish_fn)(void *ctx, struct collection *col, struct 
 
 struct collection_stats {
 	unsigned long hits, misses, coalesced, fetches, failures, stale_serves;
+	unsigned long slow_refresh_serves; /* old snapshot served: its refresh took too long */
 	uint64_t last_fetch_ns, last_fetch_duration_ns;
 };
 
@@ -45,6 +50,8 @@ struct collection {
 	uint64_t ttl_ns;
 	uint64_t stale_if_error_ns; /* how long past the TTL a failed refresh may serve
 				     * the previous snapshot; UINT64_MAX (default) = always */
+	uint64_t refresh_wait_ns;   /* how long a refresh of an expired snapshot may hold
+				     * readers back; UINT64_MAX (default) = their deadline */
 	collection_fetch_fn fetch;
 	collection_publish_fn on_publish; /* may be NULL */
 	void *ctx;
@@ -59,6 +66,9 @@ struct collection {
 	bool fetching;
 	bool stale;          /* cur is older than a failed refresh */
 	bool invalidated;    /* next access refetches whatever the TTL says */
+	bool soft;           /* the fetch in flight refreshes an expired snapshot */
+	bool overdue;        /* cur was served past its TTL: its refresh is slow */
+	uint64_t fetch_started_ns; /* http_now_ns() when the fetch in flight began */
 	unsigned bg_fetches; /* fetch threads running (cache_release waits) */
 	uint64_t gen;        /* fetches started */
 	uint64_t done;       /* fetches finished */

@@ -211,7 +211,7 @@ static bool safe_section(const char *s)
 /* Keys shared by every section (global defaults or per-connection). */
 struct common {
 	unsigned *ttl, *timeout, *connect_timeout, *op_timeout, *concurrency, *max_rps;
-	unsigned *retries, *stale_if_error;
+	unsigned *retries, *stale_if_error, *refresh_wait;
 	char **ca_file;
 	size_t *max_body;
 };
@@ -236,6 +236,7 @@ static int common_key(const struct common *c, const char *path, const struct rec
 	    {"retries", c->retries, 0, 10, "a whole number from 0 to 10"},
 	    {"stale_if_error", c->stale_if_error, 0, 86400 * 30,
 	     "a whole number of seconds (0 to 2592000)"},
+	    {"refresh_wait", c->refresh_wait, 0, 3600, "a whole number of seconds (0 to 3600)"},
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -355,6 +356,7 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 			   .max_rps = &cfg->max_rps,
 			   .retries = &cfg->retries,
 			   .stale_if_error = &cfg->stale_if_error_s,
+			   .refresh_wait = &cfg->refresh_wait_s,
 			   .ca_file = &cfg->ca_file,
 			   .max_body = &cfg->max_body};
 	int rc = 0;
@@ -425,6 +427,7 @@ static int apply(struct config *cfg, const struct reader *r, const char *path, b
 					    .max_rps = &c->max_rps,
 					    .retries = &c->retries,
 					    .stale_if_error = &c->stale_if_error_s,
+					    .refresh_wait = &c->refresh_wait_s,
 					    .ca_file = &c->ca_file};
 
 			rc = common_key(&cc, path, rec, err);
@@ -462,7 +465,7 @@ static int finish(struct config *cfg, const struct reader *r, const char *path,
 	for (size_t i = 0; i < cfg->nconns; i++) {
 		struct conn *c = cfg->conns[i];
 		struct gcf_error perr = GCF_ERROR_INIT;
-		bool ttl_set = false, retries_set = false, stale_set = false;
+		bool ttl_set = false, retries_set = false, stale_set = false, wait_set = false;
 		int rc = 0;
 
 		for (size_t j = 0; j < r->n; j++) {
@@ -471,6 +474,7 @@ static int finish(struct config *cfg, const struct reader *r, const char *path,
 			ttl_set |= !strcmp(r->v[j].key, "ttl");
 			retries_set |= !strcmp(r->v[j].key, "retries");
 			stale_set |= !strcmp(r->v[j].key, "stale_if_error");
+			wait_set |= !strcmp(r->v[j].key, "refresh_wait");
 		}
 		if (!ttl_set)
 			c->ttl_s = cfg->ttl_s;
@@ -478,6 +482,8 @@ static int finish(struct config *cfg, const struct reader *r, const char *path,
 			c->retries = cfg->retries;
 		if (!stale_set)
 			c->stale_if_error_s = cfg->stale_if_error_s;
+		if (!wait_set)
+			c->refresh_wait_s = cfg->refresh_wait_s;
 		if (!c->timeout_s)
 			c->timeout_s = cfg->timeout_s;
 		if (!c->connect_timeout_s)
@@ -520,6 +526,7 @@ int config_load(const char *path, struct config *cfg, struct gcf_error *err)
 	cfg->retries = 3;
 	cfg->xattr = true;
 	cfg->stale_if_error_s = 600;
+	cfg->refresh_wait_s = 2;
 	cfg->max_body = 32u << 20;
 	cfg->path = strdup(path);
 	if (!cfg->path)
@@ -577,10 +584,11 @@ int config_dump(const struct config *cfg, struct buf *out)
 	    out,
 	    "; %s (secrets are never shown)\n[gpucloudfs]\nttl = %u\ntimeout = "
 	    "%u\nconnect_timeout = %u\nop_timeout = %u\nconcurrency = %u\n"
-	    "max_rps = %u\nretries = %u\nstale_if_error = %u\nxattr = %s\nmax_body = %zu\n",
+	    "max_rps = %u\nretries = %u\nstale_if_error = %u\nrefresh_wait = %u\nxattr = %s\n"
+	    "max_body = %zu\n",
 	    cfg->path, cfg->ttl_s, cfg->timeout_s, cfg->connect_timeout_s, cfg->op_timeout_s,
 	    cfg->concurrency, cfg->max_rps, cfg->retries, cfg->stale_if_error_s,
-	    cfg->xattr ? "yes" : "no", cfg->max_body);
+	    cfg->refresh_wait_s, cfg->xattr ? "yes" : "no", cfg->max_body);
 
 	if (!rc && cfg->ca_file)
 		rc = buf_printf(out, "ca_file = %s\n", cfg->ca_file);
@@ -591,10 +599,10 @@ int config_dump(const struct config *cfg, struct buf *out)
 		    out,
 		    "\n[%s]\nprovider = %s\nendpoint = %s\nttl = %u\ntimeout = %u\n"
 		    "connect_timeout = %u\nconcurrency = %u\nmax_rps = %u\nretries = %u\n"
-		    "stale_if_error = %u\n",
+		    "stale_if_error = %u\nrefresh_wait = %u\n",
 		    c->name, c->prov->name, c->endpoint, c->ttl_s, c->timeout_s,
 		    c->connect_timeout_s, c->concurrency, c->max_rps, c->retries,
-		    c->stale_if_error_s);
+		    c->stale_if_error_s, c->refresh_wait_s);
 		for (const struct provider_key *k = c->prov->key_table; !rc && k && k->key; k++)
 			if (k->secret)
 				rc = buf_printf(out, "%s = %s\n", k->key, log_redact(k->key, "x"));

@@ -2,9 +2,11 @@
  * config.h - the INI configuration (read with inih) as a struct config.
  *
  *   [gpucloudfs]  ttl, timeout, connect_timeout, op_timeout, ca_file,
- *                 max_body, concurrency, max_rps, retries, stale_if_error, xattr
+ *                 max_body, concurrency, max_rps, retries, stale_if_error,
+ *                 refresh_wait, xattr
  *   [NAME]        provider, endpoint, ttl, timeout, connect_timeout, ca_file,
- *                 max_rps, concurrency, retries, stale_if_error, + the provider's own keys
+ *                 max_rps, concurrency, retries, stale_if_error, refresh_wait,
+ *                 + the provider's own keys
  *
  * Errors name the file, the line and the key ("config.ini:7: [tencent] ttl:
  * 'x' is not a whole number of seconds"). A file that holds a secret and is
@@ -30,6 +32,7 @@ struct config {
 	unsigned max_rps;           /* 0 = each API's documented limit */
 	unsigned retries;           /* extra attempts for transient failures, default 3 */
 	unsigned stale_if_error_s;  /* default 600 */
+	unsigned refresh_wait_s;    /* default 2 */
 	size_t max_body;            /* reply cap in bytes, default 32 MiB */
 	bool xattr;                 /* user.gpucloudfs.* on collections, default true */
 	char *ca_file;

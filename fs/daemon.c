@@ -210,6 +210,7 @@ static int conn_init(struct daemon *d, struct conn_rt *cr, struct conn *c, struc
 		    ratelimit_init(&col->rl, rate))
 			return gcf_error_set(err, GCF_NOMEM, "out of memory");
 		col->col.stale_if_error_ns = (uint64_t)c->stale_if_error_s * 1000000000ull;
+		col->col.refresh_wait_ns = (uint64_t)c->refresh_wait_s * 1000000000ull;
 		fetch_latency_init(&col->lat);
 		col->fst.lat = &col->lat;
 		pthread_mutex_init(&col->subs_mu, NULL);
@@ -344,6 +345,7 @@ struct coll_rt *daemon_sub(struct coll_rt *m, const char *filter, const char *va
 		goto out;
 	}
 	sub->col.stale_if_error_ns = m->col.stale_if_error_ns;
+	sub->col.refresh_wait_ns = m->col.refresh_wait_ns;
 	m->subs[m->nsubs++] = sub;
 out:
 	pthread_mutex_unlock(&m->subs_mu);
@@ -373,6 +375,7 @@ static void add_coll_stats(cJSON *o, struct coll_rt *cr)
 	cJSON_AddNumberToObject(o, "fetches", (double)cs.fetches);
 	cJSON_AddNumberToObject(o, "failed_fetches", (double)cs.failures);
 	cJSON_AddNumberToObject(o, "stale_serves", (double)cs.stale_serves);
+	cJSON_AddNumberToObject(o, "slow_refresh_serves", (double)cs.slow_refresh_serves);
 	cJSON_AddBoolToObject(o, "stale", stale);
 	if (*when)
 		cJSON_AddStringToObject(o, "last_fetch", when);

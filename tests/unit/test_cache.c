@@ -536,6 +536,67 @@ static void test_cache_waiter_deadline_served_previous(void **state)
 	snapshot_put(fetcher.s);
 }
 
+/* A refresh of an expired snapshot holds readers for refresh_wait_ns at
+ * most (0 here: not at all): they get the old snapshot, marked stale, while
+ * the refresh goes on; its result then replaces it and clears the mark. */
+static void test_cache_slow_refresh_serves_previous(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *a = get_ok(f), *s = NULL;
+	struct collection_stats st;
+	struct getter fetcher;
+	bool stale = false;
+
+	f->col.refresh_wait_ns = 0;
+	advance(TTL_S * SEC);
+	hold_fetches(f, true);
+	start_getter(&fetcher, f, 0);
+	wait_fetch_entered(f);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), 0); /* no deadline: not the reason */
+	assert_ptr_equal(s, a);
+	cache_status(&f->col, &stale, NULL, &st);
+	assert_true(stale);
+	assert_int_equal(st.slow_refresh_serves, 1);
+	hold_fetches(f, false);
+	pthread_join(fetcher.tid, NULL);
+	assert_int_equal(fetcher.rc, 0);
+	assert_ptr_not_equal(fetcher.s, a);
+	cache_status(&f->col, &stale, NULL, NULL);
+	assert_false(stale);
+	assert_int_equal(fetches(f), 1 + 1);
+	snapshot_put(s);
+	snapshot_put(a);
+	snapshot_put(fetcher.s);
+}
+
+/* A refresh someone asked for (invalidate: SIGHUP, .gpucloudfs/refresh) is
+ * waited for, whatever refresh_wait_ns says. */
+static void test_cache_invalidated_refresh_is_waited_for(void **state)
+{
+	struct fake *f = *state;
+	struct snapshot *a = get_ok(f);
+	struct getter fetcher, reader;
+
+	f->col.refresh_wait_ns = 0;
+	advance(TTL_S * SEC); /* else the reader is answered from the unexpired one */
+	cache_invalidate(&f->col);
+	hold_fetches(f, true);
+	start_getter(&fetcher, f, 0);
+	wait_fetch_entered(f);
+	start_getter(&reader, f, 0);
+	wait_coalesced(f, 1);
+	hold_fetches(f, false);
+	pthread_join(fetcher.tid, NULL);
+	pthread_join(reader.tid, NULL);
+	assert_int_equal(reader.rc, 0);
+	assert_ptr_not_equal(reader.s, a);
+	assert_ptr_equal(reader.s, fetcher.s);
+	snapshot_put(a);
+	snapshot_put(fetcher.s);
+	snapshot_put(reader.s);
+}
+
 static void test_cache_release_null_ok(void **state)
 {
 	cache_release(NULL);
@@ -558,6 +619,8 @@ int main(void)
 	    T(test_cache_single_flight_failure_shared),
 	    T(test_cache_waiter_deadline_times_out),
 	    T(test_cache_waiter_deadline_served_previous),
+	    T(test_cache_slow_refresh_serves_previous),
+	    T(test_cache_invalidated_refresh_is_waited_for),
 	    cmocka_unit_test(test_cache_release_null_ok),
 	};
 

@@ -251,6 +251,29 @@ static void test_config_bad_value_names_line_and_key(void **state)
 	check_error_at(x, rc, 7, "ttl", "abc", NULL);
 }
 
+/* refresh_wait: default 2 s, a global value is inherited, a connection's own
+ * wins (0 allowed: never wait for a refresh of an expired listing). */
+static void test_config_refresh_wait(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(load(x, full_file), 0);
+	assert_int_equal(x->cfg.refresh_wait_s, 2);
+	assert_int_equal(x->cfg.conns[0]->refresh_wait_s, 2);
+	config_release(&x->cfg);
+	assert_int_equal(load(x, "[gpucloudfs]\nrefresh_wait = 5\n[tencent]\nsecret_id = a\n"
+				 "secret_key = b\nregion = ap-guangzhou\n[t2]\nprovider = tencent\n"
+				 "secret_id = a\nsecret_key = b\nregion = ap-guangzhou\n"
+				 "refresh_wait = 0\n"),
+			 0);
+	assert_int_equal(x->cfg.refresh_wait_s, 5);
+	assert_int_equal(x->cfg.conns[0]->refresh_wait_s, 5);
+	assert_int_equal(x->cfg.conns[1]->refresh_wait_s, 0);
+	config_release(&x->cfg);
+	check_error_at(x, load(x, "[gpucloudfs]\nrefresh_wait = 4000\n"), 2, "refresh_wait", "3600",
+		       NULL);
+}
+
 static void test_config_bad_global_values(void **state)
 {
 	struct fx *x = *state;
@@ -572,6 +595,7 @@ int main(void)
 	    T(test_config_unknown_key_names_line_and_key),
 	    T(test_config_unknown_global_key),
 	    T(test_config_bad_value_names_line_and_key),
+	    T(test_config_refresh_wait),
 	    T(test_config_bad_global_values),
 	    T(test_config_bad_endpoint),
 	    T(test_config_unknown_provider),
