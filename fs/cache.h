@@ -64,15 +64,15 @@ struct collection {
 	struct snapshot *prev; /* the one cur replaced, kept CACHE_PREV_GRACE_NS */
 	uint64_t prev_until_ns;
 	bool fetching;
-	bool stale;          /* cur is older than a failed refresh */
-	bool invalidated;    /* next access refetches whatever the TTL says */
-	bool soft;           /* the fetch in flight refreshes an expired snapshot */
-	bool overdue;        /* cur was served past its TTL: its refresh is slow */
+	bool stale;                /* cur is older than a failed refresh */
+	bool invalidated;          /* next access refetches whatever the TTL says */
+	bool soft;                 /* the fetch in flight refreshes an expired snapshot */
+	bool overdue;              /* cur was served past its TTL: its refresh is slow */
 	uint64_t fetch_started_ns; /* http_now_ns() when the fetch in flight began */
-	unsigned bg_fetches; /* fetch threads running (cache_release waits) */
-	uint64_t gen;        /* fetches started */
-	uint64_t done;       /* fetches finished */
-	int last_rc;         /* result of the last finished fetch */
+	unsigned bg_fetches;       /* fetch threads running (cache_release waits) */
+	uint64_t gen;              /* fetches started */
+	uint64_t done;             /* fetches finished */
+	int last_rc;               /* result of the last finished fetch */
 	struct gcf_error last_err;
 	uint64_t last_err_ns;
 	struct collection_stats stats;

@@ -55,9 +55,9 @@ struct http {
 	unsigned connect_timeout_ms;
 	unsigned timeout_ms;
 	size_t max_body;
-	char *ca_file;      /* as configured, for messages */
-	X509_STORE *store;  /* ca_file + curl's default CA file and directory */
-	int ca_errnum;      /* errno from reading ca_file; reported per request */
+	char *ca_file;     /* as configured, for messages */
+	X509_STORE *store; /* ca_file + curl's default CA file and directory */
+	int ca_errnum;     /* errno from reading ca_file; reported per request */
 };
 
 /* ---- requests ----------------------------------------------------------- */
@@ -386,6 +386,83 @@ static int http_load_ca(struct http *h)
 	return 0;
 }
 
+/*
+ * Connections with the same ca_file (all of them, in practice) share one
+ * store: each holds ~1.3 MiB of parsed certificates. A store leaves the list
+ * with its last user.
+ */
+struct shared_store {
+	struct shared_store *next;
+	char *ca_file; /* NULL: none */
+	X509_STORE *store;
+	int ca_errnum;
+	unsigned users;
+};
+static pthread_mutex_t stores_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_store *stores;
+
+static bool same_file(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Sets h->store and h->ca_errnum from the list, building them if needed. */
+static int http_take_store(struct http *h)
+{
+	struct shared_store *e;
+	int rc = 0;
+
+	pthread_mutex_lock(&stores_mu);
+	for (e = stores; e && !same_file(e->ca_file, h->ca_file); e = e->next)
+		;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e || (h->ca_file && !(e->ca_file = strdup(h->ca_file))) ||
+		    (rc = http_load_ca(h)) != 0) {
+			X509_STORE_free(h->store);
+			h->store = NULL;
+			if (e)
+				free(e->ca_file);
+			free(e);
+			pthread_mutex_unlock(&stores_mu);
+			return rc ? rc : -ENOMEM;
+		}
+		X509_STORE_up_ref(h->store); /* the list's reference */
+		e->store = h->store;
+		e->ca_errnum = h->ca_errnum;
+		e->next = stores;
+		stores = e;
+	} else {
+		X509_STORE_up_ref(e->store);
+		h->store = e->store;
+		h->ca_errnum = e->ca_errnum;
+	}
+	e->users++;
+	pthread_mutex_unlock(&stores_mu);
+	return 0;
+}
+
+/* Drops h's use of its store (the last user frees it). */
+static void http_drop_store(struct http *h)
+{
+	struct shared_store **pp, *e;
+
+	if (!h->store)
+		return;
+	pthread_mutex_lock(&stores_mu);
+	for (pp = &stores; (e = *pp) && e->store != h->store; pp = &e->next)
+		;
+	if (e && --e->users == 0) {
+		*pp = e->next;
+		X509_STORE_free(e->store); /* the list's reference */
+		free(e->ca_file);
+		free(e);
+	}
+	pthread_mutex_unlock(&stores_mu);
+	X509_STORE_free(h->store); /* h's reference (the creator's, or an up_ref) */
+	h->store = NULL;
+}
+
 /* CURLOPT_SSL_CTX_FUNCTION: the new connection verifies against h->store. */
 static CURLcode http_ssl_ctx(CURL *easy, void *ssl_ctx, void *userp)
 {
@@ -405,7 +482,7 @@ void http_free(struct http *h)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&h->locks[i]);
 	free(h->ca_file);
-	X509_STORE_free(h->store);
+	http_drop_store(h);
 	free(h);
 }
 
@@ -424,7 +501,7 @@ struct http *http_new(const struct http_opts *opts)
 	h->max_body = opts && opts->max_body ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
 	if (opts && opts->ca_file && *opts->ca_file && !(h->ca_file = strdup(opts->ca_file)))
 		goto fail;
-	if (http_load_ca(h))
+	if (http_take_store(h))
 		goto fail;
 	h->share = curl_share_init();
 	if (!h->share)
