@@ -42,7 +42,6 @@
 #   BENCH_CONCURRENCY    gpucloudfs `concurrency`          (default 4, the built-in default)
 #   BENCH_CONFIG         extra [gpucloudfs] config lines, ';'-separated (e.g. "xattr = no")
 #   BENCH_KEEP=1         keep the run directory (logs, config) afterwards
-#   BENCH_SIM_NAGLE=1    run cloudsim unchanged (see contrib/bench/sim-nodelay.py)
 set -u -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -287,11 +286,7 @@ warm_block() {
 max_n=0
 for n in $SIZES; do [ "$n" -gt "$max_n" ] && max_n=$n; done
 mkdir -p "$RUN/sim"
-# By default through contrib/bench/sim-nodelay.py: cloudsim with TCP_NODELAY (see that file;
-# without it every request costs ~40 ms of Nagle + delayed ACK that no real cloud adds).
-SIM_LAUNCHER=$REPO/contrib/bench/sim-nodelay.py
-[ "${BENCH_SIM_NAGLE:-0}" = 1 ] && SIM_LAUNCHER=$REPO/contrib/cloudsim/cloudsim.py
-python3 "$SIM_LAUNCHER" --state-dir "$RUN/sim" --host 127.0.0.1 \
+python3 "$REPO/contrib/cloudsim/cloudsim.py" --state-dir "$RUN/sim" --host 127.0.0.1 \
 	--tasks "$max_n" --services "$SERVICES" >"$RUN/sim.log" 2>&1 &
 SIM_PID=$!
 for ((i = 0; i < 300; i++)); do
