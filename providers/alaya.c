@@ -185,7 +185,9 @@ static int alaya_reply_error(const struct http_resp *rs, const cJSON *body, stru
 		bstatus = (long)st->valuedouble; /* a status out of range is no status */
 	else if (cJSON_IsString(st) && alaya_is_id(st->valuestring))
 		bstatus = strtol(st->valuestring, NULL, 10);
-	if (bstatus >= 0)
+	/* the body's status is Alaya's code; the same number as the HTTP status
+	 * would only repeat it ("HTTP 403: 403: Forbidden") */
+	if (bstatus >= 0 && bstatus != http)
 		snprintf(code, sizeof(code), "%ld", bstatus);
 
 	if (http < 200 || http > 299) {

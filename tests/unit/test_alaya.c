@@ -168,6 +168,7 @@ static void test_alaya_reply_error(void **state)
 	/* HTTP status mirrors it, or not */
 	assert_int_equal(
 	    decode(403, "{\"status\":403,\"message\":\"Forbidden\",\"data\":{}}", &err), -EACCES);
+	assert_null(err.code); /* the same number as the HTTP status: not said twice */
 	assert_int_equal(decode(401, NULL, &err), -EACCES);
 	assert_int_equal(decode(502, "<html/>", &err), -EIO);
 	assert_int_equal(err.cls, GCF_SERVER);
