@@ -100,10 +100,23 @@ static bool stale_ok(const struct collection *col)
 	return age <= col->ttl_ns + col->stale_if_error_ns;
 }
 
+bool cache_error_serves_stale(enum gcf_class cls)
+{
+	switch (cls) {
+	case GCF_AUTH:
+	case GCF_NOTFOUND:
+	case GCF_PARAM:
+	case GCF_CONFIG:
+		return false;
+	default:
+		return true;
+	}
+}
+
 /* mu held: the answer after a finished fetch. */
 static int answer(struct collection *col, struct snapshot **out, struct gcf_error *err)
 {
-	if (col->last_rc && stale_ok(col)) {
+	if (col->last_rc && stale_ok(col) && cache_error_serves_stale(col->last_err.cls)) {
 		col->stats.stale_serves++;
 		*out = snapshot_get(col->cur);
 		return 0;
@@ -142,7 +155,7 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 		gcf_error_release(&col->last_err);
 	} else {
 		col->stats.failures++;
-		col->stale = col->cur != NULL;
+		col->stale = col->cur != NULL && cache_error_serves_stale(ferr->cls);
 		gcf_error_move(&col->last_err, ferr);
 		col->last_err_ns = now;
 	}

@@ -124,6 +124,13 @@ struct snapshot *cache_peek_prev(struct collection *col);
 /* Marks col so that the next cache_get refetches. */
 void cache_invalidate(struct collection *col);
 
+/* May a refresh that failed this way be covered by the previous snapshot?
+ * As RFC 5861's stale-if-error (server errors only): yes for what the cloud
+ * or the network may get over by itself (5xx, timeouts, throttling, resets,
+ * broken replies); no for an answer about us - credentials (EACCES),
+ * configuration, parameters, a missing resource - which surfaces at once. */
+bool cache_error_serves_stale(enum gcf_class cls);
+
 /* Copies of the status: stale flag, last error, statistics. */
 void cache_status(struct collection *col, bool *stale, struct gcf_error *last_err,
 		  struct collection_stats *st);

@@ -71,7 +71,9 @@ static int collection_fetch(void *ctx, struct collection *col, uint64_t deadline
 	if (rc) {
 		struct snapshot *prev = cache_peek(&cr->col);
 
-		status_record(&d->status, err, prev ? "served stale" : "failed");
+		status_record(&d->status, err,
+			      prev && cache_error_serves_stale(err->cls) ? "served stale"
+									 : "failed");
 		snapshot_put(prev);
 	} else {
 		log_debug("%s/%s: %zu objects", c->name, cr->kind->dir, (*out)->nentries);

@@ -48,7 +48,7 @@ struct fake {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int fetches;  /* calls to fake_fetch */
-	int fail;     /* when set, fetches fail with GCF_SERVER */
+	int fail;     /* when set, fetches fail: 1 GCF_SERVER, 2 GCF_AUTH */
 	bool hold;    /* fetches wait here until cleared */
 	bool entered; /* a fetch is waiting in hold */
 	int publishes;
@@ -80,6 +80,10 @@ static int fake_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	f->entered = false;
 	fail = f->fail;
 	pthread_mutex_unlock(&f->mu);
+	if (fail == 2) {
+		gcf_error_set_code(err, "AuthFailure.SecretIdNotFound");
+		return gcf_error_set(err, GCF_AUTH, "the key was revoked");
+	}
 	if (fail) {
 		gcf_error_set_code(err, "InternalError");
 		gcf_error_set_request_id(err, "req-42");
@@ -282,6 +286,30 @@ static void test_cache_failed_refresh_serves_stale(void **state)
 	snapshot_put(a);
 	snapshot_put(b);
 	snapshot_put(c);
+}
+
+/* Revoked credentials are not a server error: EACCES at once, the previous
+ * snapshot is not served (nor marked stale) whatever stale_if_error says. */
+static void test_cache_auth_failure_not_served_stale(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *a = get_ok(f), *s = NULL;
+	bool stale = true;
+
+	advance(TTL_S * SEC);
+	set_fail(f, 2);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), -EACCES);
+	assert_null(s);
+	assert_int_equal(err.cls, GCF_AUTH);
+	assert_string_equal(err.code, "AuthFailure.SecretIdNotFound");
+	cache_status(&f->col, &stale, NULL, NULL);
+	assert_false(stale);
+	assert_true(cache_error_serves_stale(GCF_SERVER));
+	assert_true(cache_error_serves_stale(GCF_TIMEOUT));
+	assert_false(cache_error_serves_stale(GCF_PARAM));
+	gcf_error_release(&err);
+	snapshot_put(a);
 }
 
 static void test_cache_error_without_snapshot_held_then_retried(void **state)
@@ -619,6 +647,7 @@ int main(void)
 	    T(test_cache_single_flight_failure_shared),
 	    T(test_cache_waiter_deadline_times_out),
 	    T(test_cache_waiter_deadline_served_previous),
+	    T(test_cache_auth_failure_not_served_stale),
 	    T(test_cache_slow_refresh_serves_previous),
 	    T(test_cache_invalidated_refresh_is_waited_for),
 	    cmocka_unit_test(test_cache_release_null_ok),
