@@ -1,6 +1,11 @@
 /*
  * inode.c - inode table: two chained hash tables (by number, by
  * parent+name) under one mutex. See inode.h.
+ *
+ * After a recursive listing the kernel may hold a node for every file of
+ * every object (hundreds of thousands), so a node is one allocation with
+ * its name inline, and the bytes of control files hang off a pointer that
+ * is NULL everywhere else.
  */
 #include "inode.h"
 
@@ -9,20 +14,28 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The bytes of a control file (inodes_set_content), replaced whole. */
+struct content {
+	size_t len;
+	uint64_t fnv; /* FNV-1a of the bytes */
+	char data[];  /* len bytes and a NUL */
+};
+
 struct node {
 	uint64_t ino, parent;
-	enum node_type type;
 	void *owner;
-	char *name;
 	uint64_t nlookup;
-	bool pinned;
 	uint64_t content_hash;
 	uint64_t content_stamp;
-	char *content;
-	size_t content_len;
-	uint64_t content_fnv;
+	struct content *content; /* NULL until inodes_set_content */
 	struct node *next_ino, *next_name;
+	uint8_t type; /* enum node_type */
+	bool pinned;
+	char name[]; /* NUL-terminated, allocated with the node */
 };
+
+/* Chains average at most this many nodes before the tables double. */
+#define LOAD_MAX 2
 
 static size_t h_ino(uint64_t ino, size_t cap)
 {
@@ -94,21 +107,17 @@ static struct node *add(struct inodes *t, uint64_t parent, const char *name, enu
 			void *owner)
 {
 	struct node *n;
-	size_t k;
+	size_t k, len = strlen(name);
 
-	if (t->n + 1 > t->cap && grow(t))
+	if (t->n + 1 > LOAD_MAX * t->cap && grow(t))
 		return NULL;
-	n = calloc(1, sizeof(*n));
+	n = calloc(1, offsetof(struct node, name) + len + 1);
 	if (!n)
 		return NULL;
-	n->name = strdup(name);
-	if (!n->name) {
-		free(n);
-		return NULL;
-	}
+	memcpy(n->name, name, len + 1);
 	n->ino = t->next_ino++;
 	n->parent = parent;
-	n->type = type;
+	n->type = (uint8_t)type;
 	n->owner = owner;
 	k = h_ino(n->ino, t->cap);
 	n->next_ino = t->by_ino[k];
@@ -132,7 +141,6 @@ static void unlink_node(struct inodes *t, struct node *n)
 	*pp = n->next_name;
 	t->n--;
 	free(n->content);
-	free(n->name);
 	free(n);
 }
 
@@ -158,7 +166,6 @@ void inodes_release(struct inodes *t)
 		for (struct node *n = t->by_ino[i], *next; n; n = next) {
 			next = n->next_ino;
 			free(n->content);
-			free(n->name);
 			free(n);
 		}
 	free(t->by_ino);
@@ -227,7 +234,7 @@ int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out)
 	if (n) {
 		out->ino = n->ino;
 		out->parent = n->parent;
-		out->type = n->type;
+		out->type = (enum node_type)n->type;
 		out->owner = n->owner;
 		out->content_hash = n->content_hash;
 		snprintf(out->name, sizeof(out->name), "%s", n->name);
@@ -258,24 +265,25 @@ uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash)
 
 int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t len)
 {
-	char *copy = malloc(len + 1);
+	struct content *copy = malloc(offsetof(struct content, data) + len + 1);
 	uint64_t h = 1469598103934665603ull;
 	struct node *n;
 
 	if (!copy)
 		return -ENOMEM;
-	memcpy(copy, data, len);
-	copy[len] = '\0';
+	memcpy(copy->data, data, len);
+	copy->data[len] = '\0';
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)data[i]) * 1099511628211ull;
+	copy->len = len;
+	copy->fnv = h;
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
 	if (n) {
-		free(n->content);
+		struct content *old = n->content;
+
 		n->content = copy;
-		n->content_len = len;
-		n->content_fnv = h;
-		copy = NULL;
+		copy = old; /* freed below, outside the lock */
 	}
 	pthread_mutex_unlock(&t->mu);
 	free(copy);
@@ -290,12 +298,12 @@ ssize_t inodes_read_content(struct inodes *t, uint64_t ino, off_t off, size_t si
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
 	if (n) {
+		const struct content *c = n->content;
+
 		got = 0;
-		if (off >= 0 && (size_t)off < n->content_len) {
-			got = (ssize_t)(n->content_len - (size_t)off < size
-					    ? n->content_len - (size_t)off
-					    : size);
-			memcpy(out, n->content + off, (size_t)got);
+		if (c && off >= 0 && (size_t)off < c->len) {
+			got = (ssize_t)(c->len - (size_t)off < size ? c->len - (size_t)off : size);
+			memcpy(out, c->data + off, (size_t)got);
 		}
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -310,9 +318,9 @@ void inodes_content_stat(struct inodes *t, uint64_t ino, size_t *len, uint64_t *
 	*hash = 0;
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
-	if (n) {
-		*len = n->content_len;
-		*hash = n->content_fnv;
+	if (n && n->content) {
+		*len = n->content->len;
+		*hash = n->content->fnv;
 	}
 	pthread_mutex_unlock(&t->mu);
 }

@@ -239,6 +239,64 @@ static void test_inode_longest_name_copied_whole(void **state)
 	assert_string_equal(ni.name, name);
 }
 
+static void test_inode_content_kept_whole(void **state)
+{
+	struct inodes *t = *state;
+	uint64_t d = inodes_pin(t, INODE_ROOT, ".gpucloudfs", NODE_CTLDIR, NULL);
+	uint64_t f = inodes_pin(t, d, "errors", NODE_CTLFILE, NULL);
+	uint64_t plain = inodes_ref(t, INODE_ROOT, "status", NODE_FILE, NULL);
+	char out[16];
+	size_t len;
+	uint64_t h;
+
+	/* no content yet: empty, hash 0, reads nothing */
+	inodes_content_stat(t, f, &len, &h);
+	assert_int_equal(len, 0);
+	assert_int_equal(h, 0);
+	assert_int_equal(inodes_read_content(t, f, 0, sizeof(out), out), 0);
+	/* set: length, FNV-1a of the bytes, reads from any offset */
+	assert_int_equal(inodes_set_content(t, f, "hello world", 11), 0);
+	inodes_content_stat(t, f, &len, &h);
+	assert_int_equal(len, 11);
+	assert_int_equal(h, 0xe1d7a701437f78f9ull);
+	assert_int_equal(inodes_read_content(t, f, 0, sizeof(out), out), 11);
+	assert_memory_equal(out, "hello world", 11);
+	assert_int_equal(inodes_read_content(t, f, 6, 3, out), 3);
+	assert_memory_equal(out, "wor", 3);
+	assert_int_equal(inodes_read_content(t, f, 11, sizeof(out), out), 0);
+	assert_int_equal(inodes_read_content(t, f, 99, sizeof(out), out), 0);
+	assert_int_equal(inodes_read_content(t, f, -1, sizeof(out), out), 0);
+	/* replaced whole, shorter */
+	assert_int_equal(inodes_set_content(t, f, "ok", 2), 0);
+	inodes_content_stat(t, f, &len, &h);
+	assert_int_equal(len, 2);
+	assert_int_equal(inodes_read_content(t, f, 0, sizeof(out), out), 2);
+	assert_memory_equal(out, "ok", 2);
+	/* empty content: length 0, hash of no bytes (the FNV offset basis) */
+	assert_int_equal(inodes_set_content(t, f, "", 0), 0);
+	inodes_content_stat(t, f, &len, &h);
+	assert_int_equal(len, 0);
+	assert_int_equal(h, 1469598103934665603ull);
+	/* other nodes have none; unknown numbers are -ENOENT */
+	inodes_content_stat(t, plain, &len, &h);
+	assert_int_equal(len, 0);
+	assert_int_equal(h, 0);
+	assert_int_equal(inodes_set_content(t, 999999, "x", 1), -ENOENT);
+	assert_int_equal(inodes_read_content(t, 999999, 0, 1, out), -ENOENT);
+	inodes_content_stat(t, 999999, &len, &h);
+	assert_int_equal(len, 0);
+	assert_int_equal(h, 0);
+	/* content and hashes are separate; a forgotten node takes its content */
+	assert_int_equal(inodes_set_content(t, plain, "abc", 3), 0);
+	inodes_note_hash(t, plain, 0x42, 100);
+	inodes_note_hash(t, plain, 0x41, 99); /* older: ignored */
+	assert_int_equal(inodes_swap_hash(t, plain, 0x43), 0x42);
+	inodes_content_stat(t, plain, &len, &h);
+	assert_int_equal(len, 3);
+	inodes_forget(t, plain, 1);
+	assert_int_equal(inodes_read_content(t, plain, 0, 1, out), -ENOENT);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -255,6 +313,7 @@ int main(void)
 	    T(test_inode_parent_name_filled),
 	    T(test_inode_content_hash_swap),
 	    T(test_inode_longest_name_copied_whole),
+	    T(test_inode_content_kept_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
