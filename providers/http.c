@@ -7,13 +7,12 @@
  * No lock of ours is held while a request is in flight; curl takes the
  * share locks only around its own cache look-ups.
  *
- * TLS is always verified, against one X509_STORE per struct http built at
- * http_new: the extra ca_file, curl's default CA bundle and its default CA
- * directory. Every new connection's SSL_CTX shares that store
- * (CURLOPT_SSL_CTX_FUNCTION) and curl loads no CA itself: left to curl, each
- * new connection parses the ~140-certificate bundle again (measured: 17 ms
- * per handshake with OpenSSL 3.0, 3 ms without), which a cold listing pays
- * once per concurrent connection.
+ * TLS is always verified, against one X509_STORE (shared by every struct
+ * http with the same ca_file, built at the first request): the extra
+ * ca_file, curl's default CA bundle and its default CA directory. Every new connection's SSL_CTX
+ * shares that store (CURLOPT_SSL_CTX_FUNCTION) and curl loads no CA itself: left to curl, each new
+ * connection parses the ~140-certificate bundle again (measured: 17 ms per handshake with
+ * OpenSSL 3.0, 3 ms without), which a cold listing pays once per concurrent connection.
  *
  * Replies are collected into a capped struct buf; going past the cap aborts
  * the transfer with GCF_REPLY. Retry-After and the cloud's request-id header
@@ -55,9 +54,10 @@ struct http {
 	unsigned connect_timeout_ms;
 	unsigned timeout_ms;
 	size_t max_body;
-	char *ca_file;     /* as configured, for messages */
-	X509_STORE *store; /* ca_file + curl's default CA file and directory */
-	int ca_errnum;     /* errno from reading ca_file; reported per request */
+	char *ca_file;         /* as configured, for messages */
+	pthread_mutex_t ca_mu; /* guards the first setting of store and ca_errnum */
+	X509_STORE *store;     /* ca_file + curl's default CA file and directory */
+	int ca_errnum;         /* errno from reading ca_file; reported per request */
 };
 
 /* ---- requests ----------------------------------------------------------- */
@@ -463,6 +463,20 @@ static void http_drop_store(struct http *h)
 	h->store = NULL;
 }
 
+/* Takes h's store at its first request, not at mount time: parsing the CA
+ * bundle costs ~17 ms, which a mount that answers in ~9 ms should not wait
+ * for. 0 or -ENOMEM. */
+static int http_ensure_store(struct http *h)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&h->ca_mu);
+	if (!h->store)
+		rc = http_take_store(h);
+	pthread_mutex_unlock(&h->ca_mu);
+	return rc;
+}
+
 /* CURLOPT_SSL_CTX_FUNCTION: the new connection verifies against h->store. */
 static CURLcode http_ssl_ctx(CURL *easy, void *ssl_ctx, void *userp)
 {
@@ -483,6 +497,7 @@ void http_free(struct http *h)
 		pthread_mutex_destroy(&h->locks[i]);
 	free(h->ca_file);
 	http_drop_store(h);
+	pthread_mutex_destroy(&h->ca_mu);
 	free(h);
 }
 
@@ -495,13 +510,12 @@ struct http *http_new(const struct http_opts *opts)
 		return NULL;
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->locks[i], NULL);
+	pthread_mutex_init(&h->ca_mu, NULL);
 	h->connect_timeout_ms =
 	    opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : HTTP_DEFAULT_CONNECT_MS;
 	h->timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
 	h->max_body = opts && opts->max_body ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
 	if (opts && opts->ca_file && *opts->ca_file && !(h->ca_file = strdup(opts->ca_file)))
-		goto fail;
-	if (http_take_store(h))
 		goto fail;
 	h->share = curl_share_init();
 	if (!h->share)
@@ -680,6 +694,8 @@ int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs
 	CURL *easy = NULL;
 	int rc;
 
+	if (http_ensure_store(h))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
 	if (h->ca_errnum)
 		return gcf_error_set(err, GCF_CONFIG, "cannot read ca_file '%s': %s", h->ca_file,
 				     h->ca_errnum == EBADMSG ? "no PEM certificate in it"
