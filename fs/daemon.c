@@ -174,6 +174,8 @@ static void collection_published(void *ctx, struct collection *col, struct snaps
 
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se)
 {
+	for (size_t i = 0; i < d->nconns; i++)
+		http_preload(d->conns[i].http);
 	return notify_start(&d->notifier, se);
 }
 

@@ -95,8 +95,10 @@ struct daemon {
 int daemon_init(struct daemon *d, struct config *cfg, struct gcf_error *err);
 void daemon_release(struct daemon *d);
 
-/* Starts telling the kernel what each refresh changed (call once the
- * session exists; stopped by daemon_release). 0 or a negative errno. */
+/* Starts the daemon's threads, after fuse_daemonize (a fork keeps none):
+ * the notifier that tells the kernel what each refresh changed (stopped by
+ * daemon_release) and each connection's reading of the CA certificates
+ * (http_preload). 0 or a negative errno. */
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se);
 
 /* The directory whose children are cr's objects (kind dir, or a filter

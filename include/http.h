@@ -82,6 +82,10 @@ int http_global_init(void);
 void http_global_cleanup(void);
 struct http *http_new(const struct http_opts *opts);
 void http_free(struct http *h); /* NULL ok */
+/* Starts reading the CA certificates on a thread of its own, so that the
+ * first request need not wait for it (else it reads them). Call after any
+ * fork (daemonizing): a thread does not survive it. NULL ok. */
+void http_preload(struct http *h);
 
 /*
  * Performs rq and fills rs. The request may not outlast deadline_ns
