@@ -207,7 +207,7 @@ def main():
     w("## 6. The SDK way vs gpucloudfs")
     w("")
     w("`contrib/bench/sdk-list.js`: tencentcloud-sdk-nodejs-common %s CommonClient paging "
-      "DescribeTrainingTasks sequentially (Limit 50, paced to R req/s keyed on completion, as gpucloudfs paces). SDK cold = from launching "
+      "DescribeTrainingTasks sequentially (Limit 50, paced to R req/s, keyed on completion). SDK cold = from launching "
       "`node` to the end of its first listing (start-up, TLS handshake, listing); SDK repeated = a "
       "second listing in the same process. gpucloudfs cold = §1; warm = `ls -l` again on the same mount. Ratio > 1 = "
       "gpucloudfs faster." % meta.get("sdk_version", "?"))

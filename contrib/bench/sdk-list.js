@@ -51,9 +51,11 @@ const sdkRequire = createRequire(path.join(__dirname, "..", "..", "tests", "sdk"
 const tc = sdkRequire("tencentcloud-sdk-nodejs-common");
 const t_loaded = process.hrtime.bigint();
 
-// Sliding-window pacing, the way gpucloudfs's limiter (fs/ratelimit.c) does it: request i+RPS
-// starts no sooner than 1 s + 10 ms after request i completed. Keyed on completion, because
-// the server counts a request when it handles it, which may be later than it was sent.
+// Sliding-window pacing: request i+RPS starts no sooner than 1 s + 10 ms after request i
+// completed. Keyed on completion, the simplest safe rule for a sequential script (the server
+// counts a request when it handles it, which may be later than it was sent). gpucloudfs keys on
+// the moment a request went on the wire + 50 ms (fs/ratelimit.h), which a sequential client
+// paging at L >= 50 ms never notices: it stays under 20 requests a second either way.
 const WINDOW_MS = 1010;
 const done = [];
 async function pace() {
