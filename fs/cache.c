@@ -201,14 +201,15 @@ static void *fetch_main(void *arg)
 }
 
 /* mu held: waits for fetch number target, then answers. A refresh of an
- * expired snapshot is waited for refresh_wait_ns from its start at most. */
+ * expired snapshot is waited for refresh_wait_ns from its start at most,
+ * if that snapshot is still young enough to stand in for a failed refresh. */
 static int await(struct collection *col, uint64_t target, uint64_t deadline_ns,
 		 const struct cache_cancel *cancel, struct snapshot **out, struct gcf_error *err)
 {
 	uint64_t until = deadline_ns;
 	int rc;
 
-	if (col->soft && col->cur && col->refresh_wait_ns != UINT64_MAX &&
+	if (col->soft && stale_ok(col) && col->refresh_wait_ns != UINT64_MAX &&
 	    col->fetch_started_ns + col->refresh_wait_ns < (until ? until : UINT64_MAX))
 		until = col->fetch_started_ns + col->refresh_wait_ns;
 	rc = wait_done(col, target, until, cancel);

@@ -12,10 +12,10 @@
  * kept (col->last_err) for the status files; once the snapshot is older
  * than TTL + stale_if_error_ns the error surfaces instead. Without any
  * snapshot the error is returned, and repeated for ERROR_HOLD before the cloud is asked again.
- * A refresh of a snapshot past its TTL holds readers back for at most
- * refresh_wait_ns from its start: then they get that snapshot, marked stale,
- * while the refresh goes on (a refresh asked for with cache_invalidate is
- * always waited for).
+ * A refresh of a snapshot past its TTL (but within stale_if_error_ns of it)
+ * holds readers back for at most refresh_wait_ns from its start: then they
+ * get that snapshot, marked stale, while the refresh goes on (a refresh
+ * asked for with cache_invalidate is always waited for).
  */
 #ifndef GCF_CACHE_H
 #define GCF_CACHE_H
