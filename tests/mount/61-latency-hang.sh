@@ -5,22 +5,6 @@
 # and a collection seen before is served stale (xattr, stats.json).
 . "$(dirname "$0")/lib.sh"
 
-# timed cmd...: T_OUT (stdout+stderr), T_RC, T_MS (wall time in ms).
-timed() {
-	local t0=$(date +%s%N)
-	T_OUT=$("$@" 2>&1)
-	T_RC=$?
-	T_MS=$((($(date +%s%N) - t0) / 1000000))
-}
-LONGEST=0
-note_wait() { [ "$T_MS" -gt "$LONGEST" ] && LONGEST=$T_MS; echo "# $1: ${T_MS} ms"; }
-xattr() { python3 -c "import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())" "$@" 2>/dev/null; }
-# live WHAT: another collection answers at once (< 1.5 s, complete).
-live() {
-	timed ls "$M/alaya/products"
-	check "$1: another collection answers at once (${T_MS} ms)" test "$T_RC" = 0 -a "$T_MS" -lt 1500 -a "$(echo "$T_OUT" | wc -l)" = 6
-}
-
 BOUND_MS=6000   # op_timeout
 SLACK_MS=1000
 sim_start --tasks 40 --services 5 --ctyun-queues 3 --baidu-units 3 --alaya-products 6

@@ -5,21 +5,7 @@
 # live throughout.
 . "$(dirname "$0")/lib.sh"
 
-timed() {
-	local t0=$(date +%s%N)
-	T_OUT=$("$@" 2>&1)
-	T_RC=$?
-	T_MS=$((($(date +%s%N) - t0) / 1000000))
-}
-LONGEST=0
-note_wait() { [ "$T_MS" -gt "$LONGEST" ] && LONGEST=$T_MS; echo "# $1: ${T_MS} ms"; }
-xattr() { python3 -c "import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())" "$@" 2>/dev/null; }
-live() {
-	timed ls "$M/alaya/products"
-	check "$1: another collection answers at once (${T_MS} ms)" test "$T_RC" = 0 -a "$T_MS" -lt 1500 -a "$(echo "$T_OUT" | wc -l)" = 6
-}
 fault() { sim POST faults "$1" >/dev/null; }
-clear() { sim POST faults/clear >/dev/null; sim POST counts/reset >/dev/null; }
 
 BOUND_MS=6000
 SLACK_MS=1000

@@ -5,16 +5,6 @@
 # and RequestId in .gpucloudfs/errors; the other clouds keep answering.
 . "$(dirname "$0")/lib.sh"
 
-timed() {
-	local t0=$(date +%s%N)
-	T_OUT=$("$@" 2>&1)
-	T_RC=$?
-	T_MS=$((($(date +%s%N) - t0) / 1000000))
-}
-LONGEST=0
-note_wait() { [ "$T_MS" -gt "$LONGEST" ] && LONGEST=$T_MS; echo "# $1: ${T_MS} ms"; }
-xattr() { python3 -c "import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())" "$@" 2>/dev/null; }
-clear() { sim POST faults/clear >/dev/null; sim POST counts/reset >/dev/null; }
 rejected() { sim GET counts | jq -r --arg a "$1" '.rejected[$a] // 0'; }
 
 sim_start --tasks 40 --services 5 --ctyun-queues 3 --baidu-units 3 --alaya-products 6

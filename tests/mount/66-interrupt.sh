@@ -4,17 +4,7 @@
 # returns within op_timeout, and after the fault the collection is served.
 . "$(dirname "$0")/lib.sh"
 
-timed() {
-	local t0=$(date +%s%N)
-	T_OUT=$("$@" 2>&1)
-	T_RC=$?
-	T_MS=$((($(date +%s%N) - t0) / 1000000))
-}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-live() {
-	timed ls "$M/alaya/products"
-	check "$1: another collection answers at once (${T_MS} ms)" test "$T_RC" = 0 -a "$T_MS" -lt 1500 -a "$(echo "$T_OUT" | wc -l)" = 6
-}
 
 BOUND_MS=6000
 SLACK_MS=1000

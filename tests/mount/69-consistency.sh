@@ -3,7 +3,6 @@
 # KF1, a stale collection's files; KF2, reads of objects that change.
 . "$(dirname "$0")/lib.sh"
 
-xattr() { python3 -c "import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())" "$@" 2>/dev/null; }
 sim_start --tasks 40 --services 5
 M=$T_DIR/mnt
 write_config "$T_DIR/c.ini" "timeout = 2" "op_timeout = 6" "ttl = 1"

@@ -54,6 +54,28 @@ check_eq() {
 	fi
 }
 
+# timed cmd...: runs it; T_OUT (stdout+stderr), T_RC, T_MS (wall time in ms).
+timed() {
+	local t0=$(date +%s%N)
+	T_OUT=$("$@" 2>&1)
+	T_RC=$?
+	T_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+# note_wait WHAT: prints T_MS and keeps the longest in LONGEST.
+LONGEST=0
+note_wait() { [ "$T_MS" -gt "$LONGEST" ] && LONGEST=$T_MS; echo "# $1: ${T_MS} ms"; }
+# xattr PATH NAME: the value of an extended attribute (nothing when absent).
+xattr() { python3 -c "import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())" "$@" 2>/dev/null; }
+# live WHAT: another collection (alaya/products, 6 objects in the fault tests'
+# simulator) answers at once (< 1.5 s) and complete, whatever the faulty one does.
+live() {
+	timed ls "$M/alaya/products"
+	check "$1: another collection answers at once (${T_MS} ms)" test "$T_RC" = 0 -a "$T_MS" -lt 1500 -a "$(echo "$T_OUT" | wc -l)" = 6
+}
+
+# clear: the simulator's faults and counters back to nothing.
+clear() { sim POST faults/clear >/dev/null; sim POST counts/reset >/dev/null; }
+
 gcf_finish() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
