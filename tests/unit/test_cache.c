@@ -598,43 +598,12 @@ static void test_cache_slow_refresh_serves_previous(void **state)
 	snapshot_put(fetcher.s);
 }
 
-/* A snapshot too old to stand in for a failed refresh (past TTL +
- * stale_if_error) does not stand in for a slow one either: it is waited for. */
-static void test_cache_slow_refresh_of_too_old_snapshot_is_waited_for(void **state)
+/* With a refresh of a (refresh_wait 0) collection held in flight, a second
+ * reader waits for it and gets its result, not the snapshot `a` it replaces. */
+static void check_reader_waits_for_refresh(struct fake *f, struct snapshot *a)
 {
-	struct fake *f = *state;
-	struct snapshot *a = get_ok(f);
 	struct getter fetcher, reader;
 
-	f->col.refresh_wait_ns = 0;
-	f->col.stale_if_error_ns = 0;
-	advance(TTL_S * SEC + 1);
-	hold_fetches(f, true);
-	start_getter(&fetcher, f, 0);
-	wait_fetch_entered(f);
-	start_getter(&reader, f, 0);
-	wait_coalesced(f, 1);
-	hold_fetches(f, false);
-	pthread_join(fetcher.tid, NULL);
-	pthread_join(reader.tid, NULL);
-	assert_int_equal(reader.rc, 0);
-	assert_ptr_not_equal(reader.s, a);
-	snapshot_put(a);
-	snapshot_put(fetcher.s);
-	snapshot_put(reader.s);
-}
-
-/* A refresh someone asked for (invalidate: SIGHUP, .gpucloudfs/refresh) is
- * waited for, whatever refresh_wait_ns says. */
-static void test_cache_invalidated_refresh_is_waited_for(void **state)
-{
-	struct fake *f = *state;
-	struct snapshot *a = get_ok(f);
-	struct getter fetcher, reader;
-
-	f->col.refresh_wait_ns = 0;
-	advance(TTL_S * SEC); /* else the reader is answered from the unexpired one */
-	cache_invalidate(&f->col);
 	hold_fetches(f, true);
 	start_getter(&fetcher, f, 0);
 	wait_fetch_entered(f);
@@ -646,9 +615,36 @@ static void test_cache_invalidated_refresh_is_waited_for(void **state)
 	assert_int_equal(reader.rc, 0);
 	assert_ptr_not_equal(reader.s, a);
 	assert_ptr_equal(reader.s, fetcher.s);
-	snapshot_put(a);
 	snapshot_put(fetcher.s);
 	snapshot_put(reader.s);
+}
+
+/* A snapshot too old to stand in for a failed refresh (past TTL +
+ * stale_if_error) does not stand in for a slow one either: it is waited for. */
+static void test_cache_slow_refresh_of_too_old_snapshot_is_waited_for(void **state)
+{
+	struct fake *f = *state;
+	struct snapshot *a = get_ok(f);
+
+	f->col.refresh_wait_ns = 0;
+	f->col.stale_if_error_ns = 0;
+	advance(TTL_S * SEC + 1);
+	check_reader_waits_for_refresh(f, a);
+	snapshot_put(a);
+}
+
+/* A refresh someone asked for (invalidate: SIGHUP, .gpucloudfs/refresh) is
+ * waited for, whatever refresh_wait_ns says. */
+static void test_cache_invalidated_refresh_is_waited_for(void **state)
+{
+	struct fake *f = *state;
+	struct snapshot *a = get_ok(f);
+
+	f->col.refresh_wait_ns = 0;
+	advance(TTL_S * SEC); /* else the reader is answered from the unexpired one */
+	cache_invalidate(&f->col);
+	check_reader_waits_for_refresh(f, a);
+	snapshot_put(a);
 }
 
 static void test_cache_release_null_ok(void **state)
