@@ -7,12 +7,15 @@
  * No lock of ours is held while a request is in flight; curl takes the
  * share locks only around its own cache look-ups.
  *
- * TLS is always verified, against one X509_STORE (shared by every struct
- * http with the same ca_file, built at the first request): the extra
- * ca_file, curl's default CA bundle and its default CA directory. Every new connection's SSL_CTX
- * shares that store (CURLOPT_SSL_CTX_FUNCTION) and curl loads no CA itself: left to curl, each new
- * connection parses the ~140-certificate bundle again (measured: 17 ms per handshake with
- * OpenSSL 3.0, 3 ms without), which a cold listing pays once per concurrent connection.
+ * TLS is always verified, against one X509_STORE shared by every struct
+ * http with the same ca_file: the extra ca_file, curl's default CA bundle
+ * and its default CA directory. It is built once, by http_preload's thread
+ * after start-up (or by the first request, if that comes sooner). Every new
+ * connection's SSL_CTX takes that store (CURLOPT_SSL_CTX_FUNCTION) and curl
+ * loads no CA itself: left to curl, each new connection parses the
+ * ~140-certificate bundle again (measured: 17 ms per handshake with OpenSSL
+ * 3.0, 3 ms without), which a cold listing pays once per concurrent
+ * connection.
  *
  * Replies are collected into a capped struct buf; going past the cap aborts
  * the transfer with GCF_REPLY. Retry-After and the cloud's request-id header
