@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "gcf_error.h"
 
 struct http_header {
@@ -60,7 +61,7 @@ struct http_resp {
 	char *retry_after; /* Retry-After header value, or NULL */
 	char *request_id;  /* X-Request-Id / x-bce-request-id / similar header, or NULL */
 	double total_s;    /* time the exchange took */
-	uint64_t sent_ns;  /* http_now_ns() when the request went on the wire (connected,
+	uint64_t sent_ns;  /* clock_now_ns() when the request went on the wire (connected,
 			    * TLS done), 0 if it never did */
 };
 
@@ -76,10 +77,11 @@ struct http_opts {
 
 struct http;
 
-/* NULL on ENOMEM. Copies opts (and ca_file). Call http_global_init() once
- * per process before the first http_new(). */
+/* libcurl's global set-up: once per process before the first http_new().
+ * 0 or -EIO. */
 int http_global_init(void);
 void http_global_cleanup(void);
+/* NULL on ENOMEM. Copies opts (and ca_file). */
 struct http *http_new(const struct http_opts *opts);
 void http_free(struct http *h); /* NULL ok */
 /* Starts reading the CA certificates on a thread of its own, so that the
@@ -98,7 +100,11 @@ void http_preload(struct http *h);
 int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs,
 		 uint64_t deadline_ns, struct gcf_error *err);
 
-/* CLOCK_MONOTONIC now, in nanoseconds. */
-uint64_t http_now_ns(void);
+/* CLOCK_MONOTONIC now, in nanoseconds: clock_now_ns() under its old name,
+ * kept while fs/ still calls it by that name. */
+static inline uint64_t http_now_ns(void)
+{
+	return clock_now_ns();
+}
 
 #endif

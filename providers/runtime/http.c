@@ -38,6 +38,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "gcf_error.h"
 #include "http.h"
 #include "log.h"
@@ -284,14 +285,6 @@ int http_global_init(void)
 void http_global_cleanup(void)
 {
 	curl_global_cleanup();
-}
-
-uint64_t http_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void http_lock(CURL *easy, curl_lock_data data, curl_lock_access access, void *userp)
@@ -721,7 +714,7 @@ int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs
 				     h->ca_errnum == EBADMSG ? "no PEM certificate in it"
 							     : strerror(h->ca_errnum));
 	if (deadline_ns) {
-		uint64_t now = http_now_ns();
+		uint64_t now = clock_now_ns();
 
 		if (now >= deadline_ns)
 			return gcf_error_set(err, GCF_TIMEOUT,
@@ -790,7 +783,7 @@ int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs
 		goto out;
 	}
 
-	t0 = http_now_ns();
+	t0 = clock_now_ns();
 	cc = curl_easy_perform(easy);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &rs->status);
 	curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &rs->total_s);
