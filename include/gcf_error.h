@@ -3,7 +3,11 @@
  *
  * Lower layers fill the fields they know: http.c the HTTP status and
  * RequestId, a provider's reply_error the cloud code and message, the cache
- * the connection and action. Only fs/ops.c logs a failure.
+ * the connection and action. Neither providers/ nor the runtime logs a
+ * failure (http.c only traces requests at debug level): a failed fetch is
+ * logged once by fs/status.c (status_record, which also keeps it for
+ * .gpucloudfs/errors), and fs/ops.c warns of a request that timed out
+ * waiting for someone else's fetch.
  *
  * All strings are owned by the record (malloc'd); gcf_error_release() frees
  * them. A record is "set" when errnum != 0.

@@ -2,7 +2,7 @@
  * log.h - leveled logging to stderr (foreground) or syslog (detached).
  *
  * Nothing logs a request header or a config value without passing it
- * through log_redact_header()/log_is_secret_name().
+ * through log_redact() (or asking log_is_secret_name() first).
  */
 #ifndef GCF_LOG_H
 #define GCF_LOG_H
