@@ -6,7 +6,9 @@
  * configuration keys, a signer, a reply-error decoder and a list of resource
  * kinds. A kind is one directory under a connection (tencent/tasks) backed by
  * one paginated list API. Adding an API is adding one `struct kind` entry
- * and its build_page/parse_page functions; nothing in fs/ names a cloud.
+ * (its URL path and items key included); its build_page/parse_page are the
+ * cloud's shared ones unless the API's request or reply differs. Nothing in
+ * fs/ names a cloud; the clouds' shared scaffolding is providers/common.h.
  *
  * Ownership: tables are static and const. A `struct conn` is built by
  * fs/config.c; its `priv` block (secrets) belongs to the provider and is
@@ -58,7 +60,10 @@ struct kind_json {
 
 struct kind {
 	const char *dir;      /* "tasks": directory under the connection */
-	const char *action;   /* "DescribeTrainingTasks": in logs, errors, status files */
+	const char *action;   /* "DescribeTrainingTasks": in logs, errors, status files (and,
+			       * where the cloud takes it so, the action it sends) */
+	const char *path;     /* URL path under the endpoint: "/", "/v2/computeunit" */
+	const char *items;    /* key of the array of objects in the reply: "TrainingTaskSet" */
 	const char *id_field; /* "Id": names the object's directory */
 	const char *const *mtime_fields; /* tried in order ("UpdateTime", ...); NULL-terminated;
 					    NULL = fetch time */
@@ -140,7 +145,8 @@ const struct kind *provider_kind(const struct provider *p, const char *dir);
 /* The entry of p->key_table for INI key `key`, or NULL when p takes no such key. */
 const struct provider_key *provider_key_find(const struct provider *p, const char *key);
 
-/* Helpers the providers share (providers/registry.c). */
+/* Helpers the providers share (providers/registry.c); the rest of their
+ * scaffolding is in providers/common.h, which fs/ does not see. */
 
 /* Copies val into *slot (freeing the old value). 0 or -ENOMEM. */
 int provider_set_string(char **slot, const char *val);

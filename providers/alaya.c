@@ -20,13 +20,13 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "common.h"
 #include "crypto.h"
 #include "gcf_error.h"
 #include "http.h"
 #include "provider.h"
 
 #define ALAYA_ENDPOINT "https://api.alayanew.com"
-#define ALAYA_PATH     "/v1/product/list-for-training-task"
 
 struct alaya_priv {
 	char *api_key;
@@ -103,80 +103,38 @@ static int alaya_build_page(const struct conn *c, const struct kind *k, const st
 	const struct alaya_priv *p = c->priv;
 	const char *aidc = p->aidc_id;
 	struct buf query = BUF_INIT(BUF_NOLIMIT);
+	unsigned size;
 	int rc;
 
-	if (q->index > 0)
-		return gcf_error_set(err, GCF_CONFIG, "%s does not page", k->action);
-	if (q->filter_name) {
-		if (strcmp(q->filter_name, "aidcId") != 0)
-			return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
-					     q->filter_name);
+	rc = provider_page_check(k, q, &size, err);
+	if (rc)
+		return rc;
+	if (q->filter_name) { /* aidcId, the one filter */
 		if (!alaya_is_id(q->filter_value))
 			return gcf_error_set(err, GCF_CONFIG, "aidcId must be a number");
 		aidc = q->filter_value;
 	}
 	if (aidc && *aidc && buf_printf(&query, "aidcId=%s", aidc))
 		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	rc = http_req_init(rq, "GET", c->endpoint ? c->endpoint : ALAYA_ENDPOINT, ALAYA_PATH,
-			   buf_str(&query));
+	rc = provider_req_init(c, k, "GET", buf_str(&query), rq, err);
 	buf_release(&query);
-	if (rc == -EINVAL)
-		return gcf_error_set(err, GCF_CONFIG, "bad endpoint '%s'", c->endpoint);
-	if (rc)
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return 0;
+	return rc;
 }
 
 /* ---- replies ------------------------------------------------------------ */
 
-static int alaya_parse_products(const cJSON *reply, struct page *out, struct gcf_error *err)
-{
-	const cJSON *data, *it;
-	long n = 0;
-
-	out->items = NULL;
-	out->total = -1;
-	out->pages = -1;
-	if (!cJSON_IsObject(reply))
-		return gcf_error_set(err, GCF_REPLY, "reply is not a JSON object");
-	data = cJSON_GetObjectItemCaseSensitive(reply, "data");
-	if (data && !cJSON_IsNull(data)) {
-		if (!cJSON_IsArray(data))
-			return gcf_error_set(err, GCF_REPLY, "data is not an array");
-		cJSON_ArrayForEach(it, data)
-		{
-			if (!cJSON_IsObject(it))
-				return gcf_error_set(err, GCF_REPLY, "data[%ld] is not an object",
-						     n);
-			n++;
-		}
-		out->items = data;
-	}
-	out->total = n;
-	out->pages = 1;
-	return 0;
-}
-
+/* Alaya's body status takes the HTTP numbers, and 422 is a parameter too. */
 static enum gcf_class alaya_class(long status)
 {
-	if (status == 401 || status == 403)
-		return GCF_AUTH;
-	if (status == 404)
-		return GCF_NOTFOUND;
-	if (status == 429)
-		return GCF_THROTTLED;
 	if (status == 400 || status == 422)
 		return GCF_PARAM;
-	if (status >= 500 && status <= 599)
-		return GCF_SERVER;
-	return GCF_REPLY;
+	return provider_status_class(status);
 }
 
 static int alaya_reply_error(const struct http_resp *rs, const cJSON *body, struct gcf_error *err)
 {
 	const cJSON *st = body ? cJSON_GetObjectItemCaseSensitive(body, "status") : NULL;
-	const cJSON *m = body ? cJSON_GetObjectItemCaseSensitive(body, "message") : NULL;
-	const char *msg = cJSON_IsString(m) && *m->valuestring ? m->valuestring : NULL;
+	const char *msg = provider_json_text(body, "message");
 	long http = rs ? rs->status : 200, bstatus = -1;
 	char code[32] = "";
 	int rc;
@@ -192,9 +150,7 @@ static int alaya_reply_error(const struct http_resp *rs, const cJSON *body, stru
 
 	if (http < 200 || http > 299) {
 		/* the HTTP status says more than a body that may be a proxy page */
-		rc =
-		    msg ? gcf_error_set(err, alaya_class(http), "%s", msg)
-			: gcf_error_set(err, alaya_class(http), "unexpected HTTP status %ld", http);
+		rc = provider_http_error(err, alaya_class(http), http, msg);
 	} else if (!body) {
 		rc = gcf_error_set(err, GCF_REPLY, "reply is not JSON");
 	} else if (bstatus < 0) {
@@ -205,31 +161,43 @@ static int alaya_reply_error(const struct http_resp *rs, const cJSON *body, stru
 		rc = msg ? gcf_error_set(err, alaya_class(bstatus), "%s", msg)
 			 : gcf_error_set(err, alaya_class(bstatus), "status %ld", bstatus);
 	}
-	if (gcf_error_set_code(err, *code ? code : NULL) ||
-	    gcf_error_set_request_id(err, rs ? rs->request_id : NULL))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return rc;
+	return provider_reply_fail(err, rc, *code ? code : NULL, rs ? rs->request_id : NULL);
 }
 
 /* ---- the table ---------------------------------------------------------- */
 
+enum { ALAYA_PRODUCTS, ALAYA_NKINDS };
+static const struct kind alaya_kinds[ALAYA_NKINDS + 1];
+
+/* An Alaya reply: the kind's items at the top level (one call, no paging). */
+static int alaya_parse(const struct kind *k, const cJSON *reply, struct page *out,
+		       struct gcf_error *err)
+{
+	return provider_parse_items(reply, NULL, k, out, err);
+}
+
+PROVIDER_PARSE_PAGE(alaya_parse_products, alaya_parse, &alaya_kinds[ALAYA_PRODUCTS])
+
 static const char *const alaya_filters[] = {"aidcId", NULL};
 
-static const struct kind alaya_kinds[] = {
-    {
-	.dir = "products",
-	.action = "list-for-training-task",
-	.id_field = "productCode",
-	.mtime_fields = NULL, /* products carry no time: fetch time */
-	.json_files = NULL,
-	.paging = PAGING_NONE,
-	.page_max = 0,
-	.rate_per_sec = 0, /* not documented */
-	.filters = alaya_filters,
-	.build_page = alaya_build_page,
-	.parse_page = alaya_parse_products,
-    },
-    {.dir = NULL},
+static const struct kind alaya_kinds[ALAYA_NKINDS + 1] = {
+    [ALAYA_PRODUCTS] =
+	{
+	    .dir = "products",
+	    .action = "list-for-training-task",
+	    .path = "/v1/product/list-for-training-task",
+	    .items = "data",
+	    .id_field = "productCode",
+	    .mtime_fields = NULL, /* products carry no time: fetch time */
+	    .json_files = NULL,
+	    .paging = PAGING_NONE,
+	    .page_max = 0,
+	    .rate_per_sec = 0, /* not documented */
+	    .filters = alaya_filters,
+	    .build_page = alaya_build_page,
+	    .parse_page = alaya_parse_products,
+	},
+    [ALAYA_NKINDS] = {.dir = NULL},
 };
 
 const struct provider provider_alaya = {

@@ -24,6 +24,8 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "common.h"
 #include "crypto.h"
 #include "gcf_error.h"
 #include "http.h"
@@ -199,10 +201,9 @@ static int baidu_sign(const struct conn *c, struct http_req *rq, time_t now, str
 	char ts[32], key_hex[65], sig_hex[65], clen[32];
 	const char *ctype = http_req_header(rq, "Content-Type"), *date;
 	bool has_body = strcmp(rq->method, "GET") != 0;
-	struct tm tm;
 	int rc;
 
-	if (!gmtime_r(&now, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (!clock_format_utc(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", now))
 		return gcf_error_set(err, GCF_CONFIG, "baidu: cannot format the date of %lld",
 				     (long long)now);
 	snprintf(clen, sizeof(clen), "%zu", rq->body.len);
@@ -275,86 +276,42 @@ static int baidu_build_page(const struct conn *c, const struct kind *k, const st
 	const struct baidu_priv *p = c->priv;
 	const char *names[] = {"region", "paymentTiming", "type"};
 	const char *vals[] = {p->region, p->payment_timing, p->type};
+	struct buf query = BUF_INIT(BUF_NOLIMIT);
 	cJSON *root = NULL;
-	char *json = NULL;
+	unsigned size;
 	int rc;
 
-	if (q->index > 0)
-		return gcf_error_set(err, GCF_CONFIG, "%s does not page", k->action);
-	if (q->filter_name && !provider_in_list(k->filters, q->filter_name))
-		return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
-				     q->filter_name);
-	rc = http_req_init(rq, "POST", c->endpoint ? c->endpoint : BAIDU_ENDPOINT,
-			   "/v2/computeunit", "Action=DescribeComputeUnits");
-	if (rc == -EINVAL)
-		return gcf_error_set(err, GCF_CONFIG, "bad endpoint '%s'", c->endpoint);
+	rc = provider_page_check(k, q, &size, err);
 	if (rc)
-		goto nomem;
+		return rc;
+	/* the console v2 API names its action in the query */
+	if (buf_printf(&query, "Action=%s", k->action))
+		return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	rc = provider_req_init(c, k, "POST", buf_str(&query), rq, err);
+	buf_release(&query);
+	if (rc)
+		return rc;
 	root = cJSON_CreateObject();
 	if (!root)
-		goto nomem;
+		return provider_req_nomem(rq, root, err);
 	for (size_t i = 0; i < 3; i++) {
 		const char *v = vals[i];
 
 		if (q->filter_name && strcmp(q->filter_name, names[i]) == 0)
 			v = q->filter_value ? q->filter_value : "";
 		if (v && *v && !cJSON_AddStringToObject(root, names[i], v))
-			goto nomem;
+			return provider_req_nomem(rq, root, err);
 	}
-	json = cJSON_PrintUnformatted(root);
-	if (!json)
-		goto nomem;
-	rc = buf_addstr(&rq->body, json);
-	if (!rc)
-		rc = http_req_add_header(rq, "Content-Type", "application/json");
+	rc = provider_req_json(rq, root);
 	if (!rc)
 		rc = http_req_add_header(rq, "Accept", "application/json");
 	if (rc)
-		goto nomem;
-	free(json);
+		return provider_req_nomem(rq, root, err);
 	cJSON_Delete(root);
 	return 0;
-nomem:
-	free(json);
-	cJSON_Delete(root);
-	http_req_release(rq);
-	return gcf_error_set(err, GCF_NOMEM, "out of memory");
 }
 
 /* ---- replies ------------------------------------------------------------ */
-
-static int baidu_parse_units(const cJSON *reply, struct page *out, struct gcf_error *err)
-{
-	const cJSON *res, *items, *it;
-	long n = 0;
-
-	out->items = NULL;
-	out->total = -1;
-	out->pages = -1;
-	res = cJSON_GetObjectItemCaseSensitive(reply, "result");
-	if (!cJSON_IsObject(res))
-		return gcf_error_set(err, GCF_REPLY, "reply has no result object");
-	items = cJSON_GetObjectItemCaseSensitive(res, "computeUnitInstanceList");
-	if (items && !cJSON_IsNull(items)) {
-		if (!cJSON_IsArray(items))
-			return gcf_error_set(err, GCF_REPLY,
-					     "result.computeUnitInstanceList is not an array");
-		cJSON_ArrayForEach(it, items)
-		{
-			if (!cJSON_IsObject(it))
-				return gcf_error_set(err, GCF_REPLY,
-						     "result.computeUnitInstanceList[%ld] is not "
-						     "an object",
-						     n);
-			n++;
-		}
-		out->items = items;
-	}
-	/* one call returns everything */
-	out->total = n;
-	out->pages = 1;
-	return 0;
-}
 
 static const char *const baidu_auth_codes[] = {
     "AccessDenied",
@@ -368,16 +325,18 @@ static const char *const baidu_auth_codes[] = {
 
 static enum gcf_class baidu_class(long status, const char *code)
 {
+	enum gcf_class cls = provider_status_class(status);
+
 	if (code && provider_in_list(baidu_auth_codes, code))
 		return GCF_AUTH;
-	if (status == 401 || status == 403)
-		return GCF_AUTH;
-	if (status == 404 || (code && strstr(code, "NotFound")))
+	if (cls == GCF_AUTH || cls == GCF_NOTFOUND)
+		return cls;
+	if (code && strstr(code, "NotFound"))
 		return GCF_NOTFOUND;
-	if (status == 429 || (code && strstr(code, "Throttl")))
+	if (cls == GCF_THROTTLED || (code && strstr(code, "Throttl")))
 		return GCF_THROTTLED;
-	if (status >= 500 && status <= 599)
-		return GCF_SERVER;
+	if (cls == GCF_SERVER)
+		return cls;
 	if (status == 400)
 		return GCF_PARAM;
 	if (status >= 200 && status <= 299)
@@ -388,28 +347,18 @@ static enum gcf_class baidu_class(long status, const char *code)
 	return GCF_REPLY;
 }
 
-static const char *baidu_string(const cJSON *obj, const char *name)
-{
-	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
-
-	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
-}
-
 static int baidu_reply_error(const struct http_resp *rs, const cJSON *body, struct gcf_error *err)
 {
 	long status = rs ? rs->status : 200;
-	const char *code = baidu_string(body, "code");
-	const char *msg = baidu_string(body, "message");
-	const char *rid = baidu_string(body, "requestId");
+	const char *code = provider_json_text(body, "code");
+	const char *msg = provider_json_text(body, "message");
+	const char *rid = provider_json_text(body, "requestId");
 	int rc;
 
 	if (!rid && rs)
 		rid = rs->request_id;
 	if (status < 200 || status > 299) {
-		enum gcf_class cls = baidu_class(status, code);
-
-		rc = msg ? gcf_error_set(err, cls, "%s", msg)
-			 : gcf_error_set(err, cls, "unexpected HTTP status %ld", status);
+		rc = provider_http_error(err, baidu_class(status, code), status, msg);
 	} else if (!body) {
 		rc = gcf_error_set(err, GCF_REPLY, "reply is not JSON");
 	} else if (code && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(body, "result"))) {
@@ -418,31 +367,44 @@ static int baidu_reply_error(const struct http_resp *rs, const cJSON *body, stru
 	} else {
 		return 0;
 	}
-	if (gcf_error_set_code(err, code) || gcf_error_set_request_id(err, rid))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return rc;
+	return provider_reply_fail(err, rc, code, rid);
 }
 
 /* ---- the table ---------------------------------------------------------- */
 
+enum { BAIDU_COMPUTEUNITS, BAIDU_NKINDS };
+static const struct kind baidu_kinds[BAIDU_NKINDS + 1];
+
+/* A Qianfan console reply: result holds the kind's items (one call, no paging). */
+static int baidu_parse(const struct kind *k, const cJSON *reply, struct page *out,
+		       struct gcf_error *err)
+{
+	return provider_parse_items(reply, "result", k, out, err);
+}
+
+PROVIDER_PARSE_PAGE(baidu_parse_units, baidu_parse, &baidu_kinds[BAIDU_COMPUTEUNITS])
+
 static const char *const baidu_mtime[] = {"startTime", NULL};
 static const char *const baidu_filters[] = {"region", "paymentTiming", "type", NULL};
 
-static const struct kind baidu_kinds[] = {
-    {
-	.dir = "computeunits",
-	.action = "DescribeComputeUnits",
-	.id_field = "instanceId",
-	.mtime_fields = baidu_mtime,
-	.json_files = NULL,
-	.paging = PAGING_NONE,
-	.page_max = 0,     /* no paging: one call returns the whole list */
-	.rate_per_sec = 0, /* not documented */
-	.filters = baidu_filters,
-	.build_page = baidu_build_page,
-	.parse_page = baidu_parse_units,
-    },
-    {.dir = NULL},
+static const struct kind baidu_kinds[BAIDU_NKINDS + 1] = {
+    [BAIDU_COMPUTEUNITS] =
+	{
+	    .dir = "computeunits",
+	    .action = "DescribeComputeUnits",
+	    .path = "/v2/computeunit",
+	    .items = "computeUnitInstanceList",
+	    .id_field = "instanceId",
+	    .mtime_fields = baidu_mtime,
+	    .json_files = NULL,
+	    .paging = PAGING_NONE,
+	    .page_max = 0,     /* no paging: one call returns the whole list */
+	    .rate_per_sec = 0, /* not documented */
+	    .filters = baidu_filters,
+	    .build_page = baidu_build_page,
+	    .parse_page = baidu_parse_units,
+	},
+    [BAIDU_NKINDS] = {.dir = NULL},
 };
 
 const struct provider provider_baidu = {

@@ -22,14 +22,14 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "common.h"
 #include "crypto.h"
 #include "gcf_error.h"
 #include "http.h"
 #include "provider.h"
 
-#define CTYUN_ENDPOINT "https://cwai-global.ctapi.ctyun.cn"
-/* The URI-section path, not the abridged example path (NOTES.md §1). */
-#define CTYUN_QUEUE_PATH       "/v4/cwai/central/task-service/queue/queue-info-list"
+#define CTYUN_ENDPOINT         "https://cwai-global.ctapi.ctyun.cn"
 #define CTYUN_REQUEST_ID       "ctyun-eop-request-id"
 #define CTYUN_BEIJING_OFFSET_S (8 * 3600)
 
@@ -82,13 +82,11 @@ static int ctyun_sign(const struct conn *c, struct http_req *rq, time_t now, str
 	uint8_t k[SHA256_LEN], mac[SHA256_LEN];
 	char date[32], uuid[37], body_hex[65];
 	const char *rid;
-	time_t bj;
-	struct tm tm;
 	int rc;
 
 	/* Beijing wall-clock time; the 'Z' is only a format character */
-	bj = now + CTYUN_BEIJING_OFFSET_S;
-	if (!gmtime_r(&bj, &tm) || strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm) != 16)
+	if (clock_format_utc(date, sizeof(date), "%Y%m%dT%H%M%SZ", now + CTYUN_BEIJING_OFFSET_S) !=
+	    16)
 		return gcf_error_set(err, GCF_CONFIG, "ctyun: cannot format the date of %lld",
 				     (long long)now);
 
@@ -142,107 +140,43 @@ static int ctyun_build_page(const struct conn *c, const struct kind *k, const st
 			    struct http_req *rq, struct gcf_error *err)
 {
 	const struct ctyun_priv *p = c->priv;
-	unsigned size = q->size ? q->size : k->page_max;
 	cJSON *root = NULL;
-	char *json = NULL;
+	unsigned size;
 	int rc;
 
-	if (size > k->page_max)
-		return gcf_error_set(err, GCF_CONFIG, "page size %u over the limit %u of %s", size,
-				     k->page_max, k->action);
-	if (q->filter_name && !provider_in_list(k->filters, q->filter_name))
-		return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
-				     q->filter_name);
-	rc = http_req_init(rq, "POST", c->endpoint ? c->endpoint : CTYUN_ENDPOINT, CTYUN_QUEUE_PATH,
-			   NULL);
-	if (rc == -EINVAL)
-		return gcf_error_set(err, GCF_CONFIG, "bad endpoint '%s'", c->endpoint);
+	rc = provider_page_check(k, q, &size, err);
+	if (!rc)
+		rc = provider_req_init(c, k, "POST", NULL, rq, err);
 	if (rc)
-		goto nomem;
+		return rc;
 	root = cJSON_CreateObject();
 	if (!root || !cJSON_AddNumberToObject(root, "pageNo", (double)q->index + 1) ||
 	    !cJSON_AddNumberToObject(root, "pageSize", size) ||
 	    !cJSON_AddStringToObject(root, "regionID", p->region_id ? p->region_id : ""))
-		goto nomem;
+		return provider_req_nomem(rq, root, err);
 	if (q->filter_name &&
 	    !cJSON_AddStringToObject(root, q->filter_name, q->filter_value ? q->filter_value : ""))
-		goto nomem;
-	json = cJSON_PrintUnformatted(root);
-	if (!json)
-		goto nomem;
-	rc = buf_addstr(&rq->body, json);
-	if (!rc)
-		rc = http_req_add_header(rq, "Content-Type", "application/json");
-	if (rc)
-		goto nomem;
-	free(json);
+		return provider_req_nomem(rq, root, err);
+	if (provider_req_json(rq, root))
+		return provider_req_nomem(rq, root, err);
 	cJSON_Delete(root);
 	return 0;
-nomem:
-	free(json);
-	cJSON_Delete(root);
-	http_req_release(rq);
-	return gcf_error_set(err, GCF_NOMEM, "out of memory");
 }
 
 /* ---- replies ------------------------------------------------------------ */
 
-/* A count that may be null/absent (-1); else it must be a number. */
-static int ctyun_count(const cJSON *obj, const char *name, long *out, struct gcf_error *err)
+/* Every cwai list reply: returnObj holds the kind's items, totalCount and
+ * totalPage (the server's count for the page size it actually applied). */
+static int ctyun_parse(const struct kind *k, const cJSON *reply, struct page *out,
+		       struct gcf_error *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	int rc = provider_parse_items(reply, "returnObj", k, out, err);
 
-	*out = -1;
-	if (!v || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e15)
-		return gcf_error_set(err, GCF_REPLY, "returnObj.%s is not a count", name);
-	*out = (long)v->valuedouble;
-	return 0;
-}
-
-static int ctyun_parse_queues(const cJSON *reply, struct page *out, struct gcf_error *err)
-{
-	const cJSON *ret, *items, *it;
-	size_t i = 0;
-	int rc;
-
-	out->items = NULL;
-	out->total = -1;
-	out->pages = -1;
-	ret = cJSON_GetObjectItemCaseSensitive(reply, "returnObj");
-	if (!cJSON_IsObject(ret))
-		return gcf_error_set(err, GCF_REPLY, "reply has no returnObj object");
-	items = cJSON_GetObjectItemCaseSensitive(ret, "result");
-	if (items && !cJSON_IsNull(items)) {
-		if (!cJSON_IsArray(items))
-			return gcf_error_set(err, GCF_REPLY, "returnObj.result is not an array");
-		cJSON_ArrayForEach(it, items)
-		{
-			if (!cJSON_IsObject(it))
-				return gcf_error_set(err, GCF_REPLY,
-						     "returnObj.result[%zu] is not an object", i);
-			i++;
-		}
-		out->items = items;
-	}
-	rc = ctyun_count(ret, "totalCount", &out->total, err);
 	if (!rc)
-		rc = ctyun_count(ret, "totalPage", &out->pages, err);
+		rc = provider_count(reply, "returnObj", "totalCount", &out->total, err);
+	if (!rc)
+		rc = provider_count(reply, "returnObj", "totalPage", &out->pages, err);
 	return rc;
-}
-
-static enum gcf_class ctyun_status_class(long status)
-{
-	if (status == 401 || status == 403)
-		return GCF_AUTH;
-	if (status == 404)
-		return GCF_NOTFOUND;
-	if (status == 429)
-		return GCF_THROTTLED;
-	if (status >= 500 && status <= 599)
-		return GCF_SERVER;
-	return GCF_REPLY;
 }
 
 /* No official list of cwai/EOP codes (NOTES.md §7): judge by their words. */
@@ -263,13 +197,6 @@ static enum gcf_class ctyun_code_class(const char *code)
 	return GCF_SERVER;
 }
 
-static const char *ctyun_string(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
-}
-
 static int ctyun_reply_error(const struct http_resp *rs, const cJSON *body, struct gcf_error *err)
 {
 	const cJSON *sc = body ? cJSON_GetObjectItemCaseSensitive(body, "statusCode") : NULL;
@@ -286,19 +213,18 @@ static int ctyun_reply_error(const struct http_resp *rs, const cJSON *body, stru
 		ok = strcmp(sc->valuestring, "800") == 0 || strcmp(sc->valuestring, "800.0") == 0;
 	}
 	if (body) {
-		code = ctyun_string(body, "errorCode");
+		code = provider_json_text(body, "errorCode");
 		if (!code)
-			code = ctyun_string(body, "error");
-		msg = ctyun_string(body, "message");
+			code = provider_json_text(body, "error");
+		msg = provider_json_text(body, "message");
 	}
 
 	if (status < 200 || status > 299) {
-		enum gcf_class cls = ctyun_status_class(status);
+		enum gcf_class cls = provider_status_class(status);
 
 		if (cls == GCF_REPLY && code)
 			cls = ctyun_code_class(code);
-		rc = msg ? gcf_error_set(err, cls, "%s", msg)
-			 : gcf_error_set(err, cls, "unexpected HTTP status %ld", status);
+		rc = provider_http_error(err, cls, status, msg);
 	} else if (!body) {
 		rc = gcf_error_set(err, GCF_REPLY, "reply is not JSON");
 	} else if (!sc || cJSON_IsNull(sc)) {
@@ -310,13 +236,15 @@ static int ctyun_reply_error(const struct http_resp *rs, const cJSON *body, stru
 		if (!code)
 			code = cJSON_IsString(sc) ? sc->valuestring : scbuf;
 	}
-	if (gcf_error_set_code(err, code) ||
-	    gcf_error_set_request_id(err, rs ? rs->request_id : NULL))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return rc;
+	return provider_reply_fail(err, rc, code, rs ? rs->request_id : NULL);
 }
 
 /* ---- the table ---------------------------------------------------------- */
+
+enum { CTYUN_QUEUES, CTYUN_NKINDS };
+static const struct kind ctyun_kinds[CTYUN_NKINDS + 1];
+
+PROVIDER_PARSE_PAGE(ctyun_parse_queues, ctyun_parse, &ctyun_kinds[CTYUN_QUEUES])
 
 static const char *const ctyun_mtime[] = {"createTime", NULL};
 static const char *const ctyun_queue_filters[] = {"status", "name", NULL};
@@ -325,28 +253,32 @@ static const struct kind_json ctyun_queue_json[] = {
     {NULL, NULL},
 };
 
-static const struct kind ctyun_kinds[] = {
-    {
-	.dir = "queues",
-	.action = "queue-info-list",
-	.id_field = "queueID",
-	.mtime_fields = ctyun_mtime,
-	.mtime_utc_offset_s = 8 * 3600, /* createTime is Beijing wall-clock time */
-	.json_files = ctyun_queue_json,
-	.paging = PAGING_PAGENO,
-	/* Not documented (NOTES.md §7); sibling cwai APIs default to
-	 * 10 per page. 100 is our choice: a common EOP ceiling, one
-	 * call for most accounts. The reply's totalPage is the
-	 * server's count for the size it actually applied. */
-	.page_max = 100,
-	/* Not documented; siblings say "1000" with no unit. 20/s is
-	 * a conservative guess, as for the other clouds. */
-	.rate_per_sec = 20,
-	.filters = ctyun_queue_filters,
-	.build_page = ctyun_build_page,
-	.parse_page = ctyun_parse_queues,
-    },
-    {.dir = NULL},
+static const struct kind ctyun_kinds[CTYUN_NKINDS + 1] = {
+    [CTYUN_QUEUES] =
+	{
+	    .dir = "queues",
+	    .action = "queue-info-list",
+	    /* the URI-section path, not the abridged example path (NOTES.md §1) */
+	    .path = "/v4/cwai/central/task-service/queue/queue-info-list",
+	    .items = "result",
+	    .id_field = "queueID",
+	    .mtime_fields = ctyun_mtime,
+	    .mtime_utc_offset_s = 8 * 3600, /* createTime is Beijing wall-clock time */
+	    .json_files = ctyun_queue_json,
+	    .paging = PAGING_PAGENO,
+	    /* Not documented (NOTES.md §7); sibling cwai APIs default to
+	     * 10 per page. 100 is our choice: a common EOP ceiling, one
+	     * call for most accounts. The reply's totalPage is the
+	     * server's count for the size it actually applied. */
+	    .page_max = 100,
+	    /* Not documented; siblings say "1000" with no unit. 20/s is
+	     * a conservative guess, as for the other clouds. */
+	    .rate_per_sec = 20,
+	    .filters = ctyun_queue_filters,
+	    .build_page = ctyun_build_page,
+	    .parse_page = ctyun_parse_queues,
+	},
+    [CTYUN_NKINDS] = {.dir = NULL},
 };
 
 const struct provider provider_ctyun = {

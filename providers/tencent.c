@@ -20,6 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "common.h"
 #include "crypto.h"
 #include "gcf_error.h"
 #include "http.h"
@@ -104,14 +106,13 @@ static int tencent_sign(const struct conn *c, struct http_req *rq, time_t now,
 	uint8_t k[SHA256_LEN], sig[SHA256_LEN];
 	char body_hex[65], canon_hex[65], sig_hex[65], date[16], ts[32];
 	const char *ctype;
-	struct tm tm;
 	int rc;
 
 	ctype = http_req_header(rq, "Content-Type");
 	if (!ctype)
 		return gcf_error_set(err, GCF_CONFIG,
 				     "tencent: request has no content-type to sign");
-	if (!gmtime_r(&now, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
+	if (!clock_format_utc(date, sizeof(date), "%Y-%m-%d", now))
 		return gcf_error_set(err, GCF_CONFIG, "tencent: cannot format the date of %lld",
 				     (long long)now);
 	snprintf(ts, sizeof(ts), "%lld", (long long)now);
@@ -182,22 +183,14 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 {
 	const struct tencent_priv *p = c->priv;
 	cJSON *root = NULL, *filters, *f = NULL, *values;
-	unsigned size = q->size ? q->size : k->page_max;
-	char *json = NULL;
+	unsigned size;
 	int rc;
 
-	if (size > k->page_max)
-		return gcf_error_set(err, GCF_CONFIG, "page size %u over the limit %u of %s", size,
-				     k->page_max, k->action);
-	if (q->filter_name && !provider_in_list(k->filters, q->filter_name))
-		return gcf_error_set(err, GCF_CONFIG, "%s cannot filter on '%s'", k->action,
-				     q->filter_name);
-	rc = http_req_init(rq, "POST", c->endpoint ? c->endpoint : TENCENT_ENDPOINT, "/", NULL);
-	if (rc == -EINVAL)
-		return gcf_error_set(err, GCF_CONFIG, "bad endpoint '%s'", c->endpoint);
+	rc = provider_page_check(k, q, &size, err);
+	if (!rc)
+		rc = provider_req_init(c, k, "POST", NULL, rq, err);
 	if (rc)
-		goto nomem;
-
+		return rc;
 	root = cJSON_CreateObject();
 	if (!root || !cJSON_AddNumberToObject(root, "Offset", (double)q->index * size) ||
 	    !cJSON_AddNumberToObject(root, "Limit", size) ||
@@ -220,12 +213,7 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 			goto nomem;
 		cJSON_AddItemToArray(values, v);
 	}
-	json = cJSON_PrintUnformatted(root);
-	if (!json)
-		goto nomem;
-	rc = buf_addstr(&rq->body, json);
-	if (!rc)
-		rc = http_req_add_header(rq, "Content-Type", "application/json");
+	rc = provider_req_json(rq, root);
 	if (!rc)
 		rc = http_req_add_header(rq, "X-TC-Action", k->action);
 	if (!rc)
@@ -236,63 +224,26 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 		rc = http_req_add_header(rq, "X-TC-Token", p->token);
 	if (rc)
 		goto nomem;
-	free(json);
 	cJSON_Delete(root);
 	return 0;
 
 nomem_f:
 	cJSON_Delete(f);
 nomem:
-	free(json);
-	cJSON_Delete(root);
-	http_req_release(rq);
-	return gcf_error_set(err, GCF_NOMEM, "out of memory");
+	return provider_req_nomem(rq, root, err);
 }
 
 /* ---- replies ------------------------------------------------------------ */
 
-static int tencent_parse(const cJSON *reply, const char *set, struct page *out,
+/* Every TI-ONE list reply: Response holds the kind's items and TotalCount. */
+static int tencent_parse(const struct kind *k, const cJSON *reply, struct page *out,
 			 struct gcf_error *err)
 {
-	const cJSON *resp, *items, *total, *it;
-	size_t i = 0;
+	int rc = provider_parse_items(reply, "Response", k, out, err);
 
-	out->items = NULL;
-	out->total = -1;
-	out->pages = -1;
-	resp = cJSON_GetObjectItemCaseSensitive(reply, "Response");
-	if (!cJSON_IsObject(resp))
-		return gcf_error_set(err, GCF_REPLY, "reply has no Response object");
-	items = cJSON_GetObjectItemCaseSensitive(resp, set);
-	if (items && !cJSON_IsNull(items)) {
-		if (!cJSON_IsArray(items))
-			return gcf_error_set(err, GCF_REPLY, "Response.%s is not an array", set);
-		cJSON_ArrayForEach(it, items)
-		{
-			if (!cJSON_IsObject(it))
-				return gcf_error_set(err, GCF_REPLY,
-						     "Response.%s[%zu] is not an object", set, i);
-			i++;
-		}
-		out->items = items;
-	}
-	total = cJSON_GetObjectItemCaseSensitive(resp, "TotalCount");
-	if (total && !cJSON_IsNull(total)) {
-		if (!cJSON_IsNumber(total) || total->valuedouble < 0 || total->valuedouble > 1e15)
-			return gcf_error_set(err, GCF_REPLY, "Response.TotalCount is not a count");
-		out->total = (long)total->valuedouble;
-	}
-	return 0;
-}
-
-static int tencent_parse_tasks(const cJSON *reply, struct page *out, struct gcf_error *err)
-{
-	return tencent_parse(reply, "TrainingTaskSet", out, err);
-}
-
-static int tencent_parse_services(const cJSON *reply, struct page *out, struct gcf_error *err)
-{
-	return tencent_parse(reply, "ServiceGroups", out, err);
+	if (!rc)
+		rc = provider_count(reply, "Response", "TotalCount", &out->total, err);
+	return rc;
 }
 
 static bool tencent_prefix(const char *s, const char *prefix)
@@ -316,26 +267,6 @@ static enum gcf_class tencent_code_class(const char *code)
 	return GCF_SERVER;
 }
 
-static enum gcf_class tencent_status_class(long status)
-{
-	if (status == 401 || status == 403)
-		return GCF_AUTH;
-	if (status == 404)
-		return GCF_NOTFOUND;
-	if (status == 429)
-		return GCF_THROTTLED;
-	if (status >= 500 && status <= 599)
-		return GCF_SERVER;
-	return GCF_REPLY;
-}
-
-static const char *tencent_string(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int tencent_reply_error(const struct http_resp *rs, const cJSON *body, struct gcf_error *err)
 {
 	const cJSON *resp = NULL, *e = NULL;
@@ -347,22 +278,21 @@ static int tencent_reply_error(const struct http_resp *rs, const cJSON *body, st
 		resp = cJSON_GetObjectItemCaseSensitive(body, "Response");
 		if (cJSON_IsObject(resp)) {
 			e = cJSON_GetObjectItemCaseSensitive(resp, "Error");
-			if (tencent_string(resp, "RequestId"))
-				rid = tencent_string(resp, "RequestId");
+			if (provider_json_str(resp, "RequestId"))
+				rid = provider_json_str(resp, "RequestId");
 		} else {
 			resp = NULL;
 		}
 		if (cJSON_IsObject(e)) {
-			code = tencent_string(e, "Code");
-			msg = tencent_string(e, "Message");
+			code = provider_json_str(e, "Code");
+			msg = provider_json_str(e, "Message");
 		}
 	}
 
 	if (status != 200) {
-		enum gcf_class cls = tencent_status_class(status);
+		enum gcf_class cls = provider_status_class(status);
 
-		rc = msg ? gcf_error_set(err, cls, "%s", msg)
-			 : gcf_error_set(err, cls, "unexpected HTTP status %ld", status);
+		rc = provider_http_error(err, cls, status, msg);
 	} else if (!body) {
 		rc = gcf_error_set(err, GCF_REPLY, "reply is not JSON");
 	} else if (!resp) {
@@ -376,12 +306,16 @@ static int tencent_reply_error(const struct http_resp *rs, const cJSON *body, st
 	} else {
 		return 0;
 	}
-	if (gcf_error_set_code(err, code) || gcf_error_set_request_id(err, rid))
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-	return rc;
+	return provider_reply_fail(err, rc, code, rid);
 }
 
 /* ---- the table ---------------------------------------------------------- */
+
+enum { TENCENT_TASKS, TENCENT_SERVICES, TENCENT_NKINDS };
+static const struct kind tencent_kinds[TENCENT_NKINDS + 1];
+
+PROVIDER_PARSE_PAGE(tencent_parse_tasks, tencent_parse, &tencent_kinds[TENCENT_TASKS])
+PROVIDER_PARSE_PAGE(tencent_parse_services, tencent_parse, &tencent_kinds[TENCENT_SERVICES])
 
 static const char *const tencent_mtime[] = {"UpdateTime", "CreateTime", NULL};
 static const char *const tencent_task_filters[] = {
@@ -391,34 +325,40 @@ static const char *const tencent_service_filters[] = {
     "ServiceGroupId", "ServiceGroupName", "Status", "ClusterId", "CreatedBy", NULL,
 };
 
-static const struct kind tencent_kinds[] = {
-    {
-	.dir = "tasks",
-	.action = "DescribeTrainingTasks",
-	.id_field = "Id",
-	.mtime_fields = tencent_mtime,
-	.json_files = NULL,
-	.paging = PAGING_OFFSET,
-	.page_max = 50,
-	.rate_per_sec = 20,
-	.filters = tencent_task_filters,
-	.build_page = tencent_build_page,
-	.parse_page = tencent_parse_tasks,
-    },
-    {
-	.dir = "services",
-	.action = "DescribeModelServiceGroups",
-	.id_field = "ServiceGroupId",
-	.mtime_fields = tencent_mtime,
-	.json_files = NULL,
-	.paging = PAGING_OFFSET,
-	.page_max = 100,
-	.rate_per_sec = 20,
-	.filters = tencent_service_filters,
-	.build_page = tencent_build_page,
-	.parse_page = tencent_parse_services,
-    },
-    {.dir = NULL},
+static const struct kind tencent_kinds[TENCENT_NKINDS + 1] = {
+    [TENCENT_TASKS] =
+	{
+	    .dir = "tasks",
+	    .action = "DescribeTrainingTasks",
+	    .path = "/",
+	    .items = "TrainingTaskSet",
+	    .id_field = "Id",
+	    .mtime_fields = tencent_mtime,
+	    .json_files = NULL,
+	    .paging = PAGING_OFFSET,
+	    .page_max = 50,
+	    .rate_per_sec = 20,
+	    .filters = tencent_task_filters,
+	    .build_page = tencent_build_page,
+	    .parse_page = tencent_parse_tasks,
+	},
+    [TENCENT_SERVICES] =
+	{
+	    .dir = "services",
+	    .action = "DescribeModelServiceGroups",
+	    .path = "/",
+	    .items = "ServiceGroups",
+	    .id_field = "ServiceGroupId",
+	    .mtime_fields = tencent_mtime,
+	    .json_files = NULL,
+	    .paging = PAGING_OFFSET,
+	    .page_max = 100,
+	    .rate_per_sec = 20,
+	    .filters = tencent_service_filters,
+	    .build_page = tencent_build_page,
+	    .parse_page = tencent_parse_services,
+	},
+    [TENCENT_NKINDS] = {.dir = NULL},
 };
 
 const struct provider provider_tencent = {
