@@ -20,31 +20,11 @@
 #include "http.h"
 #include "provider.h"
 
-extern const struct provider provider_alaya;
-static const struct provider *P = &provider_alaya;
+#define PROVIDER          provider_alaya
+#define PROVIDER_TEST_RID "sim-rid"
+#include "provider_test.h"
 
-static void conn_init(struct conn *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->prov = P;
-	c->priv = calloc(1, P->sizeof_priv);
-	assert_non_null(c->priv);
-}
-
-static void conn_set(struct conn *c, const char *key, const char *val)
-{
-	struct gcf_error err = GCF_ERROR_INIT;
-
-	assert_int_equal(P->configure(c, key, val, &err), 0);
-	gcf_error_release(&err);
-}
-
-static void conn_release(struct conn *c)
-{
-	P->release_priv(c->priv);
-	free(c->endpoint);
-	memset(c, 0, sizeof(*c));
-}
+#define K provider_kind(P, "products")
 
 static void test_alaya_build_and_sign(void **state)
 {
@@ -62,7 +42,7 @@ static void test_alaya_build_and_sign(void **state)
 	assert_ptr_equal(provider_find("alaya"), P);
 	assert_string_equal(P->default_endpoint, "https://api.alayanew.com");
 
-	conn_init(&c);
+	conn_init(&c, NULL);
 	conn_set(&c, "api_key", "sim-alaya-key");
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), 0);
 	assert_string_equal(rq.method, "GET");
@@ -94,20 +74,14 @@ static void test_alaya_build_and_sign(void **state)
 	conn_release(&c);
 }
 
-static int parse(const char *text, struct page *pg, cJSON **tree, struct gcf_error *err)
-{
-	*tree = cJSON_Parse(text);
-	assert_non_null(*tree);
-	return provider_kind(P, "products")->parse_page(*tree, pg, err);
-}
-
 static void test_alaya_parse_page(void **state)
 {
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct page pg;
 	cJSON *t;
 
-	assert_int_equal(parse("{\"status\":200,\"message\":\"OK\",\"data\":["
+	assert_int_equal(parse(K,
+			       "{\"status\":200,\"message\":\"OK\",\"data\":["
 			       "{\"productCode\":\"PRD-CCI-1\",\"cpuCores\":\"2\",\"ext\":{}},"
 			       "{\"productCode\":\"PRD-TRAIN-1\",\"gpuName\":null}]}",
 			       &pg, &t, &err),
@@ -115,33 +89,17 @@ static void test_alaya_parse_page(void **state)
 	assert_int_equal(cJSON_GetArraySize(pg.items), 2);
 	assert_int_equal(pg.total, 2);
 	cJSON_Delete(t);
-	assert_int_equal(parse("{\"status\":200,\"data\":null}", &pg, &t, &err), 0);
+	assert_int_equal(parse(K, "{\"status\":200,\"data\":null}", &pg, &t, &err), 0);
 	assert_null(pg.items);
 	cJSON_Delete(t);
-	assert_int_equal(parse("{\"status\":200,\"data\":{}}", &pg, &t, &err), -EIO);
+	assert_int_equal(parse(K, "{\"status\":200,\"data\":{}}", &pg, &t, &err), -EIO);
 	assert_int_equal(err.cls, GCF_REPLY);
 	cJSON_Delete(t);
-	assert_int_equal(parse("{\"status\":200,\"data\":[\"x\"]}", &pg, &t, &err), -EIO);
+	assert_int_equal(parse(K, "{\"status\":200,\"data\":[\"x\"]}", &pg, &t, &err), -EIO);
 	cJSON_Delete(t);
-	assert_int_equal(parse("[]", &pg, &t, &err), -EIO);
+	assert_int_equal(parse(K, "[]", &pg, &t, &err), -EIO);
 	cJSON_Delete(t);
 	gcf_error_release(&err);
-}
-
-static int decode(long status, const char *text, struct gcf_error *err)
-{
-	struct http_resp rs;
-	cJSON *body = text ? cJSON_Parse(text) : NULL;
-	int rc;
-
-	http_resp_init(&rs, 0);
-	rs.status = status;
-	rs.request_id = strdup("sim-rid");
-	gcf_error_release(err);
-	rc = P->reply_error(&rs, body, err);
-	cJSON_Delete(body);
-	http_resp_release(&rs);
-	return rc;
 }
 
 static void test_alaya_reply_error(void **state)
@@ -188,7 +146,7 @@ static void test_alaya_configure_finish(void **state)
 	struct conn c;
 
 	unsetenv("ALAYA_API_KEY");
-	conn_init(&c);
+	conn_init(&c, NULL);
 	assert_int_equal(P->configure(&c, "access_key", "x", &err), -EINVAL);
 	assert_int_equal(P->finish(&c, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "ALAYA_API_KEY"));

@@ -23,8 +23,11 @@
 #include "http.h"
 #include "provider.h"
 
-extern const struct provider provider_baidu;
-static const struct provider *P = &provider_baidu;
+#define PROVIDER          provider_baidu
+#define PROVIDER_TEST_RID "hdr-rid"
+#include "provider_test.h"
+
+#define K provider_kind(P, "computeunits")
 
 #define VECTORS   GCF_SOURCE_DIR "/tests/sdk/vectors/baidu.json"
 #define AK        "AKEXAMPLE0123456789abcdef0123456"
@@ -32,32 +35,9 @@ static const struct provider *P = &provider_baidu;
 #define BODY56    "{\"region\":\"bj\",\"paymentTiming\":\"Prepaid\",\"type\":\"gpu-1\"}"
 #define T_EXAMPLE 1734006548 /* 2024-12-12T12:29:08Z */
 
-static void conn_init(struct conn *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->prov = P;
-	c->priv = calloc(1, P->sizeof_priv);
-	assert_non_null(c->priv);
-}
-
-static void conn_set(struct conn *c, const char *key, const char *val)
-{
-	struct gcf_error err = GCF_ERROR_INIT;
-
-	assert_int_equal(P->configure(c, key, val, &err), 0);
-	gcf_error_release(&err);
-}
-
-static void conn_release(struct conn *c)
-{
-	P->release_priv(c->priv);
-	free(c->endpoint);
-	memset(c, 0, sizeof(*c));
-}
-
 static void conn_example(struct conn *c, const char *ak, const char *sk)
 {
-	conn_init(c);
+	conn_init(c, NULL);
 	conn_set(c, "access_key", ak);
 	conn_set(c, "secret_key", sk);
 }
@@ -75,30 +55,6 @@ static void sign_request(const struct conn *c, const char *endpoint, const char 
 	assert_int_equal(buf_addstr(&rq->body, body), 0);
 	assert_int_equal(P->sign(c, rq, now, &err), 0);
 	gcf_error_release(&err);
-}
-
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT(64 << 20);
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(buf_add(&b, chunk, n), 0);
-	fclose(f);
-	return buf_detach(&b, NULL);
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	if (!cJSON_IsString(v))
-		fail_msg("vector field \"%s\" missing or not a string", name);
-	return v->valuestring;
 }
 
 static time_t parse_utc(const char *s)
@@ -250,27 +206,21 @@ static void test_baidu_build_page(void **state)
 	conn_release(&c);
 }
 
-static int parse(const char *text, struct page *pg, cJSON **tree, struct gcf_error *err)
-{
-	*tree = cJSON_Parse(text);
-	assert_non_null(*tree);
-	return provider_kind(P, "computeunits")->parse_page(*tree, pg, err);
-}
-
 static void test_baidu_parse_page(void **state)
 {
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct page pg;
 	cJSON *t;
 
-	assert_int_equal(parse("{\"requestId\":\"r\",\"result\":{\"computeUnitInstanceList\":["
+	assert_int_equal(parse(K,
+			       "{\"requestId\":\"r\",\"result\":{\"computeUnitInstanceList\":["
 			       "{\"instanceId\":\"unit-1\"},{\"instanceId\":\"unit-2\"}]}}",
 			       &pg, &t, &err),
 			 0);
 	assert_int_equal(cJSON_GetArraySize(pg.items), 2);
 	assert_int_equal(pg.total, 2);
 	cJSON_Delete(t);
-	assert_int_equal(parse("{\"result\":{\"computeUnitInstanceList\":null}}", &pg, &t, &err),
+	assert_int_equal(parse(K, "{\"result\":{\"computeUnitInstanceList\":null}}", &pg, &t, &err),
 			 0);
 	assert_null(pg.items);
 	assert_int_equal(pg.total, 0);
@@ -284,28 +234,12 @@ static void test_baidu_parse_page(void **state)
 	    NULL,
 	};
 	for (int i = 0; bad[i]; i++) {
-		if (parse(bad[i], &pg, &t, &err) != -EIO)
+		if (parse(K, bad[i], &pg, &t, &err) != -EIO)
 			fail_msg("reply %s was accepted", bad[i]);
 		assert_int_equal(err.cls, GCF_REPLY);
 		cJSON_Delete(t);
 	}
 	gcf_error_release(&err);
-}
-
-static int decode(long status, const char *text, struct gcf_error *err)
-{
-	struct http_resp rs;
-	cJSON *body = text ? cJSON_Parse(text) : NULL;
-	int rc;
-
-	http_resp_init(&rs, 0);
-	rs.status = status;
-	rs.request_id = strdup("hdr-rid");
-	gcf_error_release(err);
-	rc = P->reply_error(&rs, body, err);
-	cJSON_Delete(body);
-	http_resp_release(&rs);
-	return rc;
 }
 
 #define BCE_ERR(code, msg)                                                                         \
@@ -353,7 +287,7 @@ static void test_baidu_configure_finish(void **state)
 
 	unsetenv("QIANFAN_ACCESS_KEY");
 	unsetenv("QIANFAN_SECRET_KEY");
-	conn_init(&c);
+	conn_init(&c, NULL);
 	assert_int_equal(P->configure(&c, "region_id", "x", &err), -EINVAL);
 	assert_int_equal(P->finish(&c, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "access_key"));

@@ -24,40 +24,20 @@
 #include "http.h"
 #include "provider.h"
 
-extern const struct provider provider_ctyun;
-static const struct provider *P = &provider_ctyun;
+#define PROVIDER          provider_ctyun
+#define PROVIDER_TEST_RID "sim-rid-1"
+#include "provider_test.h"
+
+#define K provider_kind(P, "queues")
 
 #define VECTORS GCF_SOURCE_DIR "/tests/sdk/vectors/ctyun.json"
 #define AK      "sim-ctyun-access-key-0123456789a"
 #define SK      "sim-ctyun-secret-key-0123456789a"
 #define RID     "27cfe4dc-e640-45f6-92ca-492ca73e8680"
 
-static void conn_init(struct conn *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->prov = P;
-	c->priv = calloc(1, P->sizeof_priv);
-	assert_non_null(c->priv);
-}
-
-static void conn_set(struct conn *c, const char *key, const char *val)
-{
-	struct gcf_error err = GCF_ERROR_INIT;
-
-	assert_int_equal(P->configure(c, key, val, &err), 0);
-	gcf_error_release(&err);
-}
-
-static void conn_release(struct conn *c)
-{
-	P->release_priv(c->priv);
-	free(c->endpoint);
-	memset(c, 0, sizeof(*c));
-}
-
 static void conn_example(struct conn *c, const char *ak, const char *sk)
 {
-	conn_init(c);
+	conn_init(c, NULL);
 	conn_set(c, "access_key", ak);
 	conn_set(c, "secret_key", sk);
 	conn_set(c, "region_id", "200000001852");
@@ -77,30 +57,6 @@ static void sign_request(const struct conn *c, const char *rid, const char *body
 	assert_int_equal(buf_addstr(&rq->body, body), 0);
 	assert_int_equal(P->sign(c, rq, now, &err), 0);
 	gcf_error_release(&err);
-}
-
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT(64 << 20);
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(buf_add(&b, chunk, n), 0);
-	fclose(f);
-	return buf_detach(&b, NULL);
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	if (!cJSON_IsString(v))
-		fail_msg("vector field \"%s\" missing or not a string", name);
-	return v->valuestring;
 }
 
 static void test_ctyun_sign_sdk_vectors(void **state)
@@ -240,20 +196,14 @@ static void test_ctyun_build_page(void **state)
 	conn_release(&c);
 }
 
-static int parse(const char *text, struct page *pg, cJSON **tree, struct gcf_error *err)
-{
-	*tree = cJSON_Parse(text);
-	assert_non_null(*tree);
-	return provider_kind(P, "queues")->parse_page(*tree, pg, err);
-}
-
 static void test_ctyun_parse_page(void **state)
 {
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct page pg;
 	cJSON *t;
 
-	assert_int_equal(parse("{\"statusCode\":800,\"message\":\"成功\",\"returnObj\":{"
+	assert_int_equal(parse(K,
+			       "{\"statusCode\":800,\"message\":\"成功\",\"returnObj\":{"
 			       "\"currentCount\":1,\"totalCount\":11,\"totalPage\":2,"
 			       "\"result\":[{\"queueID\":\"q1\",\"queueQuota\":[]}]}}",
 			       &pg, &t, &err),
@@ -264,7 +214,7 @@ static void test_ctyun_parse_page(void **state)
 	cJSON_Delete(t);
 
 	assert_int_equal(
-	    parse("{\"statusCode\":800,\"returnObj\":{\"result\":null}}", &pg, &t, &err), 0);
+	    parse(K, "{\"statusCode\":800,\"returnObj\":{\"result\":null}}", &pg, &t, &err), 0);
 	assert_null(pg.items);
 	assert_int_equal(pg.total, -1);
 	assert_int_equal(pg.pages, -1);
@@ -280,28 +230,12 @@ static void test_ctyun_parse_page(void **state)
 	    NULL,
 	};
 	for (int i = 0; bad[i]; i++) {
-		if (parse(bad[i], &pg, &t, &err) != -EIO)
+		if (parse(K, bad[i], &pg, &t, &err) != -EIO)
 			fail_msg("reply %s was accepted", bad[i]);
 		assert_int_equal(err.cls, GCF_REPLY);
 		cJSON_Delete(t);
 	}
 	gcf_error_release(&err);
-}
-
-static int decode(long status, const char *text, struct gcf_error *err)
-{
-	struct http_resp rs;
-	cJSON *body = text ? cJSON_Parse(text) : NULL;
-	int rc;
-
-	http_resp_init(&rs, 0);
-	rs.status = status;
-	rs.request_id = strdup("sim-rid-1");
-	gcf_error_release(err);
-	rc = P->reply_error(&rs, body, err);
-	cJSON_Delete(body);
-	http_resp_release(&rs);
-	return rc;
 }
 
 static void test_ctyun_reply_error(void **state)
@@ -369,7 +303,7 @@ static void test_ctyun_configure_finish(void **state)
 	unsetenv("CTYUN_ACCESS_KEY");
 	unsetenv("CTYUN_SECRET_KEY");
 	unsetenv("CTYUN_REGION_ID");
-	conn_init(&c);
+	conn_init(&c, NULL);
 	assert_int_equal(P->configure(&c, "region", "x", &err), -EINVAL);
 	assert_int_equal(P->finish(&c, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "access_key"));
@@ -383,7 +317,7 @@ static void test_ctyun_configure_finish(void **state)
 
 	setenv("CTYUN_ACCESS_KEY", AK, 1);
 	setenv("CTYUN_SECRET_KEY", SK, 1);
-	conn_init(&c);
+	conn_init(&c, NULL);
 	assert_int_equal(P->finish(&c, &err), 0);
 	struct http_req rq;
 	sign_request(&c, RID, "{\"pageNo\":2,\"pageSize\":100,\"regionID\":\"200000001852\"}",

@@ -24,36 +24,12 @@
 #include "http.h"
 #include "provider.h"
 
-extern const struct provider provider_tencent;
-static const struct provider *P = &provider_tencent;
+#define PROVIDER provider_tencent
+#include "provider_test.h"
 
 #define VECTORS GCF_SOURCE_DIR "/tests/sdk/vectors/tencent.json"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void conn_init(struct conn *c, const char *endpoint)
-{
-	memset(c, 0, sizeof(*c));
-	c->prov = P;
-	c->endpoint = endpoint ? strdup(endpoint) : NULL;
-	c->priv = calloc(1, P->sizeof_priv);
-	assert_non_null(c->priv);
-}
-
-static void conn_set(struct conn *c, const char *key, const char *val)
-{
-	struct gcf_error err = GCF_ERROR_INIT;
-
-	assert_int_equal(P->configure(c, key, val, &err), 0);
-	gcf_error_release(&err);
-}
-
-static void conn_release(struct conn *c)
-{
-	P->release_priv(c->priv);
-	free(c->endpoint);
-	memset(c, 0, sizeof(*c));
-}
 
 static void conn_example(struct conn *c, const char *id, const char *key)
 {
@@ -79,30 +55,6 @@ static void sign_request(const struct conn *c, const char *endpoint, const char 
 	assert_int_equal(P->sign(c, rq, now, &err), 0);
 	assert_int_equal(err.errnum, 0);
 	gcf_error_release(&err);
-}
-
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT(64 << 20);
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(buf_add(&b, chunk, n), 0);
-	fclose(f);
-	return buf_detach(&b, NULL);
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	if (!cJSON_IsString(v))
-		fail_msg("vector field \"%s\" missing or not a string", name);
-	return v->valuestring;
 }
 
 /* ---- signing ------------------------------------------------------------ */
@@ -282,14 +234,6 @@ static void test_tencent_build_page(void **state)
 
 /* ---- parse_page --------------------------------------------------------- */
 
-static int parse(const struct kind *k, const char *text, struct page *pg, cJSON **tree,
-		 struct gcf_error *err)
-{
-	*tree = cJSON_Parse(text);
-	assert_non_null(*tree);
-	return k->parse_page(*tree, pg, err);
-}
-
 static void test_tencent_parse_page(void **state)
 {
 	const struct kind *tasks = provider_kind(P, "tasks");
@@ -349,21 +293,6 @@ static void test_tencent_parse_page(void **state)
 }
 
 /* ---- reply_error -------------------------------------------------------- */
-
-static int decode(long status, const char *text, struct gcf_error *err)
-{
-	struct http_resp rs;
-	cJSON *body = text ? cJSON_Parse(text) : NULL;
-	int rc;
-
-	http_resp_init(&rs, 0);
-	rs.status = status;
-	gcf_error_release(err);
-	rc = P->reply_error(&rs, body, err);
-	cJSON_Delete(body);
-	http_resp_release(&rs);
-	return rc;
-}
 
 #define TC_ERR(code, msg)                                                                          \
 	"{\"Response\":{\"Error\":{\"Code\":\"" code "\",\"Message\":\"" msg "\"},"                \
