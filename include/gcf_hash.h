@@ -1,6 +1,7 @@
 /*
  * gcf_hash.h - FNV-1a, 64 bits: the one hash of bytes the layers share.
  *
+ * The FNV-1a step with the FNV prime over a start value (see GCF_FNV1A_BASIS).
  * Not for secrets or for tables an attacker fills at will; for telling an
  * unchanged file across snapshots (a file's hash, its mtime nanoseconds)
  * and for spreading names and IDs over hash buckets.
@@ -14,7 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GCF_FNV1A_BASIS 1469598103934665603ull /* the hash of no bytes */
+/* The start (the hash of no bytes). NOT the published FNV-1a 64 offset basis
+ * 14695981039346656037 (0xcbf29ce484222325): fs/ has always started from
+ * this 19-digit number (the published one without its last digit), file
+ * hashes are mtime nanoseconds and test_inode pins them, so it stays.
+ * gcf_fnv1a(0xcbf29ce484222325ull, ...) is the textbook FNV-1a. */
+#define GCF_FNV1A_BASIS 1469598103934665603ull
 #define GCF_FNV1A_PRIME 1099511628211ull
 
 /* h continued over the n bytes at p (h = GCF_FNV1A_BASIS to start). */

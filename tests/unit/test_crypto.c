@@ -1,7 +1,8 @@
 /*
  * test_crypto.c - providers/crypto.c against published vectors:
  * RFC 4231 HMAC-SHA256, FIPS 180-2 SHA-256, RFC 3986 percent-encoding,
- * base64 (RFC 4648 §10) and the UUID v4 layout.
+ * base64 (RFC 4648 §10) and the UUID v4 layout; gcf_hash.h's FNV-1a against
+ * the FNV authors' 64-bit vectors.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "crypto.h"
+#include "gcf_hash.h"
 
 static void hex_of_hmac(const void *key, size_t keylen, const void *msg, size_t msglen,
 			char out[65])
@@ -178,6 +180,26 @@ static void test_crypto_wipe(void **state)
 	crypto_wipe(NULL, 4); /* harmless */
 }
 
+#define FNV_PUBLISHED_BASIS 0xcbf29ce484222325ull
+
+static void test_crypto_fnv1a(void **state)
+{
+	/* from the published offset basis: the FNV authors' 64-bit FNV-1a vectors */
+	assert_true(gcf_fnv1a(FNV_PUBLISHED_BASIS, "", 0) == 0xcbf29ce484222325ull);
+	assert_true(gcf_fnv1a(FNV_PUBLISHED_BASIS, "a", 1) == 0xaf63dc4c8601ec8cull);
+	assert_true(gcf_fnv1a(FNV_PUBLISHED_BASIS, "foobar", 6) == 0x85944171f73967e8ull);
+	/* the string form is the same hash; a hash continues over more bytes */
+	assert_true(gcf_fnv1a_str(FNV_PUBLISHED_BASIS, "foobar") == 0x85944171f73967e8ull);
+	assert_true(gcf_fnv1a(gcf_fnv1a(FNV_PUBLISHED_BASIS, "foo", 3), "bar", 3) ==
+		    0x85944171f73967e8ull);
+	/* bytes above 0x7f count as unsigned */
+	assert_true(gcf_fnv1a_str(FNV_PUBLISHED_BASIS, "\xe9") ==
+		    gcf_fnv1a(FNV_PUBLISHED_BASIS, (const unsigned char[]){0xe9}, 1));
+	/* the project's start, as fs/inode.c hashes file contents (test_inode pins these) */
+	assert_true(gcf_fnv1a(GCF_FNV1A_BASIS, "", 0) == 1469598103934665603ull);
+	assert_true(gcf_fnv1a(GCF_FNV1A_BASIS, "hello world", 11) == 0xe1d7a701437f78f9ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_crypto_base64),
 	    cmocka_unit_test(test_crypto_uuid4),
 	    cmocka_unit_test(test_crypto_wipe),
+	    cmocka_unit_test(test_crypto_fnv1a),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
