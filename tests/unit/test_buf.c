@@ -1,5 +1,5 @@
 /*
- * test_buf.c - providers/buf.c: growth, the ceiling, printf, detach and the
+ * test_buf.c - providers/runtime/buf.c: growth, the ceiling, printf, detach and the
  * "unchanged on failure" promise of include/buf.h.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * test_crypto.c - providers/crypto.c against published vectors:
+ * test_crypto.c - providers/runtime/crypto.c against published vectors:
  * RFC 4231 HMAC-SHA256, FIPS 180-2 SHA-256, RFC 3986 percent-encoding,
  * base64 (RFC 4648 §10) and the UUID v4 layout; gcf_hash.h's FNV-1a against
  * the FNV authors' 64-bit vectors.

@@ -1,5 +1,5 @@
 /*
- * test_error.c - providers/error.c and providers/log.c: the class -> errno
+ * test_error.c - providers/runtime/error.c and log.c: the class -> errno
  * table, setting/copying/moving the record, the one-line format, and the
  * secret-name rules of log_is_secret_name()/log_redact().
  */

@@ -1,5 +1,5 @@
 /*
- * test_http_req.c - providers/http.c without the Internet: endpoint
+ * test_http_req.c - providers/runtime/http.c without the Internet: endpoint
  * parsing, URL and header helpers, the deadline check, a refused connection,
  * and one exchange with a loopback server thread that checks what is sent
  * (Host with port, headers, body) and what is captured (status, body cap,
