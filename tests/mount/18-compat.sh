@@ -68,6 +68,20 @@ done_mount() {
 	gcf_umount "$M"
 }
 
+# ---- the whole mount point, control directory included: tar and rsync -aX
+fresh "whole mount"
+for P in cold warm; do
+	run 'tar cf "$T_DIR/whole.tar" .'
+	clean "tar c of the mount point"
+	run 'rsync -aX ./ "$T_DIR/whole/"'
+	clean "rsync -aX of the mount point"
+	find . | sort >"$T_DIR/find.whole"
+	run 'tar tf "$T_DIR/whole.tar" | sed "s|/\$||" | sort'
+	check "$P: tar t lists every path find lists" diff "$T_DIR/find.whole" "$T_DIR/out"
+done
+drop "$T_DIR/whole"
+done_mount
+
 # ---- GNU tar
 fresh tar
 for P in cold warm; do
@@ -132,6 +146,11 @@ for P in cold warm; do
 	ref
 	same_tree "cp -a" "$T_DIR/cp-$P"
 	same_times "cp -a" "$T_DIR/cp-$P"
+	if [ "$XATTR_OK" = 1 ]; then
+		check_eq "$P: cp -a copied the xattrs (user.gpucloudfs.fetched of tencent/tasks)" \
+			"$(getfattr --only-values -n user.gpucloudfs.fetched tencent/tasks 2>/dev/null)" \
+			"$(getfattr --only-values -n user.gpucloudfs.fetched "$T_DIR/cp-$P/tencent/tasks" 2>/dev/null)"
+	fi
 	drop "$T_DIR/cp-$P"
 done
 done_mount
