@@ -17,6 +17,7 @@ pkgs=(
 	python3 openssl                           # contrib/cloudsim
 	jq curl ca-certificates procps            # demo and mount tests
 	attr                                      # getfattr in the mount tests
+	rsync tree zip unzip                      # the compatibility suite (tests/mount/18-compat.sh)
 	man-db groff-base                         # the man page test (man -l)
 	clang libclang-rt-14-dev                  # sanitizer builds and libFuzzer targets
 )
