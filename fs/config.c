@@ -220,29 +220,28 @@ static bool safe_section(const char *s)
 	}
 #define IN_CFG(field)  .global = SLOT(struct config, field)
 #define IN_CONN(field) .conn = SLOT(struct conn, field)
+#define IN_BOTH(field) IN_CFG(field), IN_CONN(field)
 #define DAYS_30        (86400u * 30)
 
 /* Settings of the file (and of -o), in the order config_dump shows them.
- * name, type, lo, hi, scope, default, then the flags and the fields. */
+ * Columns: name, type, lo, hi (range of a number), scope, default, then
+ * .secret / .cli when true, then the fields that hold it: IN_CFG (struct
+ * config), IN_CONN (struct conn) or IN_BOTH (same name in both). */
 const struct config_setting config_settings[] = {
     {"provider", CONFIG_PROVIDER, 0, 0, CONFIG_CONN, 0, .conn = {0, CONFIG_STORE_NONE}},
     {"endpoint", CONFIG_URL, 0, 0, CONFIG_CONN, 0, IN_CONN(endpoint)},
-    {"ttl", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 60, .cli = true, IN_CFG(ttl_s),
-     IN_CONN(ttl_s)},
-    {"timeout", CONFIG_SECONDS, 1, 3600, CONFIG_BOTH, 10, IN_CFG(timeout_s), IN_CONN(timeout_s)},
-    {"connect_timeout", CONFIG_SECONDS, 1, 600, CONFIG_BOTH, 5, IN_CFG(connect_timeout_s),
-     IN_CONN(connect_timeout_s)},
+    {"ttl", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 60, .cli = true, IN_BOTH(ttl_s)},
+    {"timeout", CONFIG_SECONDS, 1, 3600, CONFIG_BOTH, 10, IN_BOTH(timeout_s)},
+    {"connect_timeout", CONFIG_SECONDS, 1, 600, CONFIG_BOTH, 5, IN_BOTH(connect_timeout_s)},
     {"op_timeout", CONFIG_SECONDS, 1, 3600, CONFIG_GLOBAL, 30, IN_CFG(op_timeout_s)},
-    {"concurrency", CONFIG_COUNT, 1, 16, CONFIG_BOTH, 4, IN_CFG(concurrency), IN_CONN(concurrency)},
-    {"max_rps", CONFIG_RATE, 0, 10000, CONFIG_BOTH, 0, IN_CFG(max_rps), IN_CONN(max_rps)},
-    {"retries", CONFIG_COUNT, 0, 10, CONFIG_BOTH, 3, IN_CFG(retries), IN_CONN(retries)},
-    {"stale_if_error", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 600, IN_CFG(stale_if_error_s),
-     IN_CONN(stale_if_error_s)},
-    {"refresh_wait", CONFIG_SECONDS, 0, 3600, CONFIG_BOTH, 2, IN_CFG(refresh_wait_s),
-     IN_CONN(refresh_wait_s)},
+    {"concurrency", CONFIG_COUNT, 1, 16, CONFIG_BOTH, 4, IN_BOTH(concurrency)},
+    {"max_rps", CONFIG_RATE, 0, 10000, CONFIG_BOTH, 0, IN_BOTH(max_rps)},
+    {"retries", CONFIG_COUNT, 0, 10, CONFIG_BOTH, 3, IN_BOTH(retries)},
+    {"stale_if_error", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 600, IN_BOTH(stale_if_error_s)},
+    {"refresh_wait", CONFIG_SECONDS, 0, 3600, CONFIG_BOTH, 2, IN_BOTH(refresh_wait_s)},
     {"xattr", CONFIG_BOOL, 0, 1, CONFIG_GLOBAL, true, IN_CFG(xattr)},
     {"max_body", CONFIG_BYTES, 1024, 1u << 30, CONFIG_GLOBAL, 32u << 20, IN_CFG(max_body)},
-    {"ca_file", CONFIG_PATH, 0, 0, CONFIG_BOTH, 0, IN_CFG(ca_file), IN_CONN(ca_file)},
+    {"ca_file", CONFIG_PATH, 0, 0, CONFIG_BOTH, 0, IN_BOTH(ca_file)},
     {NULL},
 };
 
