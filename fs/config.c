@@ -211,13 +211,11 @@ static bool safe_section(const char *s)
 /* ---- the table of settings ------------------------------------------- */
 
 /* The C type of a field, from the field itself (unevaluated). */
-#define STORE_OF(e)                                                                                \
-	_Generic((e), unsigned: CONFIG_STORE_UINT, size_t: CONFIG_STORE_SIZE,                     \
-		 bool: CONFIG_STORE_BOOL, char *: CONFIG_STORE_STR)
-#define SLOT(type, field)                                                                          \
-	{                                                                                          \
-		offsetof(type, field), STORE_OF(((type *)0)->field)                                \
-	}
+/* clang-format off */
+#define STORE_OF(e) _Generic((e), unsigned: CONFIG_STORE_UINT, size_t: CONFIG_STORE_SIZE, \
+			     bool: CONFIG_STORE_BOOL, char *: CONFIG_STORE_STR)
+#define SLOT(type, field) {offsetof(type, field), STORE_OF(((type *)0)->field)}
+/* clang-format on */
 #define IN_CFG(field)  .global = SLOT(struct config, field)
 #define IN_CONN(field) .conn = SLOT(struct conn, field)
 #define IN_BOTH(field) IN_CFG(field), IN_CONN(field)
@@ -347,23 +345,18 @@ static int setting_set(const struct config_setting *s, const struct config_slot 
 	return slot_put(sl, base, num, value);
 }
 
-/* Copies the field of from into the same-typed field of to. 0 or -ENOMEM. */
+/* Copies the global field of s into the connection's. 0 or -ENOMEM. */
 static int slot_copy(const struct config_setting *s, struct conn *to, const struct config *from)
 {
+	static const size_t size[] = {[CONFIG_STORE_UINT] = sizeof(unsigned),
+				      [CONFIG_STORE_SIZE] = sizeof(size_t),
+				      [CONFIG_STORE_BOOL] = sizeof(bool)};
 	const void *src = slot_ptr(&s->global, from);
 
-	switch (s->global.store) {
-	case CONFIG_STORE_UINT:
-		return slot_put(&s->conn, to, *(const unsigned *)src, NULL);
-	case CONFIG_STORE_SIZE:
-		return slot_put(&s->conn, to, *(const size_t *)src, NULL);
-	case CONFIG_STORE_BOOL:
-		return slot_put(&s->conn, to, *(const bool *)src, NULL);
-	case CONFIG_STORE_STR:
-		return *(char *const *)src ? slot_put(&s->conn, to, 0, *(char *const *)src) : 0;
-	case CONFIG_STORE_NONE:
-		return 0;
-	}
+	if (s->global.store != CONFIG_STORE_STR)
+		memcpy(slot_ptr(&s->conn, to), src, size[s->global.store]);
+	else if (*(char *const *)src)
+		return slot_put(&s->conn, to, 0, *(char *const *)src);
 	return 0;
 }
 

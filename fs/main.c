@@ -103,6 +103,25 @@ static int keep_override(struct options *o, const char *arg)
 	return 0;
 }
 
+static void options_release(struct options *o)
+{
+	free(o->config);
+	free(o->source);
+	free(o->mountpoint);
+	for (size_t i = 0; i < o->noverrides; i++)
+		free(o->overrides[i]);
+	free(o->overrides);
+}
+
+/* Applies the kept -o settings to the loaded configuration, in order. */
+static int take_overrides(const struct options *o, struct config *cfg, struct gcf_error *err)
+{
+	for (size_t i = 0; i < o->noverrides; i++)
+		if (config_override(cfg, o->overrides[i], err))
+			return -1;
+	return 0;
+}
+
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct options *o = data;
@@ -352,13 +371,10 @@ int main(int argc, char *argv[])
 			err.message ? err.message : "bad configuration");
 		goto out;
 	}
-	for (size_t i = 0; i < o.noverrides; i++) {
-		if (config_override(&cfg, o.overrides[i], &err)) {
-			fprintf(stderr, "gpucloudfs: %s\n",
-				err.message ? err.message : "bad option");
-			config_release(&cfg);
-			goto out;
-		}
+	if (take_overrides(&o, &cfg, &err)) {
+		fprintf(stderr, "gpucloudfs: %s\n", err.message ? err.message : "bad option");
+		config_release(&cfg);
+		goto out;
 	}
 	if (http_global_init()) {
 		fprintf(stderr, "gpucloudfs: cannot initialise libcurl\n");
@@ -421,12 +437,7 @@ out:
 	gcf_error_release(&err);
 	buf_release(&path);
 	free(fo.mountpoint);
-	free(o.config);
-	free(o.source);
-	free(o.mountpoint);
-	for (size_t i = 0; i < o.noverrides; i++)
-		free(o.overrides[i]);
-	free(o.overrides);
+	options_release(&o);
 	fuse_opt_free_args(&args);
 	return rc;
 }
