@@ -2,7 +2,9 @@
  * config.c - inih callback -> struct config. The handler only records
  * (section, key, value, line); the records are then judged in file order, so
  * `provider =` may stand anywhere in its section and every message can name
- * file:line:key.
+ * file:line:key. What a key means comes from one place: the table
+ * config_settings[] (parse, range, scope, default, inheritance, -o, dump),
+ * and for a provider's own keys its prov->key_table.
  */
 #include "config.h"
 
