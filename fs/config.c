@@ -2,7 +2,9 @@
  * config.c - inih callback -> struct config. The handler only records
  * (section, key, value, line); the records are then judged in file order, so
  * `provider =` may stand anywhere in its section and every message can name
- * file:line:key.
+ * file:line:key. What a key means comes from one place: the table
+ * config_settings[] (parse, range, scope, default, inheritance, -o, dump),
+ * and for a provider's own keys its prov->key_table.
  */
 #include "config.h"
 
@@ -208,65 +210,197 @@ static bool safe_section(const char *s)
 	return true;
 }
 
-/* Keys shared by every section (global defaults or per-connection). */
-struct common {
-	unsigned *ttl, *timeout, *connect_timeout, *op_timeout, *concurrency, *max_rps;
-	unsigned *retries, *stale_if_error, *refresh_wait;
-	char **ca_file;
-	size_t *max_body;
+/* ---- the table of settings ------------------------------------------- */
+
+/* The C type of a field, from the field itself (unevaluated). */
+/* clang-format off */
+#define STORE_OF(e) _Generic((e), unsigned: CONFIG_STORE_UINT, size_t: CONFIG_STORE_SIZE, \
+			     bool: CONFIG_STORE_BOOL, char *: CONFIG_STORE_STR)
+#define SLOT(type, field) {offsetof(type, field), STORE_OF(((type *)0)->field)}
+/* clang-format on */
+#define IN_CFG(field)  .global = SLOT(struct config, field)
+#define IN_CONN(field) .conn = SLOT(struct conn, field)
+#define IN_BOTH(field) IN_CFG(field), IN_CONN(field)
+#define DAYS_30        (86400u * 30)
+
+/* Settings of the file (and of -o), in the order config_dump shows them.
+ * Columns: name, type, lo, hi (range of a number), scope, default, then
+ * .secret / .cli when true, then the fields that hold it: IN_CFG (struct
+ * config), IN_CONN (struct conn) or IN_BOTH (same name in both). */
+const struct config_setting config_settings[] = {
+    {"provider", CONFIG_PROVIDER, 0, 0, CONFIG_CONN, 0, .conn = {0, CONFIG_STORE_NONE}},
+    {"endpoint", CONFIG_URL, 0, 0, CONFIG_CONN, 0, IN_CONN(endpoint)},
+    {"ttl", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 60, .cli = true, IN_BOTH(ttl_s)},
+    {"timeout", CONFIG_SECONDS, 1, 3600, CONFIG_BOTH, 10, IN_BOTH(timeout_s)},
+    {"connect_timeout", CONFIG_SECONDS, 1, 600, CONFIG_BOTH, 5, IN_BOTH(connect_timeout_s)},
+    {"op_timeout", CONFIG_SECONDS, 1, 3600, CONFIG_GLOBAL, 30, IN_CFG(op_timeout_s)},
+    {"concurrency", CONFIG_COUNT, 1, 16, CONFIG_BOTH, 4, IN_BOTH(concurrency)},
+    {"max_rps", CONFIG_RATE, 0, 10000, CONFIG_BOTH, 0, IN_BOTH(max_rps)},
+    {"retries", CONFIG_COUNT, 0, 10, CONFIG_BOTH, 3, IN_BOTH(retries)},
+    {"stale_if_error", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 600, IN_BOTH(stale_if_error_s)},
+    {"refresh_wait", CONFIG_SECONDS, 0, 3600, CONFIG_BOTH, 2, IN_BOTH(refresh_wait_s)},
+    {"xattr", CONFIG_BOOL, 0, 1, CONFIG_GLOBAL, true, IN_CFG(xattr)},
+    {"max_body", CONFIG_BYTES, 1024, 1u << 30, CONFIG_GLOBAL, 32u << 20, IN_CFG(max_body)},
+    {"ca_file", CONFIG_PATH, 0, 0, CONFIG_BOTH, 0, IN_BOTH(ca_file)},
+    {NULL},
 };
 
-/* 1 = not a common key; 0 = taken; <0 = bad value (err set). */
-static int common_key(const struct common *c, const char *path, const struct record *rec,
-		      struct gcf_error *err)
+/* The setting called name (len bytes of it), or NULL. */
+static const struct config_setting *setting_find(const char *name, size_t len)
 {
-	unsigned u;
-
-	struct {
-		const char *key;
-		unsigned *slot, lo, hi;
-		const char *what;
-	} nums[] = {
-	    {"ttl", c->ttl, 0, 86400 * 30, "a whole number of seconds (0 to 2592000)"},
-	    {"timeout", c->timeout, 1, 3600, "a whole number of seconds (1 to 3600)"},
-	    {"connect_timeout", c->connect_timeout, 1, 600, "a whole number of seconds (1 to 600)"},
-	    {"op_timeout", c->op_timeout, 1, 3600, "a whole number of seconds (1 to 3600)"},
-	    {"concurrency", c->concurrency, 1, 16, "a whole number from 1 to 16"},
-	    {"max_rps", c->max_rps, 0, 10000, "a whole number of requests per second"},
-	    {"retries", c->retries, 0, 10, "a whole number from 0 to 10"},
-	    {"stale_if_error", c->stale_if_error, 0, 86400 * 30,
-	     "a whole number of seconds (0 to 2592000)"},
-	    {"refresh_wait", c->refresh_wait, 0, 3600, "a whole number of seconds (0 to 3600)"},
-	};
-
-	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
-		if (strcmp(rec->key, nums[i].key))
-			continue;
-		if (!nums[i].slot)
-			return 1;
-		if (parse_uint(rec->value, nums[i].lo, nums[i].hi, &u))
-			return bad(err, path, rec, "'%s' is not %s", rec->value, nums[i].what);
-		*nums[i].slot = u;
-		return 0;
-	}
-	if (!strcmp(rec->key, "max_body") && c->max_body) {
-		if (parse_uint(rec->value, 1024, 1u << 30, &u))
-			return bad(err, path, rec,
-				   "'%s' is not a size in bytes (1024 to 1073741824)", rec->value);
-		*c->max_body = u;
-		return 0;
-	}
-	if (!strcmp(rec->key, "ca_file") && c->ca_file) {
-		struct stat st;
-
-		if (stat(rec->value, &st) || !S_ISREG(st.st_mode))
-			return bad(err, path, rec, "'%s' is not a readable file", rec->value);
-		free(*c->ca_file);
-		*c->ca_file = strdup(rec->value);
-		return *c->ca_file ? 0 : -ENOMEM;
-	}
-	return 1;
+	for (const struct config_setting *s = config_settings; s->name; s++)
+		if (strlen(s->name) == len && !memcmp(s->name, name, len))
+			return s;
+	return NULL;
 }
+
+/* What a good value of s is, after "'value' is not ". */
+static int setting_what(const struct config_setting *s, struct buf *out)
+{
+	switch (s->type) {
+	case CONFIG_SECONDS:
+		return buf_printf(out, "a whole number of seconds (%u to %u)", s->lo, s->hi);
+	case CONFIG_COUNT:
+		return buf_printf(out, "a whole number from %u to %u", s->lo, s->hi);
+	case CONFIG_RATE:
+		return buf_addstr(out, "a whole number of requests per second");
+	case CONFIG_BYTES:
+		return buf_printf(out, "a size in bytes (%u to %u)", s->lo, s->hi);
+	case CONFIG_BOOL:
+		return buf_addstr(out, "yes or no");
+	case CONFIG_PATH:
+		return buf_addstr(out, "a readable file");
+	case CONFIG_URL:
+		return buf_addstr(out, "an http:// or https:// URL");
+	case CONFIG_PROVIDER:
+		return buf_addstr(out, "a provider");
+	}
+	return -EINVAL;
+}
+
+/* Checks value against s; a number or bool goes to *num. 0 or -EINVAL. */
+static int setting_parse(const struct config_setting *s, const char *value, unsigned *num)
+{
+	struct stat st;
+
+	*num = 0;
+	switch (s->type) {
+	case CONFIG_SECONDS:
+	case CONFIG_COUNT:
+	case CONFIG_RATE:
+	case CONFIG_BYTES:
+		return parse_uint(value, s->lo, s->hi, num);
+	case CONFIG_BOOL:
+		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1")) {
+			*num = 1;
+			return 0;
+		}
+		return !strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0")
+			   ? 0
+			   : -EINVAL;
+	case CONFIG_PATH:
+		return !stat(value, &st) && S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	case CONFIG_URL:
+		return strncmp(value, "https://", 8) && strncmp(value, "http://", 7) ? -EINVAL : 0;
+	case CONFIG_PROVIDER:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void *slot_ptr(const struct config_slot *sl, const void *base)
+{
+	return (char *)base + sl->off;
+}
+
+/* Stores num (numbers, bools) or str (strings) in the field. 0 or -ENOMEM. */
+static int slot_put(const struct config_slot *sl, void *base, unsigned long num, const char *str)
+{
+	void *p = slot_ptr(sl, base);
+
+	switch (sl->store) {
+	case CONFIG_STORE_UINT:
+		*(unsigned *)p = (unsigned)num;
+		return 0;
+	case CONFIG_STORE_SIZE:
+		*(size_t *)p = num;
+		return 0;
+	case CONFIG_STORE_BOOL:
+		*(bool *)p = num != 0;
+		return 0;
+	case CONFIG_STORE_STR:
+		return provider_set_string(p, str);
+	case CONFIG_STORE_NONE:
+		return 0;
+	}
+	return 0;
+}
+
+/* Parses value and stores it in the field: 0, -EINVAL or -ENOMEM. */
+static int setting_set(const struct config_setting *s, const struct config_slot *sl, void *base,
+		       const char *value)
+{
+	unsigned num;
+
+	if (setting_parse(s, value, &num))
+		return -EINVAL;
+	return slot_put(sl, base, num, value);
+}
+
+/* Copies the global field of s into the connection's. 0 or -ENOMEM. */
+static int slot_copy(const struct config_setting *s, struct conn *to, const struct config *from)
+{
+	static const size_t size[] = {[CONFIG_STORE_UINT] = sizeof(unsigned),
+				      [CONFIG_STORE_SIZE] = sizeof(size_t),
+				      [CONFIG_STORE_BOOL] = sizeof(bool)};
+	const void *src = slot_ptr(&s->global, from);
+
+	if (s->global.store != CONFIG_STORE_STR)
+		memcpy(slot_ptr(&s->conn, to), src, size[s->global.store]);
+	else if (*(char *const *)src)
+		return slot_put(&s->conn, to, 0, *(char *const *)src);
+	return 0;
+}
+
+/* Frees (wiping) every string field of base on side `side`. */
+static void slots_free(void *base, enum config_scope side)
+{
+	for (const struct config_setting *s = config_settings; s->name; s++) {
+		const struct config_slot *sl = side == CONFIG_GLOBAL ? &s->global : &s->conn;
+		char **p = slot_ptr(sl, base);
+
+		if (sl->store == CONFIG_STORE_STR) {
+			provider_free_secret(*p);
+			*p = NULL;
+		}
+	}
+}
+
+/* "name = value\n" for the field; an unset string is left out. */
+static int slot_print(struct buf *out, const struct config_setting *s, const struct config_slot *sl,
+		      const void *base)
+{
+	const void *p = slot_ptr(sl, base);
+
+	switch (sl->store) {
+	case CONFIG_STORE_UINT:
+		return buf_printf(out, "%s = %u\n", s->name, *(const unsigned *)p);
+	case CONFIG_STORE_SIZE:
+		return buf_printf(out, "%s = %zu\n", s->name, *(const size_t *)p);
+	case CONFIG_STORE_BOOL:
+		return buf_printf(out, "%s = %s\n", s->name, *(const bool *)p ? "yes" : "no");
+	case CONFIG_STORE_STR:
+		if (!*(char *const *)p)
+			return 0;
+		return buf_printf(out, "%s = %s\n", s->name,
+				  s->secret ? "<redacted>" : *(char *const *)p);
+	case CONFIG_STORE_NONE:
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- connections ------------------------------------------------------ */
 
 void config_conn_free(struct conn *c)
 {
@@ -279,8 +413,7 @@ void config_conn_free(struct conn *c)
 			free(c->priv);
 	}
 	free(c->name);
-	free(c->endpoint);
-	free(c->ca_file);
+	slots_free(c, CONFIG_CONN);
 	free(c);
 }
 
@@ -292,7 +425,7 @@ void config_release(struct config *cfg)
 		config_conn_free(cfg->conns[i]);
 	free(cfg->conns);
 	free(cfg->path);
-	free(cfg->ca_file);
+	slots_free(cfg, CONFIG_GLOBAL);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -313,6 +446,16 @@ static const struct record *first_record(const struct reader *r, const char *sec
 	return NULL;
 }
 
+/* Whether section sets key in the file. */
+static bool section_sets(const struct reader *r, const char *section, const char *key)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].section, section) && !strcmp(r->v[i].key, key))
+			return true;
+	return false;
+}
+
+/* A new connection, with the defaults of the connection-only settings. */
 static int new_conn(struct config *cfg, const struct provider *p, const char *name,
 		    struct conn **out)
 {
@@ -331,6 +474,9 @@ static int new_conn(struct config *cfg, const struct provider *p, const char *na
 		config_conn_free(c);
 		return -ENOMEM;
 	}
+	for (const struct config_setting *s = config_settings; s->name; s++)
+		if (s->scope == CONFIG_CONN && s->conn.store != CONFIG_STORE_STR)
+			slot_put(&s->conn, c, s->def, NULL);
 	cfg->conns[cfg->nconns++] = c;
 	*out = c;
 	return 0;
@@ -344,229 +490,272 @@ static struct conn *find_conn(struct config *cfg, const char *name)
 	return NULL;
 }
 
-/* Judges every record, in file order. */
-static int apply(struct config *cfg, const struct reader *r, const char *path, bool group_readable,
-		 struct gcf_error *err)
+/* ---- judging the records ----------------------------------------------- */
+
+/* What every judgement needs. */
+struct judge {
+	const struct reader *r;
+	const char *path;
+	bool group_readable;
+	struct gcf_error *err;
+};
+
+static int nomem(struct gcf_error *err)
 {
-	struct common g = {.ttl = &cfg->ttl_s,
-			   .timeout = &cfg->timeout_s,
-			   .connect_timeout = &cfg->connect_timeout_s,
-			   .op_timeout = &cfg->op_timeout_s,
-			   .concurrency = &cfg->concurrency,
-			   .max_rps = &cfg->max_rps,
-			   .retries = &cfg->retries,
-			   .stale_if_error = &cfg->stale_if_error_s,
-			   .refresh_wait = &cfg->refresh_wait_s,
-			   .ca_file = &cfg->ca_file,
-			   .max_body = &cfg->max_body};
+	return gcf_error_set(err, GCF_NOMEM, "out of memory");
+}
+
+/* A record that stands where no record may: twice in its section, or
+ * outside any section. 0 or -EINVAL. */
+static int misplaced(const struct judge *j, size_t i)
+{
+	const struct record *rec = &j->r->v[i];
+
+	for (size_t k = 0; k < i; k++)
+		if (!strcmp(j->r->v[k].section, rec->section) && !strcmp(j->r->v[k].key, rec->key))
+			return bad(j->err, j->path, rec, "set twice (first on line %d)",
+				   j->r->v[k].line);
+	if (!*rec->section)
+		return bad(j->err, j->path, rec, "key outside any section");
+	return 0;
+}
+
+/* A group/other-readable file may hold no secret. */
+static int secret_refused(const struct judge *j, const struct record *rec)
+{
+	return bad(j->err, j->path, rec,
+		   "the file holds a secret but is readable by group or others; run: chmod 600 %s",
+		   j->path);
+}
+
+/* Stores the record's value in the setting's field of base. */
+static int take_setting(const struct judge *j, const struct config_setting *s,
+			const struct config_slot *sl, void *base, const struct record *rec)
+{
+	struct buf what = BUF_INIT(BUF_NOLIMIT);
+	int rc;
+
+	if (s->secret && j->group_readable)
+		return secret_refused(j, rec);
+	rc = setting_set(s, sl, base, rec->value);
+	if (rc == -ENOMEM)
+		return nomem(j->err);
+	if (rc) {
+		if (setting_what(s, &what))
+			rc = nomem(j->err);
+		else
+			rc =
+			    bad(j->err, j->path, rec, "'%s' is not %s", rec->value, buf_str(&what));
+	}
+	buf_release(&what);
+	return rc;
+}
+
+static int take_global(const struct judge *j, struct config *cfg, const struct record *rec)
+{
+	const struct config_setting *s = setting_find(rec->key, strlen(rec->key));
+
+	if (!s || !(s->scope & CONFIG_GLOBAL))
+		return bad(j->err, j->path, rec, "unknown key");
+	return take_setting(j, s, &s->global, cfg, rec);
+}
+
+/* The connection of the record's section, made on its first record once
+ * the section name and provider are judged good. */
+static int conn_of(const struct judge *j, struct config *cfg, const struct record *rec,
+		   struct conn **out)
+{
+	const struct record *pr;
+	const struct provider *p;
+
+	*out = find_conn(cfg, rec->section);
+	if (*out)
+		return 0;
+	if (!safe_section(rec->section))
+		return bad(j->err, j->path, rec,
+			   "section name must be 1-64 letters, digits, '-', '_' or '.', "
+			   "not starting with '.' or '-'");
+	pr = provider_record(j->r, rec->section);
+	p = provider_find(pr ? pr->value : rec->section);
+	if (!p) {
+		if (pr)
+			return bad(j->err, j->path, pr, "unknown provider '%s'", pr->value);
+		return bad(j->err, j->path, first_record(j->r, rec->section),
+			   "section '%s' needs a 'provider =' line", rec->section);
+	}
+	return new_conn(cfg, p, rec->section, out) ? nomem(j->err) : 0;
+}
+
+/* A key of a connection: one of its settings, else one of its provider's. */
+static int take_conn(const struct judge *j, struct conn *c, const struct record *rec)
+{
+	const struct config_setting *s = setting_find(rec->key, strlen(rec->key));
+	const struct provider_key *pk;
+	struct gcf_error perr = GCF_ERROR_INIT;
+	int rc;
+
+	if (s && (s->scope & CONFIG_CONN))
+		return s->type == CONFIG_PROVIDER ? 0 : take_setting(j, s, &s->conn, c, rec);
+	pk = provider_key_find(c->prov, rec->key);
+	if (!pk)
+		return bad(j->err, j->path, rec, "unknown key for provider '%s'", c->prov->name);
+	if (pk->secret && j->group_readable)
+		return secret_refused(j, rec);
+	rc = c->prov->configure(c, rec->key, rec->value, &perr);
+	if (rc == -ENOMEM)
+		gcf_error_move(j->err, &perr);
+	else if (rc)
+		rc = bad(j->err, j->path, rec, "%s", perr.message ? perr.message : "bad value");
+	gcf_error_release(&perr);
+	return rc;
+}
+
+/* Judges every record, in file order. */
+static int apply(const struct judge *j, struct config *cfg)
+{
 	int rc = 0;
 
-	for (size_t i = 0; i < r->n && !rc; i++) {
-		const struct record *rec = &r->v[i];
-		const struct record *pr;
-		const struct provider *p;
-		const struct provider_key *pk;
+	for (size_t i = 0; i < j->r->n && !rc; i++) {
+		const struct record *rec = &j->r->v[i];
 		struct conn *c;
 
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(r->v[j].section, rec->section) &&
-			    !strcmp(r->v[j].key, rec->key))
-				return bad(err, path, rec, "set twice (first on line %d)",
-					   r->v[j].line);
-		if (!*rec->section)
-			return bad(err, path, rec, "key outside any section");
-		if (!strcmp(rec->section, GLOBAL_SECTION) && !strcmp(rec->key, "xattr")) {
-			if (!strcmp(rec->value, "yes") || !strcmp(rec->value, "true") ||
-			    !strcmp(rec->value, "1"))
-				cfg->xattr = true;
-			else if (!strcmp(rec->value, "no") || !strcmp(rec->value, "false") ||
-				 !strcmp(rec->value, "0"))
-				cfg->xattr = false;
-			else
-				return bad(err, path, rec, "'%s' is not yes or no", rec->value);
-			continue;
-		}
-		if (!strcmp(rec->section, GLOBAL_SECTION)) {
-			rc = common_key(&g, path, rec, err);
-			if (rc == 1)
-				return bad(err, path, rec, "unknown key");
-			continue;
-		}
-		if (!safe_section(rec->section))
-			return bad(err, path, rec,
-				   "section name must be 1-64 letters, digits, '-', '_' or '.', "
-				   "not starting with '.' or '-'");
-		pr = provider_record(r, rec->section);
-		p = provider_find(pr ? pr->value : rec->section);
-		if (!p) {
-			if (pr)
-				return bad(err, path, pr, "unknown provider '%s'", pr->value);
-			return bad(err, path, first_record(r, rec->section),
-				   "section '%s' needs a 'provider =' line", rec->section);
-		}
-		c = find_conn(cfg, rec->section);
-		if (!c) {
-			rc = new_conn(cfg, p, rec->section, &c);
-			if (rc)
-				break;
-		}
-		if (!strcmp(rec->key, "provider"))
-			continue;
-		if (!strcmp(rec->key, "endpoint")) {
-			if (strncmp(rec->value, "https://", 8) && strncmp(rec->value, "http://", 7))
-				return bad(err, path, rec, "'%s' is not an http:// or https:// URL",
-					   rec->value);
-			rc = provider_set_string(&c->endpoint, rec->value);
-			continue;
-		}
-		{
-			struct common cc = {.ttl = &c->ttl_s,
-					    .timeout = &c->timeout_s,
-					    .connect_timeout = &c->connect_timeout_s,
-					    .concurrency = &c->concurrency,
-					    .max_rps = &c->max_rps,
-					    .retries = &c->retries,
-					    .stale_if_error = &c->stale_if_error_s,
-					    .refresh_wait = &c->refresh_wait_s,
-					    .ca_file = &c->ca_file};
-
-			rc = common_key(&cc, path, rec, err);
-			if (rc != 1)
-				continue;
-		}
-		pk = provider_key_find(p, rec->key);
-		if (!pk)
-			return bad(err, path, rec, "unknown key for provider '%s'", p->name);
-		if (pk->secret && group_readable)
-			return bad(err, path, rec,
-				   "the file holds a secret but is readable by group or others; "
-				   "run: chmod 600 %s",
-				   path);
-		{
-			struct gcf_error perr = GCF_ERROR_INIT;
-
-			rc = p->configure(c, rec->key, rec->value, &perr);
-			if (rc == -ENOMEM)
-				gcf_error_move(err, &perr);
-			else if (rc)
-				rc = bad(err, path, rec, "%s",
-					 perr.message ? perr.message : "bad value");
-			gcf_error_release(&perr);
-		}
+		rc = misplaced(j, i);
+		if (!rc && !strcmp(rec->section, GLOBAL_SECTION))
+			rc = take_global(j, cfg, rec);
+		else if (!rc && !(rc = conn_of(j, cfg, rec, &c)))
+			rc = take_conn(j, c, rec);
 	}
 	return rc;
 }
 
-/* Fills what a connection left unset from the globals, then lets the
- * provider take credentials from the environment and check itself. */
-static int finish(struct config *cfg, const struct reader *r, const char *path,
-		  struct gcf_error *err)
+/* Gives each connection the global value of every setting it did not set,
+ * then its provider's endpoint if none, then lets the provider take
+ * credentials from the environment and check itself. */
+static int finish(const struct judge *j, struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nconns; i++) {
 		struct conn *c = cfg->conns[i];
 		struct gcf_error perr = GCF_ERROR_INIT;
-		bool ttl_set = false, retries_set = false, stale_set = false, wait_set = false;
+		const struct record *first;
 		int rc = 0;
 
-		for (size_t j = 0; j < r->n; j++) {
-			if (strcmp(r->v[j].section, c->name))
-				continue;
-			ttl_set |= !strcmp(r->v[j].key, "ttl");
-			retries_set |= !strcmp(r->v[j].key, "retries");
-			stale_set |= !strcmp(r->v[j].key, "stale_if_error");
-			wait_set |= !strcmp(r->v[j].key, "refresh_wait");
-		}
-		if (!ttl_set)
-			c->ttl_s = cfg->ttl_s;
-		if (!retries_set)
-			c->retries = cfg->retries;
-		if (!stale_set)
-			c->stale_if_error_s = cfg->stale_if_error_s;
-		if (!wait_set)
-			c->refresh_wait_s = cfg->refresh_wait_s;
-		if (!c->timeout_s)
-			c->timeout_s = cfg->timeout_s;
-		if (!c->connect_timeout_s)
-			c->connect_timeout_s = cfg->connect_timeout_s;
-		if (!c->concurrency)
-			c->concurrency = cfg->concurrency;
-		if (!c->max_rps)
-			c->max_rps = cfg->max_rps;
-		if (!c->ca_file && cfg->ca_file)
-			rc = provider_set_string(&c->ca_file, cfg->ca_file);
+		for (const struct config_setting *s = config_settings; s->name && !rc; s++)
+			if (s->scope == CONFIG_BOTH && !section_sets(j->r, c->name, s->name))
+				rc = slot_copy(s, c, cfg);
 		if (!rc && !c->endpoint)
 			rc = provider_set_string(&c->endpoint, c->prov->default_endpoint);
 		if (rc)
-			return gcf_error_set(err, GCF_NOMEM, "out of memory");
-		if (c->prov->finish && c->prov->finish(c, &perr)) {
-			const struct record *first = first_record(r, c->name);
-
-			rc = bad(err, path, NULL, "line %d: [%s]: %s", first ? first->line : 0,
-				 c->name, perr.message ? perr.message : "incomplete section");
-			gcf_error_release(&perr);
-			return rc;
-		}
+			return nomem(j->err);
+		if (!c->prov->finish || !c->prov->finish(c, &perr))
+			continue;
+		first = first_record(j->r, c->name);
+		rc = bad(j->err, j->path, NULL, "line %d: [%s]: %s", first ? first->line : 0,
+			 c->name, perr.message ? perr.message : "incomplete section");
 		gcf_error_release(&perr);
+		return rc;
 	}
+	return 0;
+}
+
+/* Opens path, checks it is a regular file and hands its lines to inih.
+ * 0, or a negative errno with err set. */
+static int read_records(const char *path, struct reader *r, bool *group_readable,
+			struct gcf_error *err)
+{
+	struct stat st;
+	int line, rc;
+
+	r->f = fopen(path, "r");
+	if (!r->f) {
+		rc = -errno;
+		gcf_error_set(err, GCF_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+		err->errnum = -rc;
+		return rc;
+	}
+	if (fstat(fileno(r->f), &st) || !S_ISREG(st.st_mode)) {
+		fclose(r->f);
+		return gcf_error_set(err, GCF_CONFIG, "%s: not a regular file", path);
+	}
+	*group_readable = (st.st_mode & 044) != 0;
+	line = ini_parse_stream(reader_gets, r, handler, r);
+	fclose(r->f);
+	if (r->oom)
+		return nomem(err);
+	if (line > 0)
+		return gcf_error_set(err, GCF_CONFIG,
+				     "%s:%d: syntax error: expected [section], key = value, or a "
+				     "comment",
+				     path, line);
 	return 0;
 }
 
 int config_load(const char *path, struct config *cfg, struct gcf_error *err)
 {
 	struct reader r = {0};
-	struct stat st;
-	int rc, line;
+	struct judge j = {&r, path, false, err};
+	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->ttl_s = 60;
-	cfg->timeout_s = 10;
-	cfg->connect_timeout_s = 5;
-	cfg->op_timeout_s = 30;
-	cfg->concurrency = 4;
-	cfg->retries = 3;
-	cfg->xattr = true;
-	cfg->stale_if_error_s = 600;
-	cfg->refresh_wait_s = 2;
-	cfg->max_body = 32u << 20;
+	for (const struct config_setting *s = config_settings; s->name; s++)
+		if (s->scope & CONFIG_GLOBAL && s->global.store != CONFIG_STORE_STR)
+			slot_put(&s->global, cfg, s->def, NULL);
 	cfg->path = strdup(path);
 	if (!cfg->path)
-		return gcf_error_set(err, GCF_NOMEM, "out of memory");
-
-	r.f = fopen(path, "r");
-	if (!r.f) {
-		rc = -errno;
-		gcf_error_set(err, GCF_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-		err->errnum = -rc;
-		config_release(cfg);
-		return rc;
-	}
-	if (fstat(fileno(r.f), &st) || !S_ISREG(st.st_mode)) {
-		fclose(r.f);
-		config_release(cfg);
-		return gcf_error_set(err, GCF_CONFIG, "%s: not a regular file", path);
-	}
-	line = ini_parse_stream(reader_gets, &r, handler, &r);
-	fclose(r.f);
-	if (r.oom)
-		rc = gcf_error_set(err, GCF_NOMEM, "out of memory");
-	else if (line > 0)
-		rc = gcf_error_set(err, GCF_CONFIG,
-				   "%s:%d: syntax error: expected [section], key = value, or a "
-				   "comment",
-				   path, line);
-	else
-		rc = apply(cfg, &r, path, (st.st_mode & 044) != 0, err);
+		return nomem(err);
+	rc = read_records(path, &r, &j.group_readable, err);
+	if (!rc)
+		rc = apply(&j, cfg);
 	if (!rc && cfg->nconns == 0)
 		rc = bad(err, path, NULL,
 			 "no connection configured: add a section such as [tencent] with its "
 			 "credentials");
 	if (!rc)
-		rc = finish(cfg, &r, path, err);
+		rc = finish(&j, cfg);
 	records_free(&r);
 	if (rc)
 		config_release(cfg);
 	return rc;
 }
+
+/* ---- the command line --------------------------------------------------- */
+
+static const struct config_setting *cli_setting(const char *opt)
+{
+	const char *eq = strchr(opt, '=');
+	const struct config_setting *s = eq ? setting_find(opt, (size_t)(eq - opt)) : NULL;
+
+	return s && s->cli && !s->secret ? s : NULL;
+}
+
+bool config_is_override(const char *opt)
+{
+	return cli_setting(opt) != NULL;
+}
+
+int config_override(struct config *cfg, const char *opt, struct gcf_error *err)
+{
+	const struct config_setting *s = cli_setting(opt);
+	const char *value = s ? strchr(opt, '=') + 1 : NULL;
+	struct buf what = BUF_INIT(BUF_NOLIMIT);
+	int rc = 0;
+
+	if (!s)
+		return gcf_error_set(err, GCF_CONFIG, "-o %.*s: not a setting -o may override",
+				     (int)strcspn(opt, "="), opt);
+	if (s->scope & CONFIG_GLOBAL)
+		rc = setting_set(s, &s->global, cfg, value);
+	for (size_t i = 0; i < cfg->nconns && !rc && (s->scope & CONFIG_CONN); i++)
+		rc = setting_set(s, &s->conn, cfg->conns[i], value);
+	if (rc == -ENOMEM || (rc && setting_what(s, &what)))
+		rc = nomem(err);
+	else if (rc)
+		rc = gcf_error_set(err, GCF_CONFIG, "-o %s: '%s' is not %s", s->name, value,
+				   buf_str(&what));
+	buf_release(&what);
+	return rc;
+}
+
+/* ---- showing it -------------------------------------------------------- */
 
 int config_default_path(struct buf *out)
 {
@@ -578,34 +767,47 @@ int config_default_path(struct buf *out)
 	return buf_printf(out, "%s/.config/gpucloudfs/config.ini", home && *home ? home : ".");
 }
 
+/* The provider keys of c that are set, read through prov->key_table (each
+ * one a char * at k->offset of the private block); secrets redacted. */
+static int dump_provider_keys(const struct conn *c, struct buf *out)
+{
+	int rc = 0;
+
+	for (const struct provider_key *k = c->prov->key_table; !rc && k && k->key; k++) {
+		const char *v;
+
+		if (!c->priv || k->offset + sizeof(char *) > c->prov->sizeof_priv)
+			continue;
+		v = *(char *const *)((const char *)c->priv + k->offset);
+		if (!v || !*v)
+			continue;
+		if (k->secret || log_is_secret_name(k->key))
+			v = "<redacted>";
+		rc = buf_printf(out, "%s = %s\n", k->key, v);
+	}
+	return rc;
+}
+
 int config_dump(const struct config *cfg, struct buf *out)
 {
-	int rc = buf_printf(
-	    out,
-	    "; %s (secrets are never shown)\n[gpucloudfs]\nttl = %u\ntimeout = "
-	    "%u\nconnect_timeout = %u\nop_timeout = %u\nconcurrency = %u\n"
-	    "max_rps = %u\nretries = %u\nstale_if_error = %u\nrefresh_wait = %u\nxattr = %s\n"
-	    "max_body = %zu\n",
-	    cfg->path, cfg->ttl_s, cfg->timeout_s, cfg->connect_timeout_s, cfg->op_timeout_s,
-	    cfg->concurrency, cfg->max_rps, cfg->retries, cfg->stale_if_error_s,
-	    cfg->refresh_wait_s, cfg->xattr ? "yes" : "no", cfg->max_body);
+	int rc =
+	    buf_printf(out, "; %s (secrets are never shown)\n[%s]\n", cfg->path, GLOBAL_SECTION);
 
-	if (!rc && cfg->ca_file)
-		rc = buf_printf(out, "ca_file = %s\n", cfg->ca_file);
+	for (const struct config_setting *s = config_settings; !rc && s->name; s++)
+		if (s->scope & CONFIG_GLOBAL)
+			rc = slot_print(out, s, &s->global, cfg);
 	for (size_t i = 0; i < cfg->nconns && !rc; i++) {
 		const struct conn *c = cfg->conns[i];
 
-		rc = buf_printf(
-		    out,
-		    "\n[%s]\nprovider = %s\nendpoint = %s\nttl = %u\ntimeout = %u\n"
-		    "connect_timeout = %u\nconcurrency = %u\nmax_rps = %u\nretries = %u\n"
-		    "stale_if_error = %u\nrefresh_wait = %u\n",
-		    c->name, c->prov->name, c->endpoint, c->ttl_s, c->timeout_s,
-		    c->connect_timeout_s, c->concurrency, c->max_rps, c->retries,
-		    c->stale_if_error_s, c->refresh_wait_s);
-		for (const struct provider_key *k = c->prov->key_table; !rc && k && k->key; k++)
-			if (k->secret)
-				rc = buf_printf(out, "%s = %s\n", k->key, log_redact(k->key, "x"));
+		rc = buf_printf(out, "\n[%s]\n", c->name);
+		for (const struct config_setting *s = config_settings; !rc && s->name; s++) {
+			if (s->type == CONFIG_PROVIDER)
+				rc = buf_printf(out, "%s = %s\n", s->name, c->prov->name);
+			else if (s->scope & CONFIG_CONN)
+				rc = slot_print(out, s, &s->conn, c);
+		}
+		if (!rc)
+			rc = dump_provider_keys(c, out);
 	}
 	return rc;
 }

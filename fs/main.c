@@ -4,11 +4,13 @@
  *   gpucloudfs [-c CONFIG] [-f] [-d] [-o OPT[,OPT...]] MOUNTPOINT
  *   gpucloudfs SOURCE MOUNTPOINT [-o OPT[,OPT...]]      (as run by mount.fuse3)
  *
- * gpucloudfs options given with -o (ttl=N, config=PATH) are taken here; the
- * options mount(8) and fstab add that FUSE does not know (_netdev, nofail,
- * rw, ro, dev, suid, auto, noauto, user, users, nouser, owner, group,
- * defaults, x-*, comment=*) are dropped; every other -o option goes to FUSE.
- * The mount is always read-only, nodev and nosuid.
+ * gpucloudfs options given with -o are taken here: config=PATH, and
+ * name=value for each setting the configuration table lets the command line
+ * override (ttl=N; config_is_override() decides, config_override() applies
+ * them after the file is read); the options mount(8) and fstab add that FUSE does not know
+ * (_netdev, nofail, rw, ro, dev, suid, auto, noauto, user, users, nouser, owner, group, defaults,
+ * x-*, comment=*) are dropped; every other -o option goes to FUSE. The mount is always read-only,
+ * nodev and nosuid.
  *
  * SOURCE, the first of two positional arguments, is the configuration file
  * when it names a file (or a path) and -c is not given; any other SOURCE (a
@@ -48,8 +50,8 @@ struct options {
 	char *source;     /* SOURCE of "SOURCE MOUNTPOINT" (mount.fuse3), or NULL */
 	char *mountpoint; /* the last positional argument */
 	int npos;         /* positional arguments seen */
-	unsigned ttl;
-	int ttl_set;
+	char **overrides; /* -o name=value settings, in command-line order */
+	size_t noverrides;
 	int debug;
 	int help;
 	int version;
@@ -61,8 +63,6 @@ static const struct fuse_opt option_spec[] = {
     {"-c %s", offsetof(struct options, config), 0},
     {"--config=%s", offsetof(struct options, config), 0},
     {"config=%s", offsetof(struct options, config), 0},
-    {"ttl=%u", offsetof(struct options, ttl), 0},
-    {"ttl=", offsetof(struct options, ttl_set), 1},
     FUSE_OPT_KEY("-d", KEY_DEBUG),
     FUSE_OPT_KEY("--debug", KEY_DEBUG),
     FUSE_OPT_KEY("-h", KEY_HELP),
@@ -88,6 +88,40 @@ static int mount_only_option(const char *opt)
 	return !strncmp(opt, "x-", 2) || !strncmp(opt, "comment=", 8);
 }
 
+/* Keeps a -o name=value setting for config_override(). 0 or -1. */
+static int keep_override(struct options *o, const char *arg)
+{
+	char **v = realloc(o->overrides, (o->noverrides + 1) * sizeof(*v));
+
+	if (!v)
+		return -1;
+	o->overrides = v;
+	o->overrides[o->noverrides] = strdup(arg);
+	if (!o->overrides[o->noverrides])
+		return -1;
+	o->noverrides++;
+	return 0;
+}
+
+static void options_release(struct options *o)
+{
+	free(o->config);
+	free(o->source);
+	free(o->mountpoint);
+	for (size_t i = 0; i < o->noverrides; i++)
+		free(o->overrides[i]);
+	free(o->overrides);
+}
+
+/* Applies the kept -o settings to the loaded configuration, in order. */
+static int take_overrides(const struct options *o, struct config *cfg, struct gcf_error *err)
+{
+	for (size_t i = 0; i < o->noverrides; i++)
+		if (config_override(cfg, o->overrides[i], err))
+			return -1;
+	return 0;
+}
+
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct options *o = data;
@@ -104,6 +138,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		o->version = 1;
 		return 0;
 	case FUSE_OPT_KEY_OPT:
+		if (config_is_override(arg))
+			return keep_override(o, arg);
 		return mount_only_option(arg) ? 0 : 1;
 	case FUSE_OPT_KEY_NONOPT:
 		if (o->npos >= 2) {
@@ -335,10 +371,10 @@ int main(int argc, char *argv[])
 			err.message ? err.message : "bad configuration");
 		goto out;
 	}
-	if (o.ttl_set) {
-		cfg.ttl_s = o.ttl;
-		for (size_t i = 0; i < cfg.nconns; i++)
-			cfg.conns[i]->ttl_s = o.ttl;
+	if (take_overrides(&o, &cfg, &err)) {
+		fprintf(stderr, "gpucloudfs: %s\n", err.message ? err.message : "bad option");
+		config_release(&cfg);
+		goto out;
 	}
 	if (http_global_init()) {
 		fprintf(stderr, "gpucloudfs: cannot initialise libcurl\n");
@@ -401,9 +437,7 @@ out:
 	gcf_error_release(&err);
 	buf_release(&path);
 	free(fo.mountpoint);
-	free(o.config);
-	free(o.source);
-	free(o.mountpoint);
+	options_release(&o);
 	fuse_opt_free_args(&args);
 	return rc;
 }

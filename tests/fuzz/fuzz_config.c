@@ -4,8 +4,9 @@
  * The input is written to a temporary file of mode 0600 (so secrets are
  * accepted) and loaded with config_load. It must return 0 or a negative
  * errno with a message, never crash or leak; on success the configuration
- * is dumped (config_dump: secrets redacted) and released. Credentials in the
- * environment are removed first, so an input decides everything.
+ * is dumped (config_dump: secrets redacted), given -o ttl=7 (which must
+ * reach every connection) and released. Credentials in the environment are
+ * removed first, so an input decides everything.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "connection %zu incomplete", i);
 		}
 		FUZZ_CHECK(config_dump(&cfg, &dump) == 0, "config_dump failed");
+		FUZZ_CHECK(config_override(&cfg, "ttl=7", &err) == 0, "-o ttl=7 refused");
+		for (size_t i = 0; i < cfg.nconns; i++)
+			FUZZ_CHECK(cfg.conns[i]->ttl_s == 7, "-o ttl=7 missed connection %zu", i);
 		buf_release(&dump);
 		config_release(&cfg);
 	}

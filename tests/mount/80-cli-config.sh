@@ -9,9 +9,9 @@ check "--help prints usage" sh -c "'$GCF_BIN' --help | grep -q 'usage: .*MOUNTPO
 check "--version prints the version" sh -c "'$GCF_BIN' --version | grep -q '^gpucloudfs [0-9]'"
 check "no mount point: an error" sh -c "'$GCF_BIN' -c /dev/null 2>&1 | grep -q 'no mount point'"
 
-fails_with() { # fails_with "what" CONFIG PATTERN: mounting fails, stderr matches
+fails_with() { # fails_with "what" CONFIG PATTERN [ARG...]: mounting fails, stderr matches
 	mkdir -p "$M"
-	if "$GCF_BIN" -f -c "$2" "$M" >"$T_DIR/out" 2>&1; then
+	if "$GCF_BIN" -f -c "$2" "$M" "${@:4}" >"$T_DIR/out" 2>&1; then
 		check "$1: refused" false
 		fusermount3 -u "$M" 2>/dev/null
 	else
@@ -51,7 +51,10 @@ gcf_mount "$T_DIR/two.ini" "$M" -o ttl=0
 check_eq "two sections, two directories" "tencent tencent-sh" "$(ls "$M" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "second account lists its tasks" 4 "$(ls "$M/tencent-sh/tasks" | wc -l)"
 check "config shows ttl = 0 from -o ttl=0" grep -q '^ttl = 0' "$M/.gpucloudfs/config"
+check "config shows the provider keys that are not secret" grep -q '^region = ap-shanghai' "$M/.gpucloudfs/config"
 n=$(requests DescribeTrainingTasks)
 ls "$M/tencent-sh/tasks" >/dev/null
 check "ttl=0: every listing asks the cloud again" test "$(requests DescribeTrainingTasks)" -gt "$n"
+gcf_umount "$M"
+fails_with "a bad -o setting names the option" "$T_DIR/two.ini" "-o ttl: 'soon' is not a whole number" -o ttl=soon
 gcf_finish

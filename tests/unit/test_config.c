@@ -4,7 +4,9 @@
  * section name or from `provider =`); credentials may come from the
  * environment; every error names file:line and the key; a file holding a
  * secret that group or others can read is refused; secrets never appear in
- * a message or in config_dump.
+ * a message or in config_dump. The table of settings: inheritance from
+ * [gpucloudfs], -o overrides, the dump, and the manual page listing every
+ * row.
  *
  * Each test writes its file with mkstemp into /tmp (mode 0600 unless the
  * test says otherwise) and removes it in the teardown.
@@ -567,6 +569,258 @@ static void test_config_dump_never_shows_secret(void **state)
 	buf_release(&out);
 }
 
+/* A connection that does not set a [gpucloudfs] setting inherits it; one
+ * that does keeps its own; global-only settings stay global. */
+static void test_config_inheritance(void **state)
+{
+	struct fx *x = *state;
+	const struct conn *a, *b;
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "[gpucloudfs]\nttl = 45\ntimeout = 7\nconnect_timeout = 3\nconcurrency = 8\n"
+		 "max_rps = 50\nretries = 5\nstale_if_error = 100\nrefresh_wait = 4\n"
+		 "op_timeout = 40\nca_file = %s\n"
+		 "[tencent]\nsecret_id = a\nsecret_key = b\nregion = ap-guangzhou\n"
+		 "[t2]\nprovider = tencent\nsecret_id = a\nsecret_key = b\nregion = ap-guangzhou\n"
+		 "ttl = 9\ntimeout = 11\nconnect_timeout = 12\nconcurrency = 2\nmax_rps = 7\n"
+		 "retries = 0\nstale_if_error = 0\nrefresh_wait = 0\n",
+		 GCF_SOURCE_DIR "/CMakeLists.txt");
+	assert_int_equal(load(x, text), 0);
+	assert_int_equal(x->cfg.op_timeout_s, 40);
+	a = x->cfg.conns[0];
+	b = x->cfg.conns[1];
+	assert_int_equal(a->ttl_s, 45);
+	assert_int_equal(a->timeout_s, 7);
+	assert_int_equal(a->connect_timeout_s, 3);
+	assert_int_equal(a->concurrency, 8);
+	assert_int_equal(a->max_rps, 50);
+	assert_int_equal(a->retries, 5);
+	assert_int_equal(a->stale_if_error_s, 100);
+	assert_int_equal(a->refresh_wait_s, 4);
+	assert_string_equal(a->ca_file, GCF_SOURCE_DIR "/CMakeLists.txt");
+	assert_int_equal(b->ttl_s, 9);
+	assert_int_equal(b->timeout_s, 11);
+	assert_int_equal(b->connect_timeout_s, 12);
+	assert_int_equal(b->concurrency, 2);
+	assert_int_equal(b->max_rps, 7);
+	assert_int_equal(b->retries, 0);
+	assert_int_equal(b->stale_if_error_s, 0);
+	assert_int_equal(b->refresh_wait_s, 0);
+	assert_string_equal(b->ca_file, GCF_SOURCE_DIR "/CMakeLists.txt");
+	config_release(&x->cfg);
+	/* a global-only setting is not a connection key */
+	check_error_at(x, load(x, "[tencent]\nsecret_id = a\nsecret_key = b\nop_timeout = 5\n"), 4,
+		       "op_timeout", "unknown key for provider", NULL);
+}
+
+/* max_rps = 0 in a connection means "the API's documented limit" even when
+ * [gpucloudfs] sets another value (the consumer reads 0 that way). */
+static void test_config_max_rps_zero_in_connection(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(load(x, "[gpucloudfs]\nmax_rps = 50\n"
+				 "[tencent]\nsecret_id = a\nsecret_key = b\nregion = ap-guangzhou\n"
+				 "max_rps = 0\n"
+				 "[t2]\nprovider = tencent\nsecret_id = a\nsecret_key = b\n"
+				 "region = ap-guangzhou\n"),
+			 0);
+	assert_int_equal(x->cfg.max_rps, 50);
+	assert_int_equal(x->cfg.conns[0]->max_rps, 0);
+	assert_int_equal(x->cfg.conns[1]->max_rps, 50);
+}
+
+/* -o name=value: only the settings the table marks, applied to the global
+ * value and to every connection, checked like the file's values. */
+static void test_config_override(void **state)
+{
+	struct fx *x = *state;
+
+	assert_true(config_is_override("ttl=5"));
+	assert_true(config_is_override("ttl="));
+	assert_false(config_is_override("ttl"));
+	assert_false(config_is_override("timeout=5"));
+	assert_false(config_is_override("allow_other"));
+	assert_false(config_is_override("config=/x"));
+	assert_false(config_is_override("ttlx=5"));
+	assert_int_equal(load(x, full_file), 0);
+	assert_int_equal(x->cfg.conns[0]->ttl_s, 30);
+	assert_int_equal(config_override(&x->cfg, "ttl=0", &x->err), 0);
+	assert_int_equal(x->cfg.ttl_s, 0);
+	assert_int_equal(x->cfg.conns[0]->ttl_s, 0);     /* wins over the section's own */
+	assert_int_equal(x->cfg.conns[0]->timeout_s, 7); /* nothing else moves */
+	assert_int_equal(config_override(&x->cfg, "ttl=soon", &x->err), -EINVAL);
+	assert_int_equal(x->err.cls, GCF_CONFIG);
+	check_message_has(x, "-o ttl: 'soon' is not a whole number of seconds");
+	gcf_error_release(&x->err);
+	assert_int_equal(config_override(&x->cfg, "ttl=2592001", &x->err), -EINVAL);
+	gcf_error_release(&x->err);
+	assert_int_equal(config_override(&x->cfg, "timeout=5", &x->err), -EINVAL);
+	check_message_has(x, "-o timeout:");
+	assert_int_equal(x->cfg.timeout_s, 7);
+	assert_int_equal(x->cfg.ttl_s, 0);
+}
+
+/* .gpucloudfs/config: every setting, the provider keys that are set with
+ * their values (region, region_id, aidc_id ...), never a secret. */
+static void test_config_dump_provider_keys(void **state)
+{
+	struct fx *x = *state;
+	struct buf out = BUF_INIT(BUF_NOLIMIT);
+	const char *d;
+
+	assert_int_equal(load(x, "[gpucloudfs]\nmax_rps = 50\n"
+				 "[tencent]\nsecret_id = AKIDdump\nsecret_key = " SECRET "\n"
+				 "region = ap-guangzhou\ntoken = " SECRET "tok\nmax_rps = 0\n"
+				 "[ctyun]\naccess_key = ak\nsecret_key = " SECRET "\n"
+				 "region_id = 200000001852\n"
+				 "[baidu]\naccess_key = ak\nsecret_key = " SECRET "\n"
+				 "region = bj\npayment_timing = Postpaid\n"
+				 "[alaya]\napi_key = " SECRET "\naidc_id = 42\n"),
+			 0);
+	assert_int_equal(config_dump(&x->cfg, &out), 0);
+	d = buf_str(&out);
+	for (const struct config_setting *s = config_settings; s->name; s++)
+		if (s->type != CONFIG_PATH && !strstr(d, s->name))
+			fail_msg("dump lacks %s:\n%s", s->name, d);
+	/* connection-only settings are not in [gpucloudfs] */
+	assert_true(strstr(d, "provider =") > strstr(d, "\n[tencent]\n"));
+	assert_true(strstr(d, "endpoint =") > strstr(d, "\n[tencent]\n"));
+	assert_non_null(strstr(d, "\n[tencent]\nprovider = tencent\nendpoint = https://"));
+	assert_non_null(strstr(d, "max_rps = 50\n"));
+	assert_non_null(strstr(d, "max_rps = 0\n"));
+	assert_non_null(strstr(d, "xattr = yes\n"));
+	assert_non_null(strstr(d, "region = ap-guangzhou\n"));
+	assert_non_null(strstr(d, "region_id = 200000001852\n"));
+	assert_non_null(strstr(d, "region = bj\n"));
+	assert_non_null(strstr(d, "payment_timing = Postpaid\n"));
+	assert_non_null(strstr(d, "aidc_id = 42\n"));
+	assert_non_null(strstr(d, "secret_key = <redacted>\n"));
+	assert_non_null(strstr(d, "token = <redacted>\n"));
+	assert_non_null(strstr(d, "api_key = <redacted>\n"));
+	assert_null(strstr(d, SECRET));
+	/* a key the log calls secret by its name is redacted too */
+	assert_null(strstr(d, "AKIDdump"));
+	buf_release(&out);
+}
+
+/* Each row of the table is coherent: its scope has its fields, the fields'
+ * C types fit its type, no secret may come from the command line. */
+static void test_config_table_coherent(void **state)
+{
+	(void)state;
+	for (const struct config_setting *s = config_settings; s->name; s++) {
+		enum config_store want = s->global.store ? s->global.store : s->conn.store;
+
+		if (s->type == CONFIG_PROVIDER) {
+			assert_int_equal(s->scope, CONFIG_CONN);
+			continue;
+		}
+		if (!!(s->scope & CONFIG_GLOBAL) != (s->global.store != CONFIG_STORE_NONE) ||
+		    !!(s->scope & CONFIG_CONN) != (s->conn.store != CONFIG_STORE_NONE))
+			fail_msg("%s: scope and fields disagree", s->name);
+		if (s->scope == CONFIG_BOTH && s->global.store != s->conn.store)
+			fail_msg("%s: fields of two C types", s->name);
+		switch (s->type) {
+		case CONFIG_BOOL:
+			assert_int_equal(want, CONFIG_STORE_BOOL);
+			break;
+		case CONFIG_PATH:
+		case CONFIG_URL:
+			assert_int_equal(want, CONFIG_STORE_STR);
+			break;
+		default:
+			assert_true(want == CONFIG_STORE_UINT || want == CONFIG_STORE_SIZE);
+			assert_true(s->lo <= s->hi);
+			assert_true(s->def >= s->lo && s->def <= s->hi);
+		}
+		assert_false(s->secret && s->cli);
+	}
+}
+
+/* The text of the man page from ".BI name" up to the next ".TP" or ".SS". */
+static const char *man_entry(const char *man, const char *name, size_t *len)
+{
+	char head[64];
+	const char *p, *end;
+
+	snprintf(head, sizeof(head), "\n.BI %s \" = ", name);
+	p = strstr(man, head);
+	if (!p)
+		return NULL;
+	p++;
+	end = p + 1;
+	while (*end && strncmp(end, "\n.TP", 4) && strncmp(end, "\n.SS", 4))
+		end++;
+	*len = (size_t)(end - p);
+	return p;
+}
+
+/* The line ".B name" or ".BR name ..." between from and to, or NULL. */
+static const char *man_bold(const char *from, const char *to, const char *name)
+{
+	char b[64], br[64];
+	const char *p;
+
+	snprintf(b, sizeof(b), "\n.B %s\n", name);
+	snprintf(br, sizeof(br), "\n.BR %s ", name);
+	p = strstr(from, b);
+	if (p && p < to)
+		return p;
+	p = strstr(from, br);
+	return p && p < to ? p : NULL;
+}
+
+/* docs/gpucloudfs.1 names every setting (".BI name \" = ...\"") with its
+ * default, and says which ones a connection may not set. */
+static void test_config_settings_in_man_page(void **state)
+{
+	FILE *f = fopen(GCF_SOURCE_DIR "/docs/gpucloudfs.1", "r");
+	struct buf man = BUF_INIT(BUF_NOLIMIT);
+	const char *global, *conns;
+	char line[512];
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		assert_int_equal(buf_addstr(&man, line), 0);
+	fclose(f);
+	global = strstr(buf_str(&man), ".SS \"Global settings");
+	conns = strstr(buf_str(&man), ".SS \"Connections");
+	assert_non_null(global);
+	assert_non_null(conns);
+	for (const struct config_setting *s = config_settings; s->name; s++) {
+		char def[64];
+		size_t len = 0;
+		const char *e = man_entry(buf_str(&man), s->name, &len);
+		const char *first_tp = strstr(global, "\n.TP");
+
+		if (!e)
+			fail_msg("docs/gpucloudfs.1 does not list the setting '%s'", s->name);
+		/* global settings under "Global settings", connection-only ones
+		 * under "Connections" */
+		if (((s->scope & CONFIG_GLOBAL) != 0) != (e > global && e < conns))
+			fail_msg("docs/gpucloudfs.1 lists '%s' in the wrong section", s->name);
+		/* the global-only ones are named in the sentence before the list */
+		if ((s->scope == CONFIG_GLOBAL) != (man_bold(global, first_tp, s->name) != NULL))
+			fail_msg("docs/gpucloudfs.1: '%s' %s be named among the keys a "
+				 "connection may not set",
+				 s->name, s->scope == CONFIG_GLOBAL ? "must" : "must not");
+		if (s->type == CONFIG_PATH || s->type == CONFIG_URL || s->type == CONFIG_PROVIDER)
+			continue;
+		if (s->type == CONFIG_BOOL)
+			snprintf(def, sizeof(def), "(default %s", s->def ? "yes" : "no");
+		else if (s->def)
+			snprintf(def, sizeof(def), "(default %lu", s->def);
+		else
+			snprintf(def, sizeof(def), "0 (the default)");
+		if (!memmem(e, len, def, strlen(def)))
+			fail_msg("docs/gpucloudfs.1: '%s' does not say '%s'", s->name, def);
+	}
+	buf_release(&man);
+}
+
 static void test_config_default_path(void **state)
 {
 	struct buf out = BUF_INIT(BUF_NOLIMIT);
@@ -617,6 +871,12 @@ int main(void)
 	    T(test_config_no_sections),
 	    T(test_config_missing_file),
 	    T(test_config_dump_never_shows_secret),
+	    T(test_config_inheritance),
+	    T(test_config_max_rps_zero_in_connection),
+	    T(test_config_override),
+	    T(test_config_dump_provider_keys),
+	    cmocka_unit_test(test_config_table_coherent),
+	    cmocka_unit_test(test_config_settings_in_man_page),
 	    cmocka_unit_test(test_config_default_path),
 	};
 
