@@ -43,9 +43,10 @@ enum {
 	OFF_EXTRA_LEN = 124,
 };
 
-#define ENTRY_REC 20 /* name_len u32, id_len u32, mtime i64, nfiles u32 */
-#define FILE_REC  20 /* name_len u32, size u64, hash u64 */
-#define KIND_MAX  255
+#define ENTRY_REC 20 /* name_len u32, id_len u32, mtime i64, nfiles u32; then name, NUL, id, NUL   \
+		      */
+#define FILE_REC 20  /* name_len u32, size u64, hash u64; then name, NUL, data, NUL */
+#define KIND_MAX 255
 
 /* ---- key ------------------------------------------------------------ */
 
@@ -192,7 +193,7 @@ static int encode_size(const struct snapshot *s, const struct snapfile_meta *m, 
 			return -EINVAL;
 		if (i && strcmp(s->entries[i - 1].name, e->name) >= 0)
 			return -EINVAL;
-		ok = add_size(&n, ENTRY_REC) && add_size(&n, nl) && add_size(&n, il) &&
+		ok = add_size(&n, ENTRY_REC + 2) && add_size(&n, nl) && add_size(&n, il) &&
 		     add_size(&str, nl + 1) && add_size(&str, il + 1);
 		for (size_t j = 0; ok && j < e->nfiles; j++) {
 			const struct file *f = &e->files[j];
@@ -205,8 +206,9 @@ static int encode_size(const struct snapshot *s, const struct snapfile_meta *m, 
 				return -EINVAL;
 			if (j && strcmp(e->files[j - 1].name, f->name) >= 0)
 				return -EINVAL;
-			ok = add_size(&n, FILE_REC) && add_size(&n, fl) && add_size(&n, f->size) &&
-			     add_size(&str, fl + 1) && add_size(&str, f->size) && add_size(&str, 1);
+			ok = add_size(&n, FILE_REC + 2) && add_size(&n, fl) &&
+			     add_size(&n, f->size) && add_size(&str, fl + 1) &&
+			     add_size(&str, f->size) && add_size(&str, 1);
 		}
 		nf += e->nfiles;
 	}
@@ -285,8 +287,10 @@ int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, str
 		p += ENTRY_REC;
 		memcpy(p, e->name, nl);
 		p += nl;
+		*p++ = 0;
 		memcpy(p, e->id, il);
 		p += il;
+		*p++ = 0;
 		for (size_t j = 0; j < e->nfiles; j++) {
 			const struct file *f = &e->files[j];
 			size_t fl = strlen(f->name);
@@ -297,9 +301,11 @@ int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, str
 			p += FILE_REC;
 			memcpy(p, f->name, fl);
 			p += fl;
+			*p++ = 0;
 			if (f->size)
 				memcpy(p, f->data, f->size);
 			p += f->size;
+			*p++ = 0;
 		}
 	}
 	rc = crypto_sha256(base, total - SNAPFILE_SUM_LEN, p);
@@ -373,19 +379,19 @@ struct strings {
 	char *next, *end;
 };
 
-/* Copies n bytes from the cursor into the string area, NUL-terminated. */
+/* Takes n bytes and their NUL terminator from the cursor (the caller
+ * checked that n + 1 bytes are left) into the string area. NULL when the
+ * terminator is not 0 or the area (the header's count) is too small. */
 static const char *take_string(struct cursor *c, struct strings *st, size_t n)
 {
 	char *d = st->next;
 
-	if (!d || n >= (size_t)(st->end - d))
-		return NULL; /* the header's string_bytes was too small */
-	if (n)
-		memcpy(d, c->p, n);
-	d[n] = '\0';
+	if (c->p[n] != 0 || !d || n >= (size_t)(st->end - d))
+		return NULL;
+	memcpy(d, c->p, n + 1);
 	st->next += n + 1;
-	c->p += n;
-	c->left -= n;
+	c->p += n + 1;
+	c->left -= n + 1;
 	return d;
 }
 
@@ -414,19 +420,22 @@ static int decode_entry(struct decoder *d, size_t i, struct entry *e, const stru
 	c->left -= ENTRY_REC;
 	if (il > SNAPFILE_ID_MAX)
 		return bad(d->err, "snapshot entry %zu: ID of %" PRIu32 " bytes", i, il);
-	if ((size_t)nl + il > c->left)
+	if ((size_t)nl + il + 2 > c->left)
 		return bad(d->err, "snapshot entry %zu: name and ID run past the end", i);
 	why = name_problem((const char *)c->p, nl);
 	if (why)
 		return bad(d->err, "snapshot entry %zu: %s", i, why);
-	if (memchr(c->p + nl, '\0', il))
+	if (memchr(c->p + nl + 1, '\0', il))
 		return bad(d->err, "snapshot entry %zu: a NUL byte in its ID", i);
 	if (nf > d->nfiles - d->files_used)
 		return bad(d->err, "snapshot entry %zu: more files than the header counts", i);
 	e->name = take_string(c, &d->st, nl);
 	e->id = e->name ? take_string(c, &d->st, il) : NULL;
 	if (!e->id)
-		return bad(d->err, "snapshot entry %zu: more text than the header counts", i);
+		return bad(d->err,
+			   "snapshot entry %zu: no NUL after a string, or more text than the "
+			   "header counts",
+			   i);
 	if (prev && strcmp(prev->name, e->name) >= 0)
 		return bad(d->err, "snapshot entry %zu: names not in strictly increasing order", i);
 	e->files = d->files ? d->files + d->files_used : NULL;
@@ -445,7 +454,7 @@ static int decode_entry(struct decoder *d, size_t i, struct entry *e, const stru
 		f->hash = get_u64(c->p + 12);
 		c->p += FILE_REC;
 		c->left -= FILE_REC;
-		if (fl > c->left || size > c->left - fl)
+		if ((uint64_t)fl + 2 > c->left || size > c->left - fl - 2)
 			return bad(d->err, "snapshot entry %zu file %" PRIu32 ": runs past the end",
 				   i, j);
 		why = name_problem((const char *)c->p, fl);
@@ -454,7 +463,9 @@ static int decode_entry(struct decoder *d, size_t i, struct entry *e, const stru
 		f->name = take_string(c, &d->st, fl);
 		f->data = f->name ? take_string(c, &d->st, (size_t)size) : NULL;
 		if (!f->data)
-			return bad(d->err, "snapshot entry %zu: more text than the header counts",
+			return bad(d->err,
+				   "snapshot entry %zu: no NUL after a string, or more text than "
+				   "the header counts",
 				   i);
 		f->size = (size_t)size;
 		if (j && strcmp(e->files[j - 1].name, f->name) >= 0)
@@ -508,10 +519,9 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 			   " bytes) too long",
 			   kind_len, extra_len);
 	body -= kind_len + extra_len;
-	/* Every entry and file takes at least its record plus a 1-byte name, and
-	 * each string in the arena at most its bytes plus a NUL. */
-	if (ne > body / (ENTRY_REC + 1) || nf > body / (FILE_REC + 1) ||
-	    strings > body + 2 * (ne + nf))
+	/* Every entry and file takes at least its record, a 1-byte name and two
+	 * NULs; the strings are copied with their NULs, so fit in the body. */
+	if (ne > body / (ENTRY_REC + 3) || nf > body / (FILE_REC + 3) || strings > body)
 		return bad(err,
 			   "snapshot counts impossible for its size: %" PRIu64 " entries, %" PRIu64
 			   " files, %" PRIu64 " text bytes in %zu bytes",
