@@ -43,9 +43,10 @@ enum {
 	OFF_EXTRA_LEN = 124,
 };
 
-#define ENTRY_REC 20 /* name_len u32, id_len u32, mtime i64, nfiles u32; then name, NUL, id, NUL   \
-		      */
-#define FILE_REC 20  /* name_len u32, size u64, hash u64; then name, NUL, data, NUL */
+#define ENTRY_REC                                                                                  \
+	20          /* name_len u32, id_len u32, mtime i64, nfiles u32; then name, NUL, id, NUL    \
+		     */
+#define FILE_REC 20 /* name_len u32, size u64, hash u64; then name, NUL, data, NUL */
 #define KIND_MAX 255
 
 /* ---- key ------------------------------------------------------------ */
