@@ -43,11 +43,12 @@ enum {
 	OFF_EXTRA_LEN = 124,
 };
 
-#define ENTRY_REC                                                                                  \
-	20          /* name_len u32, id_len u32, mtime i64, nfiles u32; then name, NUL, id, NUL    \
-		     */
-#define FILE_REC 20 /* name_len u32, size u64, hash u64; then name, NUL, data, NUL */
-#define KIND_MAX 255
+/* Entry record: name_len u32, id_len u32, mtime i64, nfiles u32; then the
+ * name, a NUL, the ID, a NUL. File record: name_len u32, size u64, hash u64;
+ * then the name, a NUL, the bytes, a NUL. */
+#define ENTRY_REC 20
+#define FILE_REC  20
+#define KIND_MAX  255
 
 /* ---- key ------------------------------------------------------------ */
 
