@@ -12,8 +12,8 @@
  *   /.gpucloudfs              CTLDIR, CTLFILE, REFRESHDIR, REFRESHCONN, REFRESHFILE
  *                             (control.h)
  *
- * Each FUSE operation (ops.c) resolves its inode, calls one tree_* function
- * below, which dispatches to the node's row, and replies. Nothing here knows
+ * Each FUSE operation (ops.c) calls one tree_* function below, which
+ * resolves the inode and dispatches to the node's row, then replies. Nothing here knows
  * of FUSE requests: what an operation needs travels in struct tree_ctx, so
  * the tree is tested without a mount (tests/unit/test_tree.c).
  *
