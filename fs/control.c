@@ -234,18 +234,14 @@ int control_coll_getxattr(const struct tree_ctx *t, const struct node_info *ni, 
 /* ---- the rows ----------------------------------------------------------------- */
 
 const struct node_row control_dir_row = {
-    .dir = true, .attr = tree_static_dir_attr, .lookup = ctl_dir_lookup, .list = ctl_dir_list};
+    .attr = tree_static_dir_attr, .lookup = ctl_dir_lookup, .list = ctl_dir_list};
 const struct node_row control_file_row = {.attr = ctl_file_attr, .read = content_read};
-const struct node_row refresh_dir_row = {.dir = true,
-					 .attr = tree_static_dir_attr,
-					 .lookup = refresh_dir_lookup,
-					 .list = refresh_dir_list};
+const struct node_row refresh_dir_row = {
+    .attr = tree_static_dir_attr, .lookup = refresh_dir_lookup, .list = refresh_dir_list};
 /* Lists nothing on purpose: a listed refresh file would be read, and so
  * refetched, by every grep -r, cp -r, tar or rsync of the mount.
  * refresh/<conn>/<kind> is looked up by name only. */
-const struct node_row refresh_conn_row = {.dir = true,
-					  .attr = tree_static_dir_attr,
-					  .lookup = refresh_conn_lookup,
-					  .list = tree_empty_list};
+const struct node_row refresh_conn_row = {
+    .attr = tree_static_dir_attr, .lookup = refresh_conn_lookup, .list = tree_empty_list};
 const struct node_row refresh_file_row = {
     .attr = refresh_file_attr, .looked_up = refresh_file_looked_up, .read = content_read};

@@ -585,55 +585,48 @@ static int filterdir_lookup(const struct tree_ctx *t, const struct node_info *p,
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct node_row root_row = {
-    .dir = true, .attr = tree_static_dir_attr, .lookup = root_lookup, .list = root_list};
+    .attr = tree_static_dir_attr, .lookup = root_lookup, .list = root_list};
 static const struct node_row conn_row = {
-    .dir = true, .attr = tree_static_dir_attr, .lookup = conn_lookup, .list = conn_list};
-static const struct node_row kind_row = {.dir = true,
-					 .attr = kind_attr,
+    .attr = tree_static_dir_attr, .lookup = conn_lookup, .list = conn_list};
+static const struct node_row kind_row = {.attr = kind_attr,
 					 .lookup = kind_lookup,
 					 .list = kind_list,
 					 .kid = kind_kid,
 					 .getxattr = control_coll_getxattr,
 					 .xattrs = control_coll_xattrs};
 static const struct node_row entry_row = {
-    .dir = true, .attr = entry_attr, .lookup = entry_lookup, .list = entry_list, .kid = entry_kid};
+    .attr = entry_attr, .lookup = entry_lookup, .list = entry_list, .kid = entry_kid};
 static const struct node_row file_row = {.attr = file_attr, .read = file_read};
 static const struct node_row jsonl_row = {.attr = jsonl_attr, .read = jsonl_read};
 /* Lists nothing on purpose: any value can be looked up (.by-status/RUNNING),
  * but a listing here would make find and grep -r walk every filtered view
  * and ask the cloud for each. */
 static const struct node_row filterdir_row = {
-    .dir = true, .attr = tree_static_dir_attr, .lookup = filterdir_lookup, .list = tree_empty_list};
+    .attr = tree_static_dir_attr, .lookup = filterdir_lookup, .list = tree_empty_list};
+
+/* The table: node type -> row. */
+static const struct node_row *const rows[] = {
+    [NODE_ROOT] = &root_row,
+    [NODE_CONN] = &conn_row,
+    [NODE_KIND] = &kind_row,
+    [NODE_ENTRY] = &entry_row,
+    [NODE_FILE] = &file_row,
+    [NODE_JSONL] = &jsonl_row,
+    [NODE_FILTERDIR] = &filterdir_row,
+    [NODE_CTLDIR] = &control_dir_row,
+    [NODE_CTLFILE] = &control_file_row,
+    [NODE_REFRESHDIR] = &refresh_dir_row,
+    [NODE_REFRESHCONN] = &refresh_conn_row,
+    [NODE_REFRESHFILE] = &refresh_file_row,
+};
 
 const struct node_row *tree_row(enum node_type type)
 {
-	switch (type) {
-	case NODE_ROOT:
-		return &root_row;
-	case NODE_CONN:
-		return &conn_row;
-	case NODE_KIND:
-		return &kind_row;
-	case NODE_ENTRY:
-		return &entry_row;
-	case NODE_FILE:
-		return &file_row;
-	case NODE_JSONL:
-		return &jsonl_row;
-	case NODE_FILTERDIR:
-		return &filterdir_row;
-	case NODE_CTLDIR:
-		return &control_dir_row;
-	case NODE_CTLFILE:
-		return &control_file_row;
-	case NODE_REFRESHDIR:
-		return &refresh_dir_row;
-	case NODE_REFRESHCONN:
-		return &refresh_conn_row;
-	case NODE_REFRESHFILE:
-		return &refresh_file_row;
-	}
-	return &filterdir_row; /* not reached: every type has a row */
+	static const struct node_row none = {.attr = tree_static_dir_attr}; /* not reached */
+
+	if ((size_t)type >= sizeof(rows) / sizeof(rows[0]) || !rows[type])
+		return &none;
+	return rows[type];
 }
 
 /* ---- the operations ------------------------------------------------------- */

@@ -94,10 +94,10 @@ struct tree_data {
 
 /*
  * One row per node type. A NULL handler means the operation does not apply:
- * lookup and list answer ENOTDIR, read EISDIR, getxattr ENODATA.
+ * lookup and list answer ENOTDIR (a directory has both), read EISDIR,
+ * getxattr ENODATA. attr is never NULL.
  */
 struct node_row {
-	bool dir;
 	/* Fills st and the timeout; may fetch. 0 or a negative errno. */
 	int (*attr)(const struct tree_ctx *t, const struct node_info *ni, struct stat *st,
 		    double *tmo);
