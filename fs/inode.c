@@ -25,8 +25,8 @@ struct node {
 	uint64_t ino, parent;
 	void *owner;
 	uint64_t nlookup;
-	uint64_t content_hash;
-	uint64_t content_stamp;
+	uint64_t content_hash;   /* FILE: see inodes_note_hash; KIND: the listing */
+	uint64_t content_stamp;  /* FILE: see inodes_note_hash; KIND: the time reported */
 	struct content *content; /* NULL until inodes_set_content */
 	struct node *next_ino, *next_name;
 	uint8_t type; /* enum node_type */
@@ -336,6 +336,29 @@ void inodes_note_hash(struct inodes *t, uint64_t ino, uint64_t hash, uint64_t st
 		n->content_stamp = stamp_ns;
 	}
 	pthread_mutex_unlock(&t->mu);
+}
+
+uint64_t inodes_dir_time(struct inodes *t, uint64_t ino, uint64_t listing, uint64_t when_ns,
+			 uint64_t first_ns)
+{
+	struct node *n;
+	uint64_t at = first_ns;
+
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n) {
+		if (!n->content_stamp)
+			n->content_stamp = first_ns;
+		if (listing && !n->content_hash) {
+			n->content_hash = listing;
+		} else if (listing && listing != n->content_hash && when_ns > n->content_stamp) {
+			n->content_hash = listing;
+			n->content_stamp = when_ns;
+		}
+		at = n->content_stamp;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return at;
 }
 
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)

@@ -83,6 +83,17 @@ uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash);
  * overtook a newer one, so the node keeps matching what it holds. */
 void inodes_note_hash(struct inodes *t, uint64_t ino, uint64_t hash, uint64_t stamp_ns);
 
+/*
+ * The time a collection directory (KIND) reports: listing is a hash of the
+ * names its snapshot lists (0 = no snapshot yet) and when_ns the wall time
+ * (ns since the epoch) of that snapshot. The first listing seen keeps the
+ * time reported before it (first_ns when none was): a first fetch is not a
+ * change. A different listing moves the time to when_ns, never backwards.
+ * Returns the time to report (ns since the epoch); first_ns when ino is gone.
+ */
+uint64_t inodes_dir_time(struct inodes *t, uint64_t ino, uint64_t listing, uint64_t when_ns,
+			 uint64_t first_ns);
+
 /* Control files are made when looked at (no open: see ops.c): their current
  * bytes are kept on the node, replaced whole, read from any offset. */
 int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t len);

@@ -1,6 +1,7 @@
 /*
- * ops.h - the low-level FUSE operations table. Glue only: resolve the inode,
- * ask the cache, fill the reply. userdata is the struct daemon.
+ * ops.h - the low-level FUSE operations table. Glue only: each operation
+ * hands its arguments to the tree (tree.h: the node's row of handlers) and
+ * replies. userdata is the struct daemon.
  */
 #ifndef GCF_OPS_H
 #define GCF_OPS_H
