@@ -190,14 +190,14 @@ static void strip(cJSON *v)
 
 int jsontext_attach(cJSON *tree, const char *text, size_t len)
 {
-	struct scan s = {(const unsigned char *)text, (const unsigned char *)text + len};
-	int rc;
+	struct scan s;
+	int rc = -EINVAL;
 
 	if (!tree)
 		return 0;
-	if (!text)
-		rc = -EINVAL;
-	else {
+	if (text) {
+		s.p = (const unsigned char *)text;
+		s.end = s.p + len;
 		if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
 			s.p += 3;
 		rc = walk(&s, tree, 0);
