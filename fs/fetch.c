@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
+
 #define FETCH_MAX_PAGES         100000 /* a total promising more is a broken reply */
 #define FETCH_MAX_WORKERS       16
 #define FETCH_ATTEMPTS          3 /* listings retried when the total moves while paging */
@@ -152,7 +154,11 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 		pr->bytes = rs.body.len;
 		stat_add(j->st ? &j->st->bytes : NULL, rs.body.len);
 		tree = cJSON_ParseWithLength(buf_str(&rs.body), rs.body.len);
-		rc = c->prov->reply_error(&rs, tree, err);
+		/* Numbers keep their text; a reply JSON would refuse keeps none. */
+		if (jsontext_attach(tree, buf_str(&rs.body), rs.body.len) == -ENOMEM)
+			rc = gcf_error_set(err, GCF_NOMEM, "out of memory");
+		else
+			rc = c->prov->reply_error(&rs, tree, err);
 		if (rc) {
 			err->http_status = rs.status;
 			if (!err->request_id && rs.request_id)
@@ -354,16 +360,17 @@ static int idset_check(struct idset *s, const char *id, unsigned page)
 	return 0;
 }
 
-/* An object's ID as a string for de-duplication; NULL = no usable ID. */
+/* An object's ID as a string for de-duplication; NULL = no usable ID (or
+ * no memory: the object is then kept). */
 static char *item_id(const struct kind *k, const cJSON *o)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, k->id_field);
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
 
-	if (cJSON_IsString(id) && id->valuestring)
-		return strdup(id->valuestring);
-	if (cJSON_IsNumber(id))
-		return cJSON_PrintUnformatted(id);
-	return NULL;
+	if (jsontext_id(o, k->id_field, &b)) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
 }
 
 /* Moves the pages into out, in order, dropping cross-page repeats. */

@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "jsontext.h"
 #include "names.h"
 
 int render_parse_time(const cJSON *v, time_t *out)
@@ -121,41 +122,21 @@ static int filelist_add(struct filelist *fl, struct arena_block **a, const char 
 	return 0;
 }
 
-/* Appends a JSON value pretty-printed, plus a newline. */
+/* Appends a JSON value pretty-printed, numbers as the cloud wrote them,
+ * plus a newline. */
 static int add_pretty(struct buf *b, const cJSON *v)
 {
-	char *s = cJSON_Print(v);
-	int rc;
+	int rc = jsontext_print(v, true, b);
 
-	if (!s)
-		return -ENOMEM;
-	rc = buf_addstr(b, s);
-	if (!rc)
-		rc = buf_addch(b, '\n');
-	cJSON_free(s);
-	return rc;
+	return rc ? rc : buf_addch(b, '\n');
 }
 
 /* The text of a scalar field's file: the value and a newline. 1 = not a
  * scalar (or null): no file. */
 static int scalar_text(const cJSON *v, struct buf *b)
 {
-	int rc;
+	int rc = jsontext_scalar(v, b);
 
-	if (cJSON_IsString(v)) {
-		rc = buf_addstr(b, v->valuestring ? v->valuestring : "");
-	} else if (cJSON_IsBool(v)) {
-		rc = buf_addstr(b, cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNumber(v)) {
-		char *s = cJSON_PrintUnformatted(v);
-
-		if (!s)
-			return -ENOMEM;
-		rc = buf_addstr(b, s);
-		cJSON_free(s);
-	} else {
-		return 1;
-	}
 	return rc ? rc : buf_addch(b, '\n');
 }
 
@@ -232,24 +213,12 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 	return rc;
 }
 
-/* The object's ID as text ("" when missing or not a scalar). */
+/* The object's ID as text ("" when missing or not a string or number). */
 static int id_text(const struct kind *k, const cJSON *obj, struct buf *b)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, k->id_field);
+	int rc = jsontext_id(obj, k->id_field, b);
 
-	if (cJSON_IsString(id) && id->valuestring)
-		return buf_addstr(b, id->valuestring);
-	if (cJSON_IsNumber(id)) {
-		char *s = cJSON_PrintUnformatted(id);
-		int rc;
-
-		if (!s)
-			return -ENOMEM;
-		rc = buf_addstr(b, s);
-		cJSON_free(s);
-		return rc;
-	}
-	return buf_addstr(b, "");
+	return rc > 0 ? buf_addstr(b, "") : rc;
 }
 
 static int cmp_entry_name(const void *a, const void *b)

@@ -9,8 +9,8 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "jsontext.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 
 struct snapshot *snapshot_get(struct snapshot *s)
@@ -68,17 +68,12 @@ int snapshot_jsonl(struct snapshot *s, const char **data, size_t *len)
 	pthread_mutex_lock(&s->jsonl_mu);
 	for (size_t i = 0; !s->jsonl && !rc && i < s->nentries; i++) {
 		const struct file *f = entry_file(&s->entries[i], "info.json");
-		cJSON *o = f ? cJSON_ParseWithLength(f->data, f->size) : NULL;
-		char *line = o ? cJSON_PrintUnformatted(o) : NULL;
 
-		if (f && (!o || !line))
-			rc = -ENOMEM; /* info.json is our own output: only memory fails */
-		if (!rc && line)
-			rc = buf_addstr(&b, line);
-		if (!rc && line)
+		/* info.json less its whitespace: every token kept as rendered */
+		if (f)
+			rc = jsontext_compact(f->data, f->size, &b);
+		if (f && !rc)
 			rc = buf_addch(&b, '\n');
-		cJSON_free(line);
-		cJSON_Delete(o);
 	}
 	if (!s->jsonl && !rc) {
 		s->jsonl_size = b.len;

@@ -204,6 +204,13 @@ def run_checks(ready):
                                        for i in ids))
     check("create times distinct", len({t["CreateTime"] for t in tasks}) == 137)
     check("some nulls present", any(t["EndTime"] is None for t in tasks))
+    st, raw = c.raw("GET", "/_sim/objects/tencent/tasks")
+    check("exact number tokens in replies (2^53+1, 1e3, 0.10, -0, 1E+2)",
+          all(t in raw for t in (b'"bigId":9007199254740993,', b'"cnt":1e3,', b'"fee":0.10,',
+                                  b'"negZero":-0,', b'"scale":1E+2,'))
+          and raw.count(b'"bigId":') == len(range(1, 137, 5)))
+    check("... read as numbers by a JSON reader",
+          tasks[1]["bigId"] == 9007199254740993 and tasks[1]["cnt"] == 1000.0)
     st, svcs = c.ctl("GET", "objects/tencent/services")
     check("23 service groups, ms- ids", len(svcs) == 23 and all(
         s["ServiceGroupId"].startswith("ms-") for s in svcs))

@@ -385,6 +385,23 @@ def fetch_seeds():
     seed("alaya-403", 3, 0, S403, [{"status": 403, "message": "Forbidden", "data": {}}])
 
 
+def numbers_seeds():
+    """fuzz_numbers: JSON texts with the numbers a double loses, and text cJSON reads but JSON
+    forbids."""
+    seeds = {
+        "exact": '{"bigId":9007199254740993,"big2":12345678901234567890,"cnt":1e3,"fee":0.10,'
+                 '"z":-0,"s":1E+2,"t":-1.5e-7}',
+        "array": '[0, -0.0, 1.5e+300, 1e999, -1e-400, [1.0, {"a": [2E-2]}], "9", true, false, null]',
+        "bom-escape": '\ufeff { "k\\"1" : 1.0 , "e" : {} , "a" : [ ] }\n',
+        "top-number": "12345678901234567890",
+        "not-json": "[1.50, 01, 1., -.5]",
+        "reply": '{"Response":{"TotalCount":3,"TrainingTaskSet":[{"Id":"t","RuntimeInSeconds":3600,'
+                 '"BillingPrice":0.50}]}}',
+    }
+    for name, text in seeds.items():
+        put("fuzz_numbers", name, text)
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
@@ -393,6 +410,7 @@ def main():
     synthetic()
     names_and_config()
     fetch_seeds()
+    numbers_seeds()
     for t in sorted(written):
         print(f"make-corpus: {t}: {written[t]} seeds")
 

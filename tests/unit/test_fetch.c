@@ -17,6 +17,7 @@
 
 #include "fake_provider.h"
 #include "fetch.h"
+#include "jsontext.h"
 #include "ratelimit.h"
 
 #define SEC 1000000000ull
@@ -218,6 +219,32 @@ static void test_fetch_single_page_repeats_kept(void **state)
 	assert_int_equal(list(x), 0);
 	assert_int_equal(x->l.nitems, 3);
 	assert_int_equal(count_id(&x->l, "obj-0000"), 2);
+}
+
+/* Numbers arrive with the text the cloud sent; IDs beyond 2^53 that are
+ * one double apart stay two objects (not taken for a repeat across pages). */
+static void test_fetch_numbers_keep_text(void **state)
+{
+	struct fx *x = *state;
+	cJSON *a, *b;
+
+	cloud_objects(x, 60);
+	a = cJSON_GetArrayItem(x->fc.objects, 10); /* page 0 */
+	b = cJSON_GetArrayItem(x->fc.objects, 55); /* page 1 */
+	cJSON_ReplaceItemInObjectCaseSensitive(a, "Id", cJSON_CreateRaw("9007199254740992"));
+	cJSON_ReplaceItemInObjectCaseSensitive(b, "Id", cJSON_CreateRaw("9007199254740993"));
+	cJSON_ReplaceItemInObjectCaseSensitive(a, "Seq", cJSON_CreateRaw("1e1"));
+	cJSON_ReplaceItemInObjectCaseSensitive(b, "Seq", cJSON_CreateRaw("-0.0"));
+	assert_int_equal(list(x), 0);
+	assert_int_equal(x->l.nitems, 60);
+	assert_string_equal(jsontext_token(cJSON_GetObjectItem(x->l.items[10], "Id")),
+			    "9007199254740992");
+	assert_string_equal(jsontext_token(cJSON_GetObjectItem(x->l.items[55], "Id")),
+			    "9007199254740993");
+	assert_string_equal(jsontext_token(cJSON_GetObjectItem(x->l.items[10], "Seq")), "1e1");
+	assert_int_equal(cJSON_GetObjectItem(x->l.items[10], "Seq")->valueint, 10);
+	assert_string_equal(jsontext_token(cJSON_GetObjectItem(x->l.items[55], "Seq")), "-0.0");
+	assert_string_equal(jsontext_token(cJSON_GetObjectItem(x->l.items[0], "Seq")), "0");
 }
 
 /* After page 0 was served, one object is created at the end. */
@@ -476,6 +503,7 @@ int main(void)
 	    T(test_fetch_shifted_listing_deduplicated),
 	    T(test_fetch_same_id_within_page_kept),
 	    T(test_fetch_single_page_repeats_kept),
+	    T(test_fetch_numbers_keep_text),
 	    T(test_fetch_total_moved_refetches),
 	    T(test_fetch_total_never_settles_last_attempt_kept),
 	    T(test_fetch_error_fails_whole_listing),

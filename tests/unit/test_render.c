@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "gcf_error.h"
+#include "jsontext.h"
 #include "provider.h"
 #include "render.h"
 #include "snapshot.h"
@@ -335,6 +336,53 @@ static void test_render_line_is_compact_json(void **state)
 	cJSON_Delete(tree);
 }
 
+/* Numbers reach every file with the text the cloud sent (the tree carries
+ * its tokens, as fetch.c attaches them): info.json, scalar files, the kind's
+ * .json files, the .jsonl line and a numeric ID. */
+static void test_render_numbers_byte_for_byte(void **state)
+{
+	const char *json =
+	    "[{\"queueID\":9007199254740993,\"big2\":12345678901234567890,"
+	    "\"cnt\":1e3,\"price\":0.10,\"zero\":-0,\"e\":1E+2,"
+	    "\"queueQuota\":[{\"count\":8.0,\"mem\":-1.5e-7}],\"updateTime\":1714552200000}]";
+	cJSON *tree = cJSON_Parse(json);
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL;
+	const cJSON *item;
+	const char *jl;
+	size_t len;
+
+	assert_non_null(tree);
+	assert_int_equal(jsontext_attach(tree, json, strlen(json)), 0);
+	item = cJSON_GetArrayItem(tree, 0);
+	assert_int_equal(render_snapshot(&queue_kind, &item, 1, FETCHED_WALL, &s, &err), 0);
+	assert_int_equal(s->nentries, 1);
+	assert_string_equal(s->entries[0].id, "9007199254740993");
+	assert_string_equal(s->entries[0].name, "9007199254740993");
+	check_file(
+	    s, "9007199254740993", "info.json",
+	    "{\n\t\"queueID\":\t9007199254740993,\n\t\"big2\":\t12345678901234567890,\n"
+	    "\t\"cnt\":\t1e3,\n\t\"price\":\t0.10,\n\t\"zero\":\t-0,\n\t\"e\":\t1E+2,\n"
+	    "\t\"queueQuota\":\t[{\n\t\t\t\"count\":\t8.0,\n\t\t\t\"mem\":\t-1.5e-7\n\t\t}],\n"
+	    "\t\"updateTime\":\t1714552200000\n}\n");
+	check_file(s, "9007199254740993", "queue_id", "9007199254740993\n");
+	check_file(s, "9007199254740993", "big2", "12345678901234567890\n");
+	check_file(s, "9007199254740993", "cnt", "1e3\n");
+	check_file(s, "9007199254740993", "price", "0.10\n");
+	check_file(s, "9007199254740993", "zero", "-0\n");
+	check_file(s, "9007199254740993", "e", "1E+2\n");
+	check_file(s, "9007199254740993", "quota.json",
+		   "[{\n\t\t\"count\":\t8.0,\n\t\t\"mem\":\t-1.5e-7\n\t}]\n");
+	assert_int_equal(s->entries[0].mtime, UPDATE_0830); /* the double still serves */
+	assert_int_equal(snapshot_jsonl(s, &jl, &len), 0);
+	assert_string_equal(jl, "{\"queueID\":9007199254740993,\"big2\":12345678901234567890,"
+				"\"cnt\":1e3,\"price\":0.10,\"zero\":-0,\"e\":1E+2,"
+				"\"queueQuota\":[{\"count\":8.0,\"mem\":-1.5e-7}],"
+				"\"updateTime\":1714552200000}\n");
+	snapshot_put(s);
+	cJSON_Delete(tree);
+}
+
 static void test_render_empty_listing(void **state)
 {
 	struct gcf_error err = GCF_ERROR_INIT;
@@ -442,6 +490,7 @@ int main(void)
 	    cmocka_unit_test(test_render_duplicate_ids_both_present),
 	    cmocka_unit_test(test_render_hostile_ids_mapped),
 	    cmocka_unit_test(test_render_line_is_compact_json),
+	    cmocka_unit_test(test_render_numbers_byte_for_byte),
 	    cmocka_unit_test(test_render_empty_listing),
 	    cmocka_unit_test(test_render_parse_time_formats),
 	    cmocka_unit_test(test_render_parse_time_garbage),

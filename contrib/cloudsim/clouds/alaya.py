@@ -12,7 +12,7 @@ import hmac
 import random
 from urllib.parse import unquote_plus
 
-from .common import Cloud, Kind, json_reply
+from .common import Cloud, Kind, add_exact_numbers, json_reply
 
 PATH = "/v1/product/list-for-training-task"
 ACTION = "list-for-training-task"
@@ -75,8 +75,8 @@ class Alaya(Cloud):
         return json_reply({"status": 200, "message": "OK", "data": items})
 
     def generate(self, seed, sizes):
-        return {"products": gen_products(random.Random("%s-alaya-products" % seed),
-                                         sizes["alaya_products"])}
+        return {"products": add_exact_numbers(
+            gen_products(random.Random("%s-alaya-products" % seed), sizes["alaya_products"]))}
 
 
 GPUS = [("NVIDIA-H800A-NV-80G", "18", "200"), ("NVIDIA-A800-SXM4-80GB", "16", "160"),

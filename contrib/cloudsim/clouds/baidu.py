@@ -19,7 +19,7 @@ import random
 import re
 from urllib.parse import unquote_plus
 
-from .common import Cloud, Kind, iso_utc, json_reply, new_request_id, parse_iso_utc, uri_encode
+from .common import Cloud, Kind, add_exact_numbers, iso_utc, json_reply, new_request_id, parse_iso_utc, uri_encode
 
 PATH = "/v2/computeunit"
 ACTION = "DescribeComputeUnits"
@@ -167,8 +167,8 @@ class Baidu(Cloud):
                           headers={"x-bce-request-id": rid})
 
     def generate(self, seed, sizes):
-        return {"computeunits": gen_units(random.Random("%s-baidu-units" % seed),
-                                          sizes["baidu_units"])}
+        return {"computeunits": add_exact_numbers(
+            gen_units(random.Random("%s-baidu-units" % seed), sizes["baidu_units"]))}
 
 
 REGIONS = ["bj", "bj", "bd", "sz", "gz", "yq", "global"]

@@ -14,6 +14,7 @@ Replies carry an `outcome` ("ok", "rejected", "throttled") that the server count
 """
 
 import json
+import re
 import time
 import uuid
 from urllib.parse import quote
@@ -46,8 +47,63 @@ class Reply:
         self.outcome = outcome  # "ok" | "rejected" | "throttled"
 
 
+# A JSON number kept as the exact token a cloud writes ("1e3", "0.10", "-0",
+# 9007199254740993): Python's json would turn it into another text, so the data holds it as a
+# marker string (which survives copies through json.loads(json.dumps(...))) and dumps() writes
+# the token in its place.
+_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_RAW_MARK = "\x00number:"
+_RAW_RE = re.compile(r'"\\u0000number:(' + _NUMBER + r')\\u0000"')
+
+
+def raw_number(token):
+    """The data value that dumps() writes as the number token `token`, byte for byte."""
+    if not re.fullmatch(_NUMBER, token):
+        raise ValueError("not a JSON number: %r" % token)
+    return _RAW_MARK + token + "\x00"
+
+
+def dumps(obj):
+    """Compact JSON, UTF-8 as is, raw_number() values written as their tokens."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _RAW_RE.sub(lambda m: m.group(1), text) if "\\u0000number:" in text else text
+
+
+# Numbers a double cannot carry as text (64-bit integers beyond 2^53, exponents, trailing
+# zeros, negative zero). Every cloud adds them to a few objects of each collection
+# (add_exact_numbers), after its seeded generation, so that the rest of the data is unchanged.
+EXACT_NUMBERS = [
+    ("bigId", "9007199254740993"),          # 2^53 + 1: the nearest double is 2^53
+    ("big2", "12345678901234567890"),       # above 2^63
+    ("u64Max", "18446744073709551615"),
+    ("i64Min", "-9223372036854775808"),
+    ("cnt", "1e3"),
+    ("scale", "1E+2"),
+    ("fee", "0.10"),
+    ("negZero", "-0"),
+    ("negZeroFrac", "-0.0"),
+    ("tiny", "-1.5e-7"),
+]
+
+
+def exact_numbers(i):
+    """The fields added to object i: EXACT_NUMBERS, plus a nested object and array."""
+    out = {k: raw_number(v) for k, v in EXACT_NUMBERS}
+    out["exactNested"] = {"nanos": raw_number("17145522001234567%02d" % (i % 100)),
+                          "ratio": raw_number("2.50"),
+                          "list": [raw_number("1.0"), raw_number("1e-3"), raw_number("100")]}
+    return out
+
+
+def add_exact_numbers(objs, every=5, first=1):
+    """Adds exact_numbers() to objects first, first + every, ... of a generated list."""
+    for i in range(first, len(objs), every):
+        objs[i].update(exact_numbers(i))
+    return objs
+
+
 def json_reply(obj, status=200, outcome="ok", headers=None):
-    body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = dumps(obj).encode("utf-8")
     return Reply(status, body, "application/json", headers, outcome)
 
 

@@ -28,7 +28,7 @@ import re
 import time
 import uuid
 
-from .common import Cloud, Kind, json_reply
+from .common import Cloud, Kind, add_exact_numbers, json_reply, raw_number
 
 PATH = "/v4/cwai/central/task-service/queue/queue-info-list"
 ACTION = "queue-info-list"
@@ -192,7 +192,14 @@ class Ctyun(Cloud):
             "totalPage": (total + page_size - 1) // page_size, "result": items}})
 
     def generate(self, seed, sizes):
-        return {"queues": gen_queues(random.Random("%s-ctyun-queues" % seed), sizes["ctyun_queues"])}
+        queues = add_exact_numbers(
+            gen_queues(random.Random("%s-ctyun-queues" % seed), sizes["ctyun_queues"]))
+        for q in queues:  # quota.json carries them too
+            if "bigId" in q:
+                for d in q["queueQuota"]:
+                    d.update({"exactBytes": raw_number("9007199254740993"),
+                              "exactShare": raw_number("0.50"), "exactExp": raw_number("5E-1")})
+        return {"queues": queues}
 
 
 DEVICES = [

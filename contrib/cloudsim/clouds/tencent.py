@@ -19,7 +19,7 @@ import json
 import random
 import re
 
-from .common import Cloud, Kind, iso_utc, json_reply, new_request_id
+from .common import Cloud, Kind, add_exact_numbers, iso_utc, json_reply, new_request_id
 
 VERSION = "2021-11-11"
 SERVICE = "tione"
@@ -376,9 +376,10 @@ class Tencent(Cloud):
 
     # --- data
     def generate(self, seed, sizes):
-        return {"tasks": gen_tasks(random.Random("%s-tencent-tasks" % seed), sizes["tasks"]),
-                "services": gen_services(random.Random("%s-tencent-services" % seed),
-                                         sizes["services"])}
+        return {"tasks": add_exact_numbers(
+                    gen_tasks(random.Random("%s-tencent-tasks" % seed), sizes["tasks"])),
+                "services": add_exact_numbers(
+                    gen_services(random.Random("%s-tencent-services" % seed), sizes["services"]))}
 
 
 BASE_EPOCH = 1714552200  # 2024-05-01T08:30:00Z
