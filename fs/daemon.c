@@ -59,9 +59,13 @@ static int collection_fetch(void *ctx, struct collection *col, uint64_t deadline
 			   &l, &m->fst, err);
 	if (!rc) {
 		rc = render_snapshot(cr->kind, l.items, l.nitems, now, out, err);
-		if (!rc)
+		if (!rc) {
+			struct snapshot *prev = cache_peek(&cr->col);
+
 			(*out)->json_bytes = l.json_bytes;
-		else
+			snapshot_carry_times(prev, *out);
+			snapshot_put(prev);
+		} else
 			gcf_error_set_context(err, c->name, cr->kind->action);
 	}
 	listing_release(&l);

@@ -154,10 +154,13 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 	int rc;
 
 	e->mtime = fetched_wall;
+	e->mtime_fetched = true;
 	for (const char *const *m = k->mtime_fields; m && *m; m++)
 		if (!render_parse_time_tz(cJSON_GetObjectItemCaseSensitive(obj, *m),
-					  k->mtime_utc_offset_s, &e->mtime))
+					  k->mtime_utc_offset_s, &e->mtime)) {
+			e->mtime_fetched = false;
 			break;
+		}
 
 	rc = add_pretty(&b, obj);
 	if (!rc)
@@ -281,6 +284,7 @@ int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, t
 	}
 	if (!rc) {
 		s->fetched_wall = fetched_wall;
+		snapshot_seal(s);
 		pthread_mutex_init(&s->jsonl_mu, NULL);
 		atomic_init(&s->refs, 1);
 		*out = s;

@@ -575,6 +575,7 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 	s->fetched_wall = (time_t)(int64_t)get_u64(p + OFF_FETCHED_WALL);
 	s->json_bytes = (size_t)get_u64(p + OFF_JSON_BYTES);
 	pthread_mutex_init(&s->jsonl_mu, NULL);
+	snapshot_seal(s);
 	atomic_init(&s->refs, 1);
 	*out = s;
 	if (m) {

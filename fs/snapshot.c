@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "gcf_hash.h"
 #include "jsontext.h"
 
 #include <errno.h>
@@ -34,6 +35,55 @@ void snapshot_put(struct snapshot *s)
 	/* The reply trees and temporaries a fetch allocated are freed by now:
 	 * hand the free heap tops back (glibc keeps them otherwise). */
 	malloc_trim(0);
+}
+
+void snapshot_seal(struct snapshot *s)
+{
+	uint64_t h = GCF_FNV1A_BASIS;
+
+	for (size_t i = 0; i < s->nentries; i++) {
+		const struct entry *e = &s->entries[i];
+		int64_t mt = (int64_t)e->mtime;
+
+		h = gcf_fnv1a_str(h, e->name);
+		h = gcf_fnv1a(h, &mt, sizeof(mt));
+		for (size_t j = 0; j < e->nfiles; j++) {
+			h = gcf_fnv1a_str(h, e->files[j].name);
+			h = gcf_fnv1a(h, &e->files[j].hash, sizeof(e->files[j].hash));
+		}
+	}
+	s->content_hash = h;
+	s->content_wall = s->fetched_wall;
+}
+
+static bool same_files(const struct entry *a, const struct entry *b)
+{
+	if (a->nfiles != b->nfiles)
+		return false;
+	for (size_t j = 0; j < a->nfiles; j++)
+		if (a->files[j].hash != b->files[j].hash || a->files[j].size != b->files[j].size ||
+		    strcmp(a->files[j].name, b->files[j].name))
+			return false;
+	return true;
+}
+
+void snapshot_carry_times(const struct snapshot *prev, struct snapshot *fresh)
+{
+	if (!prev || !fresh)
+		return;
+	for (size_t i = 0; i < fresh->nentries; i++) {
+		struct entry *e = &fresh->entries[i];
+		const struct entry *o;
+
+		if (!e->mtime_fetched)
+			continue;
+		o = snapshot_find(prev, e->name);
+		if (o && same_files(o, e))
+			e->mtime = o->mtime;
+	}
+	snapshot_seal(fresh);
+	if (fresh->content_hash == prev->content_hash)
+		fresh->content_wall = prev->content_wall;
 }
 
 static int cmp_entry(const void *key, const void *elem)

@@ -13,6 +13,7 @@
 #define GCF_SNAPSHOT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,9 +27,10 @@ struct file {
 };
 
 struct entry {
-	const char *name; /* safe, unique file name (names.h) */
-	const char *id;   /* the object's ID as the cloud sent it (may be "") */
-	time_t mtime;     /* from the object, else the fetch time */
+	const char *name;   /* safe, unique file name (names.h) */
+	const char *id;     /* the object's ID as the cloud sent it (may be "") */
+	time_t mtime;       /* from the object, else the fetch time */
+	bool mtime_fetched; /* the object has no time: mtime is a fetch time */
 	size_t nfiles;
 	struct file *files; /* sorted by name */
 };
@@ -43,6 +45,12 @@ struct snapshot {
 	size_t nentries;
 	struct entry *entries; /* sorted by name */
 	size_t json_bytes;     /* bytes of JSON received for it (memory budget) */
+	/* When the listing's content last changed, and a hash of it: the
+	 * <kind>.jsonl file's mtime (seconds, nanoseconds from the hash).
+	 * snapshot_seal() sets them; snapshot_carry_times() keeps them across
+	 * snapshots whose content is the same. */
+	time_t content_wall;
+	uint64_t content_hash;
 	struct arena_block *arena;
 
 	/* <kind>.jsonl, made on first use (most snapshots are never asked):
@@ -60,6 +68,17 @@ void snapshot_put(struct snapshot *s);
 /* Borrowed, valid while the caller holds a reference; NULL if absent. */
 const struct entry *snapshot_find(const struct snapshot *s, const char *name);
 const struct file *entry_file(const struct entry *e, const char *name);
+
+/* Sets content_hash from the entries (names, mtimes, file hashes) and
+ * content_wall to fetched_wall. Called once a snapshot is built. */
+void snapshot_seal(struct snapshot *s);
+
+/* A refresh of unchanged data is not a change: entries of fresh whose mtime
+ * is a fetch time and whose files are byte for byte those of the same entry
+ * in prev keep prev's mtime, and when the whole content is then the same,
+ * fresh keeps prev's content_wall. So `rsync -a` and `find -newer` see only
+ * what changed. Call before fresh is published; prev may be NULL. */
+void snapshot_carry_times(const struct snapshot *prev, struct snapshot *fresh);
 
 /* Every object as one compact JSON line, in name order: the <kind>.jsonl
  * file. Made on the first call (from the info.json files), then kept.

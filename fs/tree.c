@@ -274,7 +274,8 @@ static int conn_list(const struct tree_ctx *t, struct tree_dir *h)
 					      .owner = cr,
 					      .is_file = true,
 					      .size = s ? s->jsonl_size : 0,
-					      .mtime = s ? s->fetched_wall : t->d->start_wall,
+					      .mtime = s ? s->content_wall : t->d->start_wall,
+					      .hash = s ? s->content_hash : 0,
 					      .tmo = s ? tree_remaining(cr, s) : 0};
 			rc = tree_dir_add(h, &k);
 		}
@@ -543,7 +544,7 @@ static int jsonl_attr(const struct tree_ctx *t, const struct node_info *ni, stru
 	if (!rc)
 		rc = snapshot_jsonl(s, &jl, &jlen);
 	if (!rc) {
-		tree_file_attr(st, ni->ino, jlen, s->fetched_wall, s->fetched_ns);
+		tree_file_attr(st, ni->ino, jlen, s->content_wall, s->content_hash);
 		*tmo = tree_remaining(cr, s);
 	}
 	snapshot_put(s);
