@@ -44,7 +44,8 @@ typedef void (*collection_publish_fn)(void *ctx, struct collection *col, struct 
  * CACHE_STALE  it failed, and the error is one the previous snapshot may
  *              cover (cache_error_serves_stale): readers get that snapshot,
  *              marked stale, while it is within stale_if_error_ns past its TTL;
- * CACHE_FAILED it failed with no snapshot to stand in: readers get the error.
+ * CACHE_FAILED it failed and nothing stands in (no snapshot, or an error no
+ *              snapshot may cover): readers get the error.
  */
 enum cache_outcome { CACHE_FRESH, CACHE_STALE, CACHE_FAILED };
 
@@ -79,16 +80,16 @@ struct collection {
 	struct snapshot *prev; /* the one cur replaced, kept CACHE_PREV_GRACE_NS */
 	uint64_t prev_until_ns;
 	bool fetching;
-	enum cache_outcome outcome; /* of the last finished fetch (CACHE_STALE: cur is
-				     * older than a failed refresh) */
-	bool invalidated;           /* next access refetches whatever the TTL says */
-	bool soft;                  /* the fetch in flight refreshes an expired snapshot */
-	bool overdue;               /* cur was served past its TTL: its refresh is slow */
-	uint64_t fetch_started_ns;  /* http_now_ns() when the fetch in flight began */
-	unsigned bg_fetches;        /* fetch threads running (cache_release waits) */
-	uint64_t gen;               /* fetches started */
-	uint64_t done;              /* fetches finished */
-	int last_rc;                /* result of the last finished fetch */
+	bool invalidated;          /* next access refetches whatever the TTL says */
+	bool soft;                 /* the fetch in flight refreshes an expired snapshot */
+	bool overdue;              /* cur was served past its TTL: its refresh is slow */
+	uint64_t fetch_started_ns; /* http_now_ns() when the fetch in flight began */
+	unsigned bg_fetches;       /* fetch threads running (cache_release waits) */
+	uint64_t gen;              /* fetches started */
+	uint64_t done;             /* fetches finished */
+	int last_rc;               /* result of the last finished fetch */
+	/* and its outcome (CACHE_STALE: cur is older than a failed refresh) */
+	enum cache_outcome outcome;
 	struct gcf_error last_err;
 	uint64_t last_err_ns;
 	struct collection_stats stats;
