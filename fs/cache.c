@@ -113,10 +113,19 @@ bool cache_error_serves_stale(enum gcf_class cls)
 	}
 }
 
+/* mu held: the outcome of a fetch that returned rc (ferr set when it failed).
+ * The one place that decides fresh, stale or failed. */
+static enum cache_outcome decide(const struct collection *col, int rc, const struct gcf_error *ferr)
+{
+	if (!rc)
+		return CACHE_FRESH;
+	return col->cur && cache_error_serves_stale(ferr->cls) ? CACHE_STALE : CACHE_FAILED;
+}
+
 /* mu held: the answer after a finished fetch. */
 static int answer(struct collection *col, struct snapshot **out, struct gcf_error *err)
 {
-	if (col->last_rc && stale_ok(col) && cache_error_serves_stale(col->last_err.cls)) {
+	if (col->outcome == CACHE_STALE && stale_ok(col)) {
 		col->stats.stale_serves++;
 		*out = snapshot_get(col->cur);
 		return 0;
@@ -129,16 +138,27 @@ static int answer(struct collection *col, struct snapshot **out, struct gcf_erro
 	return 0;
 }
 
-/* Publishes the outcome of fetch number target (mu not held): swaps the
- * snapshot in, keeps the replaced one for reads in flight, wakes the waiters,
- * then tells on_publish. Takes over fresh_snap and ferr. */
+/* Publishes the outcome of fetch number target (mu not held): a failure is
+ * told to on_failure first; then swaps the snapshot in, keeps the replaced
+ * one for reads in flight, wakes the waiters, then tells on_publish. Takes
+ * over fresh_snap and ferr. */
 static void publish(struct collection *col, uint64_t target, uint64_t started, int rc,
 		    struct snapshot *fresh_snap, struct gcf_error *ferr)
 {
 	struct snapshot *old = NULL, *pub = NULL, *gone = NULL;
-	uint64_t now = col->now_ns();
+	enum cache_outcome outcome = CACHE_FRESH;
+	uint64_t now;
 
+	if (rc) { /* single-flight: cur changes only below, in this thread */
+		pthread_mutex_lock(&col->mu);
+		outcome = decide(col, rc, ferr);
+		pthread_mutex_unlock(&col->mu);
+		if (col->on_failure)
+			col->on_failure(col->ctx, col, outcome, ferr);
+	}
+	now = col->now_ns();
 	pthread_mutex_lock(&col->mu);
+	col->outcome = outcome;
 	col->stats.fetches++;
 	col->stats.last_fetch_ns = now;
 	col->stats.last_fetch_duration_ns = now - started;
@@ -151,11 +171,9 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 		gone = col->prev;
 		col->prev = snapshot_get(old);
 		col->prev_until_ns = now + CACHE_PREV_GRACE_NS;
-		col->stale = false;
 		gcf_error_release(&col->last_err);
 	} else {
 		col->stats.failures++;
-		col->stale = col->cur != NULL && cache_error_serves_stale(ferr->cls);
 		gcf_error_move(&col->last_err, ferr);
 		col->last_err_ns = now;
 	}
@@ -362,7 +380,7 @@ void cache_status(struct collection *col, bool *stale, struct gcf_error *last_er
 {
 	pthread_mutex_lock(&col->mu);
 	if (stale)
-		*stale = col->stale || col->overdue;
+		*stale = col->outcome == CACHE_STALE || col->overdue;
 	if (last_err)
 		gcf_error_copy(last_err, &col->last_err);
 	if (st)

@@ -24,11 +24,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "defaults.h" /* CACHE_ERROR_HOLD_NS, CACHE_PREV_GRACE_NS, CACHE_CANCEL_POLL_NS */
 #include "gcf_error.h"
 #include "snapshot.h"
-
-#define CACHE_ERROR_HOLD_NS 1000000000ull /* an error is repeated this long before a retry */
-#define CACHE_PREV_GRACE_NS 2000000000ull /* a replaced snapshot stays readable this long */
 
 struct collection;
 
@@ -39,6 +37,23 @@ typedef int (*collection_fetch_fn)(void *ctx, struct collection *col, uint64_t d
  * lock held, in the fetching thread. */
 typedef void (*collection_publish_fn)(void *ctx, struct collection *col, struct snapshot *old,
 				      struct snapshot *fresh);
+
+/*
+ * The outcome of the last finished fetch, decided in one place (cache.c):
+ * CACHE_FRESH  a new snapshot was published;
+ * CACHE_STALE  it failed, and the error is one the previous snapshot may
+ *              cover (cache_error_serves_stale): readers get that snapshot,
+ *              marked stale, while it is within stale_if_error_ns past its TTL;
+ * CACHE_FAILED it failed and nothing stands in (no snapshot, or an error no
+ *              snapshot may cover): readers get the error.
+ */
+enum cache_outcome { CACHE_FRESH, CACHE_STALE, CACHE_FAILED };
+
+/* Told that a fetch failed with err, and its outcome (CACHE_STALE or
+ * CACHE_FAILED), before any reader is given the answer: what it records is
+ * in place when a reader sees the failure. No lock held, fetching thread. */
+typedef void (*collection_failure_fn)(void *ctx, struct collection *col, enum cache_outcome outcome,
+				      const struct gcf_error *err);
 
 struct collection_stats {
 	unsigned long hits, misses, coalesced, fetches, failures, stale_serves;
@@ -54,6 +69,7 @@ struct collection {
 				     * readers back; UINT64_MAX (default) = their deadline */
 	collection_fetch_fn fetch;
 	collection_publish_fn on_publish; /* may be NULL */
+	collection_failure_fn on_failure; /* may be NULL; set after cache_init */
 	void *ctx;
 	uint64_t (*now_ns)(void); /* injectable monotonic clock */
 
@@ -64,7 +80,6 @@ struct collection {
 	struct snapshot *prev; /* the one cur replaced, kept CACHE_PREV_GRACE_NS */
 	uint64_t prev_until_ns;
 	bool fetching;
-	bool stale;                /* cur is older than a failed refresh */
 	bool invalidated;          /* next access refetches whatever the TTL says */
 	bool soft;                 /* the fetch in flight refreshes an expired snapshot */
 	bool overdue;              /* cur was served past its TTL: its refresh is slow */
@@ -73,6 +88,8 @@ struct collection {
 	uint64_t gen;              /* fetches started */
 	uint64_t done;             /* fetches finished */
 	int last_rc;               /* result of the last finished fetch */
+	/* and its outcome (CACHE_STALE: cur is older than a failed refresh) */
+	enum cache_outcome outcome;
 	struct gcf_error last_err;
 	uint64_t last_err_ns;
 	struct collection_stats stats;
@@ -95,7 +112,6 @@ int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **ou
 
 /* A caller that may give up: cancelled(arg) is polled every
  * CACHE_CANCEL_POLL_NS while it waits (FUSE: the request was interrupted). */
-#define CACHE_CANCEL_POLL_NS 50000000ull
 struct cache_cancel {
 	bool (*cancelled)(void *arg);
 	void *arg;

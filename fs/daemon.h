@@ -3,6 +3,12 @@
  * runtime (HTTP client, collections, rate limiters), inodes, error status.
  * Built by main.c, reached by every FUSE operation through
  * fuse_req_userdata(); no other mutable global state exists.
+ *
+ * By job: daemon.c builds and releases it; collfetch.c is what each
+ * collection's cache calls (fetch, failure record, kernel invalidation
+ * through diff.c); views.c makes the filtered views; stats.c writes
+ * stats.json. The daemon_* names below that only forward to those modules
+ * are the ones ops.c and main.c call.
  */
 #ifndef GCF_DAEMON_H
 #define GCF_DAEMON_H
@@ -20,17 +26,17 @@
 #include "inode.h"
 #include "notify.h"
 #include "ratelimit.h"
+#include "stats.h"
 #include "status.h"
+#include "views.h"
 
 struct daemon;
 struct conn_rt;
 
 /*
- * One collection: (connection, kind), or a filtered view of one
- * ((connection, kind, filter, value): tasks/.by-status/RUNNING, or the
- * single object a lookup by ID fetches through the API's ID filter). A
- * filtered collection has its own cache entry and shares its main
- * collection's rate limiter and statistics.
+ * One collection: (connection, kind), or a filtered view of one (views.h).
+ * Name locals of this type coll (m for a main collection, sub for a view)
+ * and keep cr for struct conn_rt, so that a name means one type.
  */
 struct coll_rt {
 	struct daemon *d;
@@ -54,17 +60,23 @@ struct coll_rt {
 	bool by_id; /* the filter is the kind's ID field */
 };
 
-#define DAEMON_MAX_SUBS 4096 /* filtered views per collection */
-
-/* The filtered view (filter = value) of main collection m, created on first
- * use. NULL on ENOMEM or when DAEMON_MAX_SUBS are in use. */
-struct coll_rt *daemon_sub(struct coll_rt *m, const char *filter, const char *value);
+/* The filtered view (filter = value) of main collection m (views_get). */
+static inline struct coll_rt *daemon_sub(struct coll_rt *m, const char *filter, const char *value)
+{
+	return views_get(m, filter, value);
+}
 
 /* The kind's server-side filter on its ID field ("Id"), or NULL. */
-const char *daemon_id_filter(const struct kind *k);
+static inline const char *daemon_id_filter(const struct kind *k)
+{
+	return views_id_filter(k);
+}
 
 /* Stats of every collection as JSON text (MOUNT/.gpucloudfs/stats.json). */
-int daemon_stats_json(struct daemon *d, struct buf *out);
+static inline int daemon_stats_json(struct daemon *d, struct buf *out)
+{
+	return stats_json(d, out);
+}
 
 struct conn_rt {
 	struct conn *conn;
@@ -101,12 +113,17 @@ void daemon_release(struct daemon *d);
  * (http_preload). 0 or a negative errno. */
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se);
 
-/* The directory whose children are cr's objects (kind dir, or a filter
- * value's dir); 0 when the kernel has not looked it up. */
-uint64_t daemon_coll_dir(struct daemon *d, struct coll_rt *cr);
+/* The directory whose children are coll's objects (views_dir). */
+static inline uint64_t daemon_coll_dir(struct daemon *d, struct coll_rt *coll)
+{
+	return views_dir(d, coll);
+}
 
 /* The directory name of a filter (".by-status" for "Status"). */
-int daemon_filter_dir(const char *filter, struct buf *out);
+static inline int daemon_filter_dir(const char *filter, struct buf *out)
+{
+	return views_filter_dir(filter, out);
+}
 
 /* Drops every snapshot's freshness (SIGHUP). */
 void daemon_invalidate_all(struct daemon *d);

@@ -12,9 +12,8 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "defaults.h" /* STATUS_LINES */
 #include "gcf_error.h"
-
-#define STATUS_LINES 200
 
 struct status {
 	pthread_mutex_t mu;

@@ -4,6 +4,8 @@
  * invalidated, shares one fetch among concurrent callers (single-flight),
  * keeps and serves the previous snapshot when a refresh fails (stale), and
  * repeats an error for CACHE_ERROR_HOLD_NS before asking the cloud again.
+ * A failed fetch is told to on_failure with its outcome (stale or failed)
+ * before anyone gets the answer.
  *
  * Time is a fake monotonic clock (col.now_ns); the fetch function is a fake
  * that counts calls, fails on demand and can be held until released.
@@ -53,6 +55,10 @@ struct fake {
 	bool entered; /* a fetch is waiting in hold */
 	int publishes;
 	struct snapshot *pub_old, *pub_new;
+	int failures;                  /* calls to fake_failed */
+	enum cache_outcome outcome;    /* the last one told */
+	enum gcf_class failed_cls;     /* its error's class */
+	unsigned long failures_before; /* stats.failures when it was told */
 	struct collection col;
 };
 
@@ -106,6 +112,21 @@ static void fake_publish(void *ctx, struct collection *col, struct snapshot *old
 	pthread_mutex_unlock(&f->mu);
 }
 
+static void fake_failed(void *ctx, struct collection *col, enum cache_outcome outcome,
+			const struct gcf_error *err)
+{
+	struct fake *f = ctx;
+	struct collection_stats st;
+
+	cache_status(col, NULL, NULL, &st);
+	pthread_mutex_lock(&f->mu);
+	f->failures++;
+	f->outcome = outcome;
+	f->failed_cls = err->cls;
+	f->failures_before = st.failures;
+	pthread_mutex_unlock(&f->mu);
+}
+
 static int setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -118,6 +139,7 @@ static int setup(void **state)
 		return -1;
 	atomic_store(&fake_clock, 1000 * SEC);
 	f->col.now_ns = fake_now;
+	f->col.on_failure = fake_failed;
 	*state = f;
 	return 0;
 }
@@ -387,6 +409,50 @@ static void test_cache_on_publish_old_and_new(void **state)
 	assert_int_equal(f->publishes, 2);
 	snapshot_put(a);
 	snapshot_put(b);
+}
+
+/* The outcome is decided once, in cache.c, and told before the answer:
+ * failed without a snapshot, stale over one (server error), failed over
+ * one for an error a snapshot may not cover (auth); never for a success. */
+static void test_cache_on_failure_tells_outcome(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *a, *s = NULL;
+	bool stale = true;
+
+	set_fail(f, 1);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), -EIO);
+	gcf_error_release(&err);
+	assert_int_equal(f->failures, 1);
+	assert_int_equal(f->outcome, CACHE_FAILED);
+	assert_int_equal(f->failed_cls, GCF_SERVER);
+	assert_int_equal(f->failures_before, 0); /* told before it was published */
+
+	advance(CACHE_ERROR_HOLD_NS);
+	set_fail(f, 0);
+	a = get_ok(f);
+	assert_int_equal(f->failures, 1);
+
+	advance(TTL_S * SEC);
+	set_fail(f, 1);
+	snapshot_put(get_ok(f));
+	assert_int_equal(f->failures, 2);
+	assert_int_equal(f->outcome, CACHE_STALE);
+	assert_int_equal(f->failures_before, 1);
+	cache_status(&f->col, &stale, NULL, NULL);
+	assert_true(stale);
+
+	advance(CACHE_ERROR_HOLD_NS);
+	set_fail(f, 2);
+	assert_int_equal(cache_get(&f->col, 0, &s, &err), -EACCES);
+	gcf_error_release(&err);
+	assert_int_equal(f->failures, 3);
+	assert_int_equal(f->outcome, CACHE_FAILED);
+	assert_int_equal(f->failed_cls, GCF_AUTH);
+	cache_status(&f->col, &stale, NULL, NULL);
+	assert_false(stale);
+	snapshot_put(a);
 }
 
 /* ---- single-flight -------------------------------------------------- */
@@ -665,6 +731,7 @@ int main(void)
 	    T(test_cache_error_without_snapshot_held_then_retried),
 	    T(test_cache_invalidate_skips_error_hold),
 	    T(test_cache_on_publish_old_and_new),
+	    T(test_cache_on_failure_tells_outcome),
 	    T(test_cache_single_flight),
 	    T(test_cache_single_flight_failure_shared),
 	    T(test_cache_waiter_deadline_times_out),

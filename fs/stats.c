@@ -1,0 +1,104 @@
+/*
+ * stats.c - the statistics JSON (see stats.h).
+ */
+#include "stats.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon.h"
+
+/* What the cache of coll knows. */
+static void add_cache_stats(cJSON *o, struct coll_rt *coll)
+{
+	struct collection_stats cs;
+	struct gcf_error le = GCF_ERROR_INIT;
+	struct snapshot *s = cache_peek(&coll->col);
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	bool stale = false;
+	char when[32] = "";
+	struct tm tm;
+
+	cache_status(&coll->col, &stale, &le, &cs);
+	if (s) {
+		gmtime_r(&s->fetched_wall, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	cJSON_AddNumberToObject(o, "objects", s ? (double)s->nentries : 0);
+	cJSON_AddNumberToObject(o, "json_bytes", s ? (double)s->json_bytes : 0);
+	cJSON_AddNumberToObject(o, "cache_hits", (double)cs.hits);
+	cJSON_AddNumberToObject(o, "cache_misses", (double)cs.misses);
+	cJSON_AddNumberToObject(o, "coalesced_waits", (double)cs.coalesced);
+	cJSON_AddNumberToObject(o, "fetches", (double)cs.fetches);
+	cJSON_AddNumberToObject(o, "failed_fetches", (double)cs.failures);
+	cJSON_AddNumberToObject(o, "stale_serves", (double)cs.stale_serves);
+	cJSON_AddNumberToObject(o, "slow_refresh_serves", (double)cs.slow_refresh_serves);
+	cJSON_AddBoolToObject(o, "stale", stale);
+	if (*when)
+		cJSON_AddStringToObject(o, "last_fetch", when);
+	cJSON_AddNumberToObject(o, "last_fetch_duration_ms",
+				(double)(cs.last_fetch_duration_ns / 1000000));
+	if (le.errnum && !gcf_error_format(&le, &b))
+		cJSON_AddStringToObject(o, "last_error", buf_str(&b));
+	buf_release(&b);
+	gcf_error_release(&le);
+	snapshot_put(s);
+}
+
+static double load(unsigned long *counter)
+{
+	return (double)__atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/* The API traffic of main collection m (its views included). */
+static void add_fetch_stats(cJSON *o, struct coll_rt *m)
+{
+	cJSON_AddNumberToObject(o, "api_requests", load(&m->fst.requests));
+	cJSON_AddNumberToObject(o, "pages", load(&m->fst.pages));
+	cJSON_AddNumberToObject(o, "retries", load(&m->fst.retries));
+	cJSON_AddNumberToObject(o, "throttles", load(&m->fst.throttles));
+	cJSON_AddNumberToObject(o, "in_flight", load(&m->fst.in_flight));
+	cJSON_AddNumberToObject(o, "bytes_received", load(&m->fst.bytes));
+	cJSON_AddNumberToObject(o, "rate_limit_per_s", ratelimit_rate(&m->rl));
+	cJSON_AddNumberToObject(o, "latency_p50_ms", fetch_latency_pct(&m->lat, 50) / 1000.0);
+	cJSON_AddNumberToObject(o, "latency_p99_ms", fetch_latency_pct(&m->lat, 99) / 1000.0);
+}
+
+int stats_json(struct daemon *d, struct buf *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *txt;
+	int rc;
+
+	if (!root)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->nconns; i++) {
+		struct conn_rt *cr = &d->conns[i];
+		cJSON *co = cJSON_AddObjectToObject(root, cr->conn->name);
+
+		for (size_t k = 0; co && k < cr->ncolls; k++) {
+			struct coll_rt *m = &cr->colls[k];
+			cJSON *ko = cJSON_AddObjectToObject(co, m->kind->dir);
+
+			if (!ko)
+				break;
+			cJSON_AddStringToObject(ko, "action", m->kind->action);
+			add_fetch_stats(ko, m);
+			add_cache_stats(ko, m);
+			pthread_mutex_lock(&m->subs_mu);
+			cJSON_AddNumberToObject(ko, "filtered_views", (double)m->nsubs);
+			pthread_mutex_unlock(&m->subs_mu);
+		}
+	}
+	txt = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!txt)
+		return -ENOMEM;
+	rc = buf_addstr(out, txt);
+	if (!rc)
+		rc = buf_addch(out, '\n');
+	cJSON_free(txt);
+	return rc;
+}
