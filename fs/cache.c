@@ -3,6 +3,7 @@
  * (see cache.h).
  */
 #include "cache.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ int cache_init(struct collection *col, unsigned ttl_s, collection_fetch_fn fetch
 	col->fetch = fetch;
 	col->on_publish = on_publish;
 	col->ctx = ctx;
-	col->now_ns = http_now_ns;
+	col->now_ns = clock_now_ns;
 	gcf_error_init(&col->last_err);
 	rc = pthread_condattr_init(&ca);
 	if (!rc)
@@ -72,7 +73,7 @@ static int wait_done(struct collection *col, uint64_t target, uint64_t deadline_
 			return EINTR;
 		/* With a cancel check, wake up every CACHE_CANCEL_POLL_NS to look. */
 		if (cancel) {
-			uint64_t poll = http_now_ns() + CACHE_CANCEL_POLL_NS;
+			uint64_t poll = clock_now_ns() + CACHE_CANCEL_POLL_NS;
 
 			if (!until || poll < until)
 				until = poll;
@@ -298,7 +299,7 @@ int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
 	col->stats.misses++;
 	col->fetching = true;
 	col->soft = col->cur && !col->invalidated;
-	col->fetch_started_ns = http_now_ns();
+	col->fetch_started_ns = clock_now_ns();
 	col->invalidated = false;
 	target = ++col->gen;
 	job = cancel ? malloc(sizeof(*job)) : NULL;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "defaults.h" /* CACHE_ERROR_HOLD_NS, CACHE_PREV_GRACE_NS, CACHE_CANCEL_POLL_NS */
 #include "gcf_error.h"
 #include "snapshot.h"
@@ -83,7 +84,7 @@ struct collection {
 	bool invalidated;          /* next access refetches whatever the TTL says */
 	bool soft;                 /* the fetch in flight refreshes an expired snapshot */
 	bool overdue;              /* cur was served past its TTL: its refresh is slow */
-	uint64_t fetch_started_ns; /* http_now_ns() when the fetch in flight began */
+	uint64_t fetch_started_ns; /* clock_now_ns() when the fetch in flight began */
 	unsigned bg_fetches;       /* fetch threads running (cache_release waits) */
 	uint64_t gen;              /* fetches started */
 	uint64_t done;             /* fetches finished */

@@ -3,6 +3,7 @@
  * freshness xattrs of collection directories. See control.h.
  */
 #include "control.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static int ctl_content(struct daemon *d, const char *name, struct buf *out)
 	if (!strcmp(name, "config"))
 		return config_dump(&d->cfg, out);
 	if (!strcmp(name, "stats.json"))
-		return daemon_stats_json(d, out);
+		return stats_json(d, out);
 	return -ENOENT;
 }
 
@@ -148,7 +149,7 @@ static int refresh(const struct tree_ctx *t, struct coll_rt *m, struct buf *out)
 {
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct snapshot *s = NULL;
-	uint64_t t0 = http_now_ns();
+	uint64_t t0 = clock_now_ns();
 	bool stale = false;
 	int rc;
 
@@ -168,7 +169,7 @@ static int refresh(const struct tree_ctx *t, struct coll_rt *m, struct buf *out)
 	if (!rc) {
 		notify_flush(&t->d->notifier, t->deadline_ns);
 		rc = buf_printf(out, "%s/%s: %zu objects, fetched in %.3f s\n", m->cr->conn->name,
-				m->kind->dir, s->nentries, (double)(http_now_ns() - t0) / 1e9);
+				m->kind->dir, s->nentries, (double)(clock_now_ns() - t0) / 1e9);
 	}
 	snapshot_put(s);
 	gcf_error_release(&err);
@@ -220,10 +221,8 @@ int control_coll_getxattr(const struct tree_ctx *t, const struct node_info *ni, 
 		s = cache_peek(&cr->col);
 		if (s) {
 			char when[32];
-			struct tm tm;
 
-			gmtime_r(&s->fetched_wall, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			clock_format_utc(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", s->fetched_wall);
 			rc = buf_addstr(out, when);
 		}
 		snapshot_put(s);

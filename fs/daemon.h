@@ -60,24 +60,6 @@ struct coll_rt {
 	bool by_id; /* the filter is the kind's ID field */
 };
 
-/* The filtered view (filter = value) of main collection m (views_get). */
-static inline struct coll_rt *daemon_sub(struct coll_rt *m, const char *filter, const char *value)
-{
-	return views_get(m, filter, value);
-}
-
-/* The kind's server-side filter on its ID field ("Id"), or NULL. */
-static inline const char *daemon_id_filter(const struct kind *k)
-{
-	return views_id_filter(k);
-}
-
-/* Stats of every collection as JSON text (MOUNT/.gpucloudfs/stats.json). */
-static inline int daemon_stats_json(struct daemon *d, struct buf *out)
-{
-	return stats_json(d, out);
-}
-
 struct conn_rt {
 	struct conn *conn;
 	struct http *http;
@@ -112,18 +94,6 @@ void daemon_release(struct daemon *d);
  * daemon_release) and each connection's reading of the CA certificates
  * (http_preload). 0 or a negative errno. */
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se);
-
-/* The directory whose children are coll's objects (views_dir). */
-static inline uint64_t daemon_coll_dir(struct daemon *d, struct coll_rt *coll)
-{
-	return views_dir(d, coll);
-}
-
-/* The directory name of a filter (".by-status" for "Status"). */
-static inline int daemon_filter_dir(const char *filter, struct buf *out)
-{
-	return views_filter_dir(filter, out);
-}
 
 /* Drops every snapshot's freshness (SIGHUP). */
 void daemon_invalidate_all(struct daemon *d);

@@ -2,6 +2,8 @@
  * fetch.c - the generic pager (see fetch.h). Knows paging styles, not clouds.
  */
 #include "fetch.h"
+#include "gcf_hash.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -132,14 +134,14 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 	if (!rc)
 		rc = c->prov->sign(c, &rq, j->io->wall_now ? j->io->wall_now() : time(NULL), err);
 	if (!rc) {
-		uint64_t t0 = http_now_ns();
+		uint64_t t0 = clock_now_ns();
 
 		stat_add(j->st ? &j->st->requests : NULL, 1);
 		stat_add(j->st ? &j->st->in_flight : NULL, 1);
 		rc = j->io->perform(j->io->ctx, &rq, &rs, j->deadline_ns, err);
 		__atomic_fetch_sub(j->st ? &j->st->in_flight : &(unsigned long){0}, 1,
 				   __ATOMIC_RELAXED);
-		latency_add(j->st ? j->st->lat : NULL, http_now_ns() - t0);
+		latency_add(j->st ? j->st->lat : NULL, clock_now_ns() - t0);
 		if (rs.retry_after) {
 			char *end;
 			unsigned long s = strtoul(rs.retry_after, &end, 10);
@@ -202,7 +204,7 @@ static uint64_t jitter(uint64_t max_ns)
 	static _Thread_local unsigned seed;
 
 	if (!seed)
-		seed = (unsigned)http_now_ns() ^ (unsigned)(uintptr_t)&seed;
+		seed = (unsigned)clock_now_ns() ^ (unsigned)(uintptr_t)&seed;
 	return max_ns ? (uint64_t)rand_r(&seed) * max_ns / RAND_MAX : 0;
 }
 
@@ -244,7 +246,7 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 		wait = wait / 2 + jitter(wait / 2);
 		if (retry_after > wait)
 			wait = retry_after;
-		now = http_now_ns();
+		now = clock_now_ns();
 		if (j->deadline_ns && now + wait >= j->deadline_ns)
 			break;
 		if (j->io->on_retry) {
@@ -312,11 +314,7 @@ struct idset {
 
 static size_t hash_str(const char *s)
 {
-	size_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
+	return (size_t)gcf_fnv1a_str(GCF_FNV1A_BASIS, s);
 }
 
 static void idset_release(struct idset *s)

@@ -8,6 +8,7 @@
  * is NULL everywhere else.
  */
 #include "inode.h"
+#include "gcf_hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,11 +45,7 @@ static size_t h_ino(uint64_t ino, size_t cap)
 
 static size_t h_name(uint64_t parent, const char *name, size_t cap)
 {
-	uint64_t h = 1469598103934665603ull ^ parent;
-
-	while (*name)
-		h = (h ^ (unsigned char)*name++) * 1099511628211ull;
-	return (size_t)(h % cap);
+	return (size_t)(gcf_fnv1a_str(GCF_FNV1A_BASIS ^ parent, name) % cap);
 }
 
 static struct node *find_ino(struct inodes *t, uint64_t ino)
@@ -266,17 +263,14 @@ uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash)
 int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t len)
 {
 	struct content *copy = malloc(offsetof(struct content, data) + len + 1);
-	uint64_t h = 1469598103934665603ull;
 	struct node *n;
 
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy->data, data, len);
 	copy->data[len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)data[i]) * 1099511628211ull;
 	copy->len = len;
-	copy->fnv = h;
+	copy->fnv = gcf_fnv1a(GCF_FNV1A_BASIS, data, len);
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
 	if (n) {

@@ -3,6 +3,7 @@
  * names, info.json, one file per scalar field, extra .json files, mtimes.
  */
 #include "render.h"
+#include "gcf_hash.h"
 
 #include <errno.h>
 #include <math.h>
@@ -115,9 +116,7 @@ static int filelist_add(struct filelist *fl, struct arena_block **a, const char 
 	if (!f->name || !f->data)
 		return -ENOMEM;
 	f->size = len;
-	f->hash = 1469598103934665603ull;
-	for (size_t i = 0; i < len; i++)
-		f->hash = (f->hash ^ (unsigned char)data[i]) * 1099511628211ull;
+	f->hash = gcf_fnv1a(GCF_FNV1A_BASIS, data, len);
 	fl->n++;
 	return 0;
 }

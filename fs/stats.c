@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "daemon.h"
 
 /* What the cache of coll knows. */
@@ -19,12 +20,10 @@ static void add_cache_stats(cJSON *o, struct coll_rt *coll)
 	struct buf b = BUF_INIT(BUF_NOLIMIT);
 	bool stale = false;
 	char when[32] = "";
-	struct tm tm;
 
 	cache_status(&coll->col, &stale, &le, &cs);
 	if (s) {
-		gmtime_r(&s->fetched_wall, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		clock_format_utc(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", s->fetched_wall);
 	}
 	cJSON_AddNumberToObject(o, "objects", s ? (double)s->nentries : 0);
 	cJSON_AddNumberToObject(o, "json_bytes", s ? (double)s->json_bytes : 0);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 void status_init(struct status *s)
@@ -30,11 +31,9 @@ void status_record(struct status *s, const struct gcf_error *err, const char *ou
 	struct buf b = BUF_INIT(64 * 1024);
 	char when[32];
 	time_t now = time(NULL);
-	struct tm tm;
 	char *line;
 
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	clock_format_utc(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", now);
 	buf_printf(&b, "%s ", when);
 	gcf_error_format(err, &b);
 	buf_printf(&b, " [%s]", outcome);

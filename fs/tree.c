@@ -5,6 +5,8 @@
  * /.gpucloudfs are in control.c.
  */
 #include "tree.h"
+#include "gcf_hash.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 void tree_ctx_init(struct tree_ctx *t, struct daemon *d, const struct cache_cancel *cancel)
 {
 	t->d = d;
-	t->deadline_ns = http_now_ns() + d->op_timeout_ns;
+	t->deadline_ns = clock_now_ns() + d->op_timeout_ns;
 	t->cancel = cancel;
 }
 
@@ -27,7 +29,7 @@ void tree_ctx_init(struct tree_ctx *t, struct daemon *d, const struct cache_canc
 
 double tree_remaining(const struct coll_rt *cr, const struct snapshot *s)
 {
-	uint64_t now = http_now_ns(), age;
+	uint64_t now = clock_now_ns(), age;
 
 	if (!s || !s->fetched_ns)
 		return 0;
@@ -109,14 +111,10 @@ static int entry_snap(const struct tree_ctx *t, struct coll_rt *cr, struct snaps
 /* A hash of the names s lists (never 0). */
 static uint64_t listing_hash(const struct snapshot *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = GCF_FNV1A_BASIS;
 
-	for (size_t i = 0; i < s->nentries; i++)
-		for (const char *p = s->entries[i].name;; p++) {
-			h = (h ^ (unsigned char)*p) * 1099511628211ull;
-			if (!*p)
-				break;
-		}
+	for (size_t i = 0; i < s->nentries; i++) /* each name with its NUL */
+		h = gcf_fnv1a(h, s->entries[i].name, strlen(s->entries[i].name) + 1);
 	return h ? h : 1;
 }
 
@@ -165,7 +163,7 @@ static const char *filter_of(const struct coll_rt *m, const char *name)
 {
 	for (const char *const *f = m->kind->filters; f && *f; f++) {
 		struct buf b = BUF_INIT(BUF_NOLIMIT);
-		bool same = !daemon_filter_dir(*f, &b) && !strcmp(b.p, name);
+		bool same = !views_filter_dir(*f, &b) && !strcmp(b.p, name);
 
 		buf_release(&b);
 		if (same)
@@ -318,7 +316,7 @@ static int kind_attr(const struct tree_ctx *t, const struct node_info *ni, struc
  * it is served stale if the refresh fails. */
 static struct coll_rt *lookup_view(struct coll_rt *m, const char *name)
 {
-	const char *idf = m->main ? NULL : daemon_id_filter(m->kind);
+	const char *idf = m->main ? NULL : views_id_filter(m->kind);
 	struct snapshot *any;
 	struct coll_rt *sub = NULL;
 
@@ -326,7 +324,7 @@ static struct coll_rt *lookup_view(struct coll_rt *m, const char *name)
 		return m;
 	any = cache_peek(&m->col);
 	if (!any)
-		sub = daemon_sub(m, idf, name);
+		sub = views_get(m, idf, name);
 	snapshot_put(any);
 	return sub ? sub : m;
 }
@@ -368,7 +366,7 @@ static int kind_list(const struct tree_ctx *t, struct tree_dir *h)
 	for (const char *const *f = cr->kind->filters; !rc && !cr->main && f && *f; f++) {
 		struct buf fd = BUF_INIT(BUF_NOLIMIT);
 
-		rc = daemon_filter_dir(*f, &fd);
+		rc = views_filter_dir(*f, &fd);
 		k.name = fd.p;
 		if (!rc)
 			rc = tree_dir_add(h, &k);
@@ -577,7 +575,7 @@ static int filterdir_lookup(const struct tree_ctx *t, const struct node_info *p,
 	if (!filter || names_decode(name, &v))
 		rc = -ENOENT;
 	else
-		rc = (c->owner = daemon_sub(p->owner, filter, buf_str(&v))) ? 0 : -ENOSPC;
+		rc = (c->owner = views_get(p->owner, filter, buf_str(&v))) ? 0 : -ENOSPC;
 	buf_release(&v);
 	c->type = NODE_KIND;
 	return rc;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "clock.h"
 #include "fetch.h"
 #include "fuzz_reply.h"
 #include "ratelimit.h"
@@ -121,7 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ratelimit_init(&rl, 0))
 		return 0;
 	/* a close deadline bounds any wait (Retry-After, throttling) */
-	rc = fetch_listing(&io, c, k, NULL, NULL, &rl, http_now_ns() + 200000000ull, &l, &st, &err);
+	rc =
+	    fetch_listing(&io, c, k, NULL, NULL, &rl, clock_now_ns() + 200000000ull, &l, &st, &err);
 	fuzz_check_error(rc, &err, "fetch_listing");
 	if (!rc) {
 		struct snapshot *snap = NULL;

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "gcf_error.h"
 #include "http.h"
 #include "snapshot.h"
@@ -515,14 +516,14 @@ static void wait_fetch_entered(struct fake *f)
  * cache_status (which takes that mutex) sees n, all n are asleep. */
 static void wait_coalesced(struct fake *f, unsigned long n)
 {
-	uint64_t until = http_now_ns() + 10 * SEC;
+	uint64_t until = clock_now_ns() + 10 * SEC;
 	struct collection_stats st;
 
 	for (;;) {
 		cache_status(&f->col, NULL, NULL, &st);
 		if (st.coalesced >= n)
 			break;
-		if (http_now_ns() > until)
+		if (clock_now_ns() > until)
 			fail_msg("only %lu of %lu callers waiting", st.coalesced, n);
 		sched_yield();
 	}

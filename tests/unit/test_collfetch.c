@@ -108,7 +108,7 @@ static cJSON *stats_of(struct fx *x, cJSON **root, const char *dir)
 	struct buf b = BUF_INIT(BUF_NOLIMIT);
 	cJSON *o;
 
-	assert_int_equal(daemon_stats_json(&x->d, &b), 0);
+	assert_int_equal(stats_json(&x->d, &b), 0);
 	assert_true(b.len > 0 && b.p[b.len - 1] == '\n');
 	*root = cJSON_Parse(b.p);
 	buf_release(&b);
@@ -143,7 +143,7 @@ static void test_collfetch_rate(void **state)
 static void test_collfetch_cache_settings_from_conn(void **state)
 {
 	struct fx *x = *state;
-	struct coll_rt *m = things(x), *sub = daemon_sub(m, "Id", "obj-0001");
+	struct coll_rt *m = things(x), *sub = views_get(m, "Id", "obj-0001");
 
 	assert_int_equal(m->col.ttl_ns, 60 * SEC);
 	assert_int_equal(m->col.stale_if_error_ns, 600 * SEC);
@@ -152,7 +152,7 @@ static void test_collfetch_cache_settings_from_conn(void **state)
 	assert_non_null(sub);
 	assert_true(sub->by_id);
 	assert_ptr_equal(sub->main, m);
-	assert_ptr_equal(daemon_sub(m, "Id", "obj-0001"), sub);
+	assert_ptr_equal(views_get(m, "Id", "obj-0001"), sub);
 	assert_int_equal(sub->col.ttl_ns, m->col.ttl_ns);
 	assert_int_equal(sub->col.stale_if_error_ns, m->col.stale_if_error_ns);
 	assert_int_equal(sub->col.refresh_wait_ns, m->col.refresh_wait_ns);
@@ -168,7 +168,7 @@ static void test_collfetch_fetch_and_stats(void **state)
 	assert_int_equal(get(things(x), &n), 0);
 	assert_int_equal(n, 120);
 	assert_int_equal(fake_cloud_requests(&x->fc), 3); /* 50, 50, 20 */
-	assert_non_null(daemon_sub(things(x), "Status", "RUNNING"));
+	assert_non_null(views_get(things(x), "Status", "RUNNING"));
 
 	o = stats_of(x, &root, "things");
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "action")), "ListThings");
@@ -218,7 +218,7 @@ static void test_collfetch_failure_recorded_once(void **state)
 	cJSON_Delete(root);
 
 	/* a view with no snapshot yet: failed */
-	sub = daemon_sub(things(x), "Id", "obj-0001");
+	sub = views_get(things(x), "Id", "obj-0001");
 	assert_non_null(sub);
 	assert_true(get(sub, &n) < 0);
 	assert_int_equal(status_count(x, "\n"), 2);
