@@ -303,6 +303,92 @@ static void take_source(struct options *o)
 	}
 }
 
+/* The command line: -1 to exit with failure, 1 to exit with success (--help,
+ * --version), 0 to go on with o and fo filled. */
+static int parse_command_line(struct fuse_args *args, const char *argv0, struct options *o,
+			      struct fuse_cmdline_opts *fo)
+{
+	if (fuse_opt_parse(args, o, option_spec, opt_proc) == -1)
+		return -1;
+	if (o->help) {
+		usage(argv0);
+		return 1;
+	}
+	if (o->version) {
+		printf("gpucloudfs %s (libfuse %s)\n", GCF_VERSION, fuse_pkgversion());
+		return 1;
+	}
+	if (o->debug)
+		log_set_level(LOG_LEVEL_DEBUG);
+	if (!o->mountpoint) {
+		fprintf(stderr, "gpucloudfs: no mount point given (see --help)\n");
+		return -1;
+	}
+	take_source(o);
+	/* fuse_parse_cmdline() checks the mount point (realpath, /dev/fd/N). */
+	if (fuse_opt_add_arg(args, o->mountpoint) || fuse_parse_cmdline(args, fo) != 0)
+		return -1;
+	if (!fo->mountpoint) {
+		fprintf(stderr, "gpucloudfs: no mount point given (see --help)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The configuration file (o->config or the default path) with the -o
+ * overrides applied. 0, or -1 after saying why on stderr. */
+static int load_config(struct options *o, struct config *cfg, struct gcf_error *err)
+{
+	struct buf path = BUF_INIT(BUF_NOLIMIT);
+	int rc = 0;
+
+	if (!o->config) {
+		rc = config_default_path(&path);
+		if (!rc && !(o->config = strdup(buf_str(&path))))
+			rc = -ENOMEM;
+		buf_release(&path);
+		if (rc) {
+			fprintf(stderr, "gpucloudfs: cannot find the default configuration path\n");
+			return -1;
+		}
+	}
+	if (config_load(o->config, cfg, err)) {
+		fprintf(stderr, "gpucloudfs: %s\n",
+			err->message ? err->message : "bad configuration");
+		return -1;
+	}
+	if (take_overrides(o, cfg, err)) {
+		fprintf(stderr, "gpucloudfs: %s\n", err->message ? err->message : "bad option");
+		config_release(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Mounted: daemonize, start the threads, answer the kernel until unmounted.
+ * Returns the exit status. */
+static int serve(struct daemon *d, struct fuse_session *se, const struct fuse_cmdline_opts *fo,
+		 struct hup *hup, sigset_t *hupset)
+{
+	struct fuse_loop_config lc = {.clone_fd = 0, .max_idle_threads = 16};
+	int rc;
+
+	if (!fo->foreground) {
+		log_use_syslog(true);
+		fuse_set_log_func(fuse_log_bridge);
+	}
+	if (fuse_daemonize(fo->foreground) || hup_start(hup, d, hupset))
+		return 1;
+	/* After fuse_daemonize() too: the notifier is a thread. */
+	if (daemon_start_notifier(d, se))
+		return 1;
+	log_info("mounted %zu connection(s) from '%s' on '%s' (pid %ld)", d->nconns, d->cfg.path,
+		 fo->mountpoint, (long)getpid());
+	rc = fuse_session_loop_mt(se, &lc) ? 1 : 0;
+	log_info("unmounting '%s'", fo->mountpoint);
+	return rc;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -312,7 +398,6 @@ int main(int argc, char *argv[])
 	struct daemon d;
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct fuse_session *se = NULL;
-	struct buf path = BUF_INIT(BUF_NOLIMIT);
 	struct hup hup = {.sfd = -1, .efd = -1};
 	sigset_t hupset;
 	int rc = 1, mounted = 0, have_daemon = 0;
@@ -331,51 +416,14 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "gpucloudfs: cannot block SIGHUP\n");
 		goto out;
 	}
-	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
-		goto out;
-	if (o.help) {
-		usage(argv[0]);
-		rc = 0;
+	rc = parse_command_line(&args, argv[0], &o, &fo);
+	if (rc) {
+		rc = rc > 0 ? 0 : 1;
 		goto out;
 	}
-	if (o.version) {
-		printf("gpucloudfs %s (libfuse %s)\n", GCF_VERSION, fuse_pkgversion());
-		rc = 0;
+	rc = 1;
+	if (load_config(&o, &cfg, &err))
 		goto out;
-	}
-	if (o.debug)
-		log_set_level(LOG_LEVEL_DEBUG);
-	if (!o.mountpoint) {
-		fprintf(stderr, "gpucloudfs: no mount point given (see --help)\n");
-		goto out;
-	}
-	take_source(&o);
-	/* fuse_parse_cmdline() checks the mount point (realpath, /dev/fd/N). */
-	if (fuse_opt_add_arg(&args, o.mountpoint))
-		goto out;
-	if (fuse_parse_cmdline(&args, &fo) != 0)
-		goto out;
-	if (!fo.mountpoint) {
-		fprintf(stderr, "gpucloudfs: no mount point given (see --help)\n");
-		goto out;
-	}
-	if (!o.config) {
-		if (config_default_path(&path))
-			goto out;
-		o.config = strdup(buf_str(&path));
-		if (!o.config)
-			goto out;
-	}
-	if (config_load(o.config, &cfg, &err)) {
-		fprintf(stderr, "gpucloudfs: %s\n",
-			err.message ? err.message : "bad configuration");
-		goto out;
-	}
-	if (take_overrides(&o, &cfg, &err)) {
-		fprintf(stderr, "gpucloudfs: %s\n", err.message ? err.message : "bad option");
-		config_release(&cfg);
-		goto out;
-	}
 	if (http_global_init()) {
 		fprintf(stderr, "gpucloudfs: cannot initialise libcurl\n");
 		config_release(&cfg);
@@ -390,35 +438,15 @@ int main(int argc, char *argv[])
 			     "-oro,default_permissions,fsname=gpucloudfs,subtype=gpucloudfs"))
 		goto out;
 	se = fuse_session_new(&args, &ops_table, sizeof(ops_table), &d);
-	if (!se)
-		goto out;
 	/* SIGINT/SIGTERM end the session; SIGHUP stays blocked for the watcher. */
-	if (fuse_set_signal_handlers(se))
+	if (!se || fuse_set_signal_handlers(se))
 		goto out;
 	if (fuse_session_mount(se, fo.mountpoint)) {
 		fprintf(stderr, "gpucloudfs: cannot mount on '%s'\n", fo.mountpoint);
 		goto out;
 	}
 	mounted = 1;
-	if (!fo.foreground) {
-		log_use_syslog(true);
-		fuse_set_log_func(fuse_log_bridge);
-	}
-	if (fuse_daemonize(fo.foreground))
-		goto out;
-	if (hup_start(&hup, &d, &hupset))
-		goto out;
-	/* After fuse_daemonize() too: the notifier is a thread. */
-	if (daemon_start_notifier(&d, se))
-		goto out;
-	log_info("mounted %zu connection(s) from '%s' on '%s' (pid %ld)", d.nconns, d.cfg.path,
-		 fo.mountpoint, (long)getpid());
-	{
-		struct fuse_loop_config lc = {.clone_fd = 0, .max_idle_threads = 16};
-
-		rc = fuse_session_loop_mt(se, &lc) ? 1 : 0;
-	}
-	log_info("unmounting '%s'", fo.mountpoint);
+	rc = serve(&d, se, &fo, &hup, &hupset);
 out:
 	hup_stop(&hup);
 	/* The notifier writes to the session's fd: stop it before the session
@@ -435,7 +463,6 @@ out:
 		http_global_cleanup();
 	}
 	gcf_error_release(&err);
-	buf_release(&path);
 	free(fo.mountpoint);
 	options_release(&o);
 	fuse_opt_free_args(&args);
