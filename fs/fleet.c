@@ -32,21 +32,27 @@
 #include "fleet_lua.h"
 #include "log.h"
 
-#define FLEET_POOL_MAX 8           /* idle connections kept */
-#define FLEET_WINDOW 16            /* chunk commands in flight per pipeline round */
-#define FLEET_GRACE_MS 5000        /* chunks outlive their metadata by this much */
-#define FLEET_HEARTBEAT_NS 2000000000ull
-#define FLEET_HOST_TTL_MS 10000
-#define FLEET_CHUNK_MIN 1024u
-#define FLEET_CHUNK_MAX (64u << 20)
+#define FLEET_POOL_MAX       8    /* idle connections kept */
+#define FLEET_WINDOW         16   /* chunk commands in flight per pipeline round */
+#define FLEET_GRACE_MS       5000 /* chunks outlive their metadata by this much */
+#define FLEET_HEARTBEAT_NS   2000000000ull
+#define FLEET_HOST_TTL_MS    10000
+#define FLEET_CHUNK_MIN      1024u
+#define FLEET_CHUNK_MAX      (64u << 20)
 #define FLEET_OLD_CHUNKS_MAX 65536u /* more than this in an old meta: let TTLs do it */
 
-enum fleet_script { FS_RATE, FS_LEASE_ACQUIRE, FS_LEASE_RENEW, FS_LEASE_RELEASE, FS_HEARTBEAT,
-		    FS_COUNT };
+enum fleet_script {
+	FS_RATE,
+	FS_LEASE_ACQUIRE,
+	FS_LEASE_RENEW,
+	FS_LEASE_RELEASE,
+	FS_HEARTBEAT,
+	FS_COUNT
+};
 
 static const char *const fleet_scripts[FS_COUNT] = {
-    fleet_lua_rate, fleet_lua_lease_acquire, fleet_lua_lease_renew, fleet_lua_lease_release,
-    fleet_lua_heartbeat,
+    fleet_lua_rate,          fleet_lua_lease_acquire, fleet_lua_lease_renew,
+    fleet_lua_lease_release, fleet_lua_heartbeat,
 };
 
 struct fleet {
@@ -69,8 +75,8 @@ struct fleet {
 	atomic_bool up;
 	atomic_uint size;
 	atomic_uint_fast64_t last_heartbeat_ns;
-	atomic_uint_fast64_t hits, misses, publications, lease_waits, takeovers, errors,
-	    fallbacks, state_changes, rate_waits;
+	atomic_uint_fast64_t hits, misses, publications, lease_waits, takeovers, errors, fallbacks,
+	    state_changes, rate_waits;
 };
 
 /* ---------------------------------------------------------------- meta */
@@ -232,7 +238,8 @@ static int fleet_parse_url(struct fleet *f, const char *url, struct gcf_error *e
 
 	if (strncmp(url, "unix:", 5) == 0) {
 		if (url[5] != '/')
-			return gcf_error_set(err, GCF_CONFIG, "redis: 'unix:' needs an absolute path");
+			return gcf_error_set(err, GCF_CONFIG,
+					     "redis: 'unix:' needs an absolute path");
 		f->unix_path = strdup(url + 5);
 		if (!f->unix_path)
 			return -ENOMEM;
@@ -247,8 +254,9 @@ static int fleet_parse_url(struct fleet *f, const char *url, struct gcf_error *e
 	at = memchr(s, '@', (size_t)(end - s));
 	if (at) {
 		if (memchr(s, ':', (size_t)(at - s)))
-			return gcf_error_set(err, GCF_CONFIG,
-					     "redis: no password in the URL: use redis_password_file");
+			return gcf_error_set(
+			    err, GCF_CONFIG,
+			    "redis: no password in the URL: use redis_password_file");
 		if (at > s) {
 			f->user = strndup(s, (size_t)(at - s));
 			if (!f->user)
@@ -259,7 +267,8 @@ static int fleet_parse_url(struct fleet *f, const char *url, struct gcf_error *e
 	if (*s == '[') {
 		hend = memchr(s, ']', (size_t)(end - s));
 		if (!hend)
-			return gcf_error_set(err, GCF_CONFIG, "redis: unterminated '[' in the host");
+			return gcf_error_set(err, GCF_CONFIG,
+					     "redis: unterminated '[' in the host");
 		f->host = strndup(s + 1, (size_t)(hend - s - 1));
 		colon = hend + 1 < end && hend[1] == ':' ? hend + 1 : NULL;
 		if (hend + 1 < end && !colon)
@@ -284,7 +293,8 @@ static int fleet_parse_url(struct fleet *f, const char *url, struct gcf_error *e
 		errno = 0;
 		v = strtol(end + 1, &tail, 10);
 		if (errno || *tail || v < 0 || v > 1000000)
-			return gcf_error_set(err, GCF_CONFIG, "redis: bad database number in the URL");
+			return gcf_error_set(err, GCF_CONFIG,
+					     "redis: bad database number in the URL");
 		f->db = (int)v;
 	}
 	snprintf(f->where, sizeof(f->where), "%s:%d", f->host, f->port);
@@ -400,7 +410,8 @@ int fleet_new(const struct fleet_config *cfg, struct fleet **out, struct gcf_err
 			goto fail;
 	}
 	if (cfg->prefix && !fleet_prefix_ok(cfg->prefix)) {
-		rc = gcf_error_set(err, GCF_CONFIG, "redis: key prefix must be 1-32 of [A-Za-z0-9_.-]");
+		rc = gcf_error_set(err, GCF_CONFIG,
+				   "redis: key prefix must be 1-32 of [A-Za-z0-9_.-]");
 		goto fail;
 	}
 	f->prefix = strdup(cfg->prefix ? cfg->prefix : "gcf");
@@ -511,8 +522,8 @@ static void fleet_failed(struct fleet *f, bool probe, const char *why)
 		opened = true;
 	} else if (probe) {
 		f->probing = false;
-		f->backoff_ms = f->backoff_ms * 2 > f->backoff_max_ms ? f->backoff_max_ms
-								     : f->backoff_ms * 2;
+		f->backoff_ms =
+		    f->backoff_ms * 2 > f->backoff_max_ms ? f->backoff_max_ms : f->backoff_ms * 2;
 		f->until_ns = clock_now_ns() + (uint64_t)f->backoff_ms * 1000000ull;
 	}
 	ms = f->backoff_ms;
@@ -559,7 +570,7 @@ static int fleet_setup_cmd(redisContext *c, int argc, const char **argv, const c
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		*why = strncmp(r->str, "WRONGPASS", 9) == 0 ? "authentication failed"
-							      : "AUTH or SELECT refused";
+							    : "AUTH or SELECT refused";
 		rc = -EACCES;
 	}
 	freeReplyObject(r);
@@ -775,8 +786,8 @@ static int fleet_put_chunks(struct fleet *f, redisContext *c, const char *ns,
 		uint32_t end = m->chunks - base > FLEET_WINDOW ? base + FLEET_WINDOW : m->chunks;
 
 		for (uint32_t i = base; i < end; i++) {
-			const char *argv[5] = {"SET", key, (const char *)data + (size_t)i * m->chunk_size,
-					       "PX", px};
+			const char *argv[5] = {
+			    "SET", key, (const char *)data + (size_t)i * m->chunk_size, "PX", px};
 			size_t lens[5] = {3, 0, fleet_chunk_len(m, i), 2, strlen(px)};
 
 			fleet_chunk_key(key, sizeof(key), ns, m->pub, i);
@@ -806,7 +817,8 @@ static void fleet_expire_old(redisContext *c, const char *ns, const struct fleet
 		return;
 	snprintf(grace, sizeof(grace), "%d", FLEET_GRACE_MS);
 	for (uint32_t base = 0; base < old->chunks && !c->err; base += FLEET_WINDOW) {
-		uint32_t end = old->chunks - base > FLEET_WINDOW ? base + FLEET_WINDOW : old->chunks;
+		uint32_t end =
+		    old->chunks - base > FLEET_WINDOW ? base + FLEET_WINDOW : old->chunks;
 
 		for (uint32_t i = base; i < end; i++) {
 			const char *argv[3] = {"PEXPIRE", key, grace};
@@ -932,8 +944,8 @@ static int fleet_fetch_on(struct fleet *f, redisContext *c, const char *ns, stru
 				return fleet_ctx_errno(c);
 			if (!rc && r->type == REDIS_REPLY_ERROR)
 				rc = fleet_reply_error(f, c, r);
-			else if (!rc && (r->type != REDIS_REPLY_STRING ||
-					 r->len != fleet_chunk_len(m, i)))
+			else if (!rc &&
+				 (r->type != REDIS_REPLY_STRING || r->len != fleet_chunk_len(m, i)))
 				rc = FLEET_MISS;
 			else if (!rc)
 				rc = buf_add(out, r->str, r->len);
@@ -998,7 +1010,8 @@ static int fleet_current_pub(struct fleet *f, const char *ns, char pub[FLEET_PUB
 		rc = fleet_ctx_errno(c);
 		goto out;
 	}
-	if (r->type == REDIS_REPLY_STRING && fleet_meta_decode(r->str, r->len, f->max_blob, &m) == 0)
+	if (r->type == REDIS_REPLY_STRING &&
+	    fleet_meta_decode(r->str, r->len, f->max_blob, &m) == 0)
 		memcpy(pub, m.pub, FLEET_PUB_LEN + 1);
 	freeReplyObject(r);
 	r = NULL;

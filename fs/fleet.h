@@ -46,18 +46,18 @@
 #define FLEET_HELD (-EBUSY)    /* lease held by another host */
 
 /* "P:<32 hex>": the namespace of one collection or one limiter. */
-#define FLEET_NS_MAX 96
+#define FLEET_NS_MAX  96
 #define FLEET_PUB_LEN 16 /* hex digits of a publication id */
 
 struct fleet;
 
 struct fleet_config {
-	const char *url;           /* redis://[user@]host[:port][/db] or unix:/path; NULL or ""
-				      = fleet mode off */
-	const char *user;          /* ACL user; NULL = the URL's, or none */
-	const char *password_file; /* first line is the password; NULL = no AUTH */
-	const char *prefix;        /* key prefix, NULL = "gcf" ([A-Za-z0-9_.-], <= 32) */
-	const char *host_id;       /* this host in P:hosts; NULL = hostname:pid */
+	const char *url;             /* redis://[user@]host[:port][/db] or unix:/path; NULL or ""
+					= fleet mode off */
+	const char *user;            /* ACL user; NULL = the URL's, or none */
+	const char *password_file;   /* first line is the password; NULL = no AUTH */
+	const char *prefix;          /* key prefix, NULL = "gcf" ([A-Za-z0-9_.-], <= 32) */
+	const char *host_id;         /* this host in P:hosts; NULL = hostname:pid */
 	unsigned connect_timeout_ms; /* 0 = 200 */
 	unsigned command_timeout_ms; /* 0 = 200 (per socket read or write) */
 	unsigned backoff_min_ms;     /* 0 = 1000: first down period */
@@ -89,11 +89,11 @@ int fleet_ns(const struct fleet *f, const char *const *fields, size_t n, char ou
 
 /* What the metadata key says about a blob. */
 struct fleet_meta {
-	uint64_t length;       /* bytes of the blob */
-	uint32_t chunk_size;   /* bytes per chunk (the last may be shorter) */
-	uint32_t chunks;       /* ceil(length / chunk_size) */
-	uint64_t published_ms; /* wall clock (ms since the epoch) the publisher gave */
-	uint8_t sha256[32];    /* of the whole blob */
+	uint64_t length;             /* bytes of the blob */
+	uint32_t chunk_size;         /* bytes per chunk (the last may be shorter) */
+	uint32_t chunks;             /* ceil(length / chunk_size) */
+	uint64_t published_ms;       /* wall clock (ms since the epoch) the publisher gave */
+	uint8_t sha256[32];          /* of the whole blob */
 	char pub[FLEET_PUB_LEN + 1]; /* publication id, hex */
 };
 

@@ -43,21 +43,19 @@ static const char fleet_lua_lease_acquire[] =
 
 /* Lease renew: PEXPIRE both keys only if KEYS[1] still holds ARGV[1].
  * ARGV[2] lease TTL ms, ARGV[3] TTL ms of KEYS[2]. 1 renewed, 0 lost. */
-static const char fleet_lua_lease_renew[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
-    "  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-    "end\n"
-    "return 0\n";
+static const char fleet_lua_lease_renew[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+					    "  redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
+					    "  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+					    "end\n"
+					    "return 0\n";
 
 /* Lease release: DEL both keys only if KEYS[1] still holds ARGV[1].
  * 1 released, 0 not ours. */
-static const char fleet_lua_lease_release[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  redis.call('DEL', KEYS[2])\n"
-    "  return redis.call('DEL', KEYS[1])\n"
-    "end\n"
-    "return 0\n";
+static const char fleet_lua_lease_release[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+					      "  redis.call('DEL', KEYS[2])\n"
+					      "  return redis.call('DEL', KEYS[1])\n"
+					      "end\n"
+					      "return 0\n";
 
 /* Heartbeat. KEYS[1] the hosts sorted set; ARGV[1] host id, ARGV[2] how
  * long a member counts (ms). Returns the number of live hosts. */
