@@ -665,6 +665,74 @@ static void test_fleet_lease(void **state)
 	fleet_free(b);
 }
 
+/* An ACL user confined to its prefix, its password from a file: it works
+ * under its prefix, is refused elsewhere (an error reply, not an outage),
+ * and a wrong password is an outage of that fleet only. */
+static void test_fleet_acl(void **state)
+{
+	char pwpath[] = "/tmp/gcf-fleet-pw-XXXXXX", badpath[] = "/tmp/gcf-fleet-pw-XXXXXX";
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct fleet *ok = NULL, *wrong = NULL, *bad = NULL;
+	struct buf out = BUF_INIT(BUF_NOLIMIT);
+	struct fleet_lease l;
+	char ns[FLEET_NS_MAX];
+	uint64_t w;
+	redisReply *r;
+	int fd;
+
+	r = redisCommand(
+	    fx.raw, "ACL SETUSER t1 on >pw-t1-0123 ~team1:* resetchannels -@all +get +set +del "
+		    "+exists +pexpire +pttl +zadd +zremrangebyscore +zcard +time +evalsha "
+		    "+eval +ping +select +auth");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	fd = mkstemp(pwpath);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "pw-t1-0123\n", 11), 11);
+	close(fd);
+	fd = mkstemp(badpath);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "nope\n", 5), 5);
+	close(fd);
+	{
+		struct fleet_config c1 = {
+		    .url = fx.url, .user = "t1", .password_file = pwpath, .prefix = "team1"};
+		struct fleet_config c2 = {.url = fx.url, .user = "t1", .password_file = pwpath};
+		struct fleet_config c3 = {
+		    .url = fx.url, .user = "t1", .password_file = badpath, .prefix = "team1"};
+
+		assert_int_equal(fleet_new(&c1, &ok, &err), 0);
+		assert_int_equal(fleet_new(&c2, &wrong, &err), 0);
+		assert_int_equal(fleet_new(&c3, &bad, &err), 0);
+	}
+	make_ns(ok, "tasks", ns);
+	assert_int_equal(strncmp(ns, "team1:", 6), 0);
+	assert_int_equal(fleet_publish(ok, ns, "abc", 3, 10000, 0, NULL), 0);
+	assert_int_equal(fleet_fetch(ok, ns, &out, NULL), 0);
+	assert_int_equal(fleet_lease_acquire(ok, ns, 10000, &l), 0);
+	assert_int_equal(fleet_lease_release(ok, &l), 0);
+	assert_int_equal(fleet_rate_acquire(ok, ns, 10, 1, &w), 0);
+	assert_int_equal(fleet_last_size(ok), 1);
+
+	make_ns(wrong, "tasks", ns);
+	assert_int_equal(fleet_publish(wrong, ns, "abc", 3, 10000, 0, NULL), -EIO);
+	assert_true(fleet_is_up(wrong));
+
+	assert_int_equal(fleet_fetch(bad, ns, &out, NULL), -EACCES);
+	assert_false(fleet_is_up(bad));
+	assert_int_equal(fleet_fetch(bad, ns, &out, NULL), FLEET_DOWN);
+
+	r = redisCommand(fx.raw, "ACL DELUSER t1");
+	freeReplyObject(r);
+	unlink(pwpath);
+	unlink(badpath);
+	buf_release(&out);
+	fleet_free(ok);
+	fleet_free(wrong);
+	fleet_free(bad);
+}
+
 /* ---------------------------------------------------------- the limiter */
 
 #define RATE       20
@@ -930,6 +998,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_fleet_meta_last, flush),
 	    cmocka_unit_test_setup(test_fleet_every_key_has_ttl, flush),
 	    cmocka_unit_test_setup(test_fleet_lease, flush),
+	    cmocka_unit_test_setup(test_fleet_acl, flush),
 	    cmocka_unit_test_setup(test_fleet_rate_never_over, flush),
 	    cmocka_unit_test_setup(test_fleet_noscript_recovers, flush),
 	    cmocka_unit_test_teardown(test_fleet_breaker, breaker_teardown),
