@@ -40,7 +40,11 @@
 #include "buf.h"
 #include "gcf_error.h"
 
-/* Return codes besides 0 (every function returns 0 or a negative errno). */
+/* Return codes besides 0 (every function returns 0 or a negative errno).
+ * Any other negative value is a failed call: -EIO for an error reply
+ * (NOPERM, OOM: the connection is fine, the breaker stays closed),
+ * -ETIMEDOUT, -ECONNREFUSED, -ECONNRESET, -EACCES (AUTH refused) when the
+ * call opened the breaker. Callers treat them all like FLEET_DOWN. */
 #define FLEET_DOWN (-ENOTCONN) /* not configured, or circuit open: use local behaviour */
 #define FLEET_MISS (-ENOENT)   /* no complete, valid blob (or lease not ours any more) */
 #define FLEET_HELD (-EBUSY)    /* lease held by another host */
@@ -70,8 +74,9 @@ struct fleet_config {
  * Reads the password file (kept in memory, wiped by fleet_free, never
  * logged) and checks the URL. Connects to nothing: the first call does.
  * *out = NULL when cfg->url is NULL or empty (fleet mode off; returns 0).
- * Returns 0, -EINVAL (bad URL or prefix: err says which), -EACCES/-ENOENT
- * (password file), -ENOMEM.
+ * Returns 0, -EINVAL (bad URL, prefix, or a password file that is missing,
+ * empty or readable by group/others: err says which, never the password),
+ * -ENOMEM.
  */
 int fleet_new(const struct fleet_config *cfg, struct fleet **out, struct gcf_error *err);
 /* Closes every connection and wipes the password. NULL ok. */
