@@ -13,6 +13,7 @@ pkgs=(
 	libfuse3-dev fuse3                        # FUSE (fusermount3)
 	libcurl4-openssl-dev libssl-dev           # HTTP(S), crypto
 	libcjson-dev libinih-dev                  # JSON, INI
+	libhiredis-dev redis-server               # fleet mode (build) and its tests
 	libcmocka-dev                             # unit tests
 	python3 openssl                           # contrib/cloudsim
 	jq curl ca-certificates procps            # demo and mount tests
