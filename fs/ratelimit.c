@@ -158,7 +158,7 @@ void ratelimit_throttled(struct ratelimit *rl, uint64_t retry_after_ns)
 
 		rl->cur_rate = rl->cur_rate / 2 > rl->rate / 4 ? rl->cur_rate / 2
 							       : (rl->rate / 4 ? rl->rate / 4 : 1);
-		extra = 2 * extra + RATELIMIT_SENT_MARGIN_NS;
+		extra = 2 * extra + RATELIMIT_MARGIN_STEP_NS;
 		if (extra > RATELIMIT_MARGIN_MAX_NS - RATELIMIT_SENT_MARGIN_NS)
 			extra = RATELIMIT_MARGIN_MAX_NS - RATELIMIT_SENT_MARGIN_NS;
 		rl->extra_ns = extra;

@@ -21,7 +21,7 @@
  * and a quiet link keeps the full saving. margin is RATELIMIT_SENT_MARGIN_NS
  * (room for a reply that follows its counting sooner than the fastest
  * request's did) plus an extra that each throttling reply doubles
- * (+ RATELIMIT_SENT_MARGIN_NS), bounded by RATELIMIT_MARGIN_MAX_NS, and that
+ * (+ RATELIMIT_MARGIN_STEP_NS), bounded by RATELIMIT_MARGIN_MAX_NS, and that
  * halves every RATELIMIT_DECAY_NS without one. For RATELIMIT_RECOVER_NS after
  * a throttling reply it keys on replies only. Slots are reserved under a lock
  * and waited for outside it; no wait passes the caller's deadline.
@@ -66,7 +66,8 @@ int ratelimit_acquire(struct ratelimit *rl, uint64_t deadline_ns, unsigned *slot
  * 0 if unknown or never: then the slot is keyed on now (the reply). Else on
  * now - max(0, min_rtt - ratelimit_margin()), min_rtt taken over the last
  * RATELIMIT_RTT_SPAN_NS to twice that, this request included. */
-#define RATELIMIT_SENT_MARGIN_NS 50000000ull
+#define RATELIMIT_SENT_MARGIN_NS 20000000ull
+#define RATELIMIT_MARGIN_STEP_NS 50000000ull
 #define RATELIMIT_MARGIN_MAX_NS  1000000000ull
 #define RATELIMIT_DECAY_NS       30000000000ull
 #define RATELIMIT_RTT_SPAN_NS    10000000000ull

@@ -202,8 +202,9 @@ static void test_ratelimit_after_throttle_keys_on_reply(void **state)
 	sent = fake_now() + 10 * MS;
 	advance(300 * MS);
 	ratelimit_done(rl, slot, sent);
-	assert_int_equal(ratelimit_margin(rl), 2 * RATELIMIT_SENT_MARGIN_NS);
-	assert_int_equal(rl->ring[slot], sent + 2 * RATELIMIT_SENT_MARGIN_NS);
+	assert_int_equal(ratelimit_margin(rl), RATELIMIT_SENT_MARGIN_NS + RATELIMIT_MARGIN_STEP_NS);
+	assert_int_equal(rl->ring[slot],
+			 sent + RATELIMIT_SENT_MARGIN_NS + RATELIMIT_MARGIN_STEP_NS);
 }
 
 /* One request: acquired now, on the wire connect_ns later, its reply rtt_ns
@@ -266,24 +267,24 @@ static void test_ratelimit_min_rtt_forgotten(void **state)
 	assert_int_equal(one_request(rl, 0, 200 * MS), sent + RATELIMIT_SENT_MARGIN_NS);
 }
 
-/* Each throttle doubles the extra margin (+ the base), once per window, up to
- * RATELIMIT_MARGIN_MAX_NS. */
+/* Each throttle doubles the extra margin (+ a step), once per window, up to
+ * RATELIMIT_MARGIN_MAX_NS in all. */
 static void test_ratelimit_margin_grows_on_throttle_bounded(void **state)
 {
 	struct ratelimit *rl = *state;
-	const uint64_t b = RATELIMIT_SENT_MARGIN_NS;
-	uint64_t want = b, prev, key;
+	const uint64_t b = RATELIMIT_SENT_MARGIN_NS, st = RATELIMIT_MARGIN_STEP_NS;
+	uint64_t want, prev, key;
 
 	assert_int_equal(ratelimit_margin(rl), b);
 	ratelimit_throttled(rl, 0);
-	assert_int_equal(ratelimit_margin(rl), 2 * b);
+	assert_int_equal(ratelimit_margin(rl), b + st);
 	ratelimit_throttled(rl, 0); /* the same window: no growth */
-	assert_int_equal(ratelimit_margin(rl), 2 * b);
+	assert_int_equal(ratelimit_margin(rl), b + st);
 	for (unsigned i = 0; i < 12; i++) {
 		prev = ratelimit_margin(rl);
 		advance(rl->window_ns);
 		ratelimit_throttled(rl, 0);
-		want = 2 * (prev - b) + b + b;
+		want = b + 2 * (prev - b) + st;
 		if (want > RATELIMIT_MARGIN_MAX_NS)
 			want = RATELIMIT_MARGIN_MAX_NS;
 		assert_int_equal(ratelimit_margin(rl), want);
@@ -305,26 +306,26 @@ static void test_ratelimit_margin_grows_on_throttle_bounded(void **state)
 static void test_ratelimit_margin_decays(void **state)
 {
 	struct ratelimit *rl = *state;
-	const uint64_t b = RATELIMIT_SENT_MARGIN_NS;
+	const uint64_t b = RATELIMIT_SENT_MARGIN_NS, st = RATELIMIT_MARGIN_STEP_NS;
 	uint64_t sent;
 
 	ratelimit_throttled(rl, 0);
 	advance(rl->window_ns);
 	ratelimit_throttled(rl, 0);
-	assert_int_equal(ratelimit_margin(rl), b + 3 * b);
+	assert_int_equal(ratelimit_margin(rl), b + 3 * st);
 	advance(RATELIMIT_DECAY_NS - 1);
-	assert_int_equal(ratelimit_margin(rl), b + 3 * b);
+	assert_int_equal(ratelimit_margin(rl), b + 3 * st);
 	advance(1);
-	assert_int_equal(ratelimit_margin(rl), b + 3 * b / 2);
+	assert_int_equal(ratelimit_margin(rl), b + 3 * st / 2);
 	sent = fake_now();
-	assert_int_equal(one_request(rl, 0, 400 * MS), sent + b + 3 * b / 2);
+	assert_int_equal(one_request(rl, 0, 400 * MS), sent + b + 3 * st / 2);
 	advance(RATELIMIT_DECAY_NS);
-	assert_int_equal(ratelimit_margin(rl), b + 3 * b / 4);
+	assert_int_equal(ratelimit_margin(rl), b + 3 * st / 4);
 	advance(70 * RATELIMIT_DECAY_NS);
 	assert_int_equal(ratelimit_margin(rl), b);
 	/* a throttle after the decay grows from what is left */
 	ratelimit_throttled(rl, 0);
-	assert_int_equal(ratelimit_margin(rl), 2 * b);
+	assert_int_equal(ratelimit_margin(rl), b + st);
 }
 
 /* A cloud counting each request pre_ns after it went on the wire and replying
