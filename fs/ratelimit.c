@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "http.h"
+#include "clock.h"
 
 /* Clocks differ in rounding: keep this much more than a second between
  * the moment request i is keyed on and the start of request i+rate. */
@@ -67,7 +67,7 @@ int ratelimit_init(struct ratelimit *rl, unsigned rate)
 	rl->rtt_span_start = 0;
 	rl->window_ns = 1000000000ull + RATELIMIT_MARGIN_NS;
 	rl->head = 0;
-	rl->now_ns = http_now_ns;
+	rl->now_ns = clock_now_ns;
 	rl->sleep_until = sleep_until_mono;
 	rl->ring = NULL;
 	if (rate) {
