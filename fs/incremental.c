@@ -206,8 +206,9 @@ static bool newest(const struct kind *k, const cJSON *items, time_t *out)
 	return have;
 }
 
-/* Page 0's items in a listing: the first reply tree, as the kind parses it. */
-static const cJSON *first_page(const struct kind *k, const struct listing *l)
+/* Page 0's items in a listing: the first reply tree, as the kind parses it;
+ * *total (may be NULL) gets its total. */
+static const cJSON *first_page(const struct kind *k, const struct listing *l, long *total)
 {
 	struct page pg = {NULL, -1, -1};
 	struct gcf_error e = GCF_ERROR_INIT;
@@ -215,6 +216,8 @@ static const cJSON *first_page(const struct kind *k, const struct listing *l)
 	if (!l->ntrees || k->parse_page(l->trees[0], &pg, &e))
 		pg.items = NULL;
 	gcf_error_release(&e);
+	if (total)
+		*total = pg.total;
 	return pg.items;
 }
 
@@ -257,12 +260,14 @@ static int full(struct incr_state *s, const struct fetch_io *io, const struct co
 	rc = fetch_listing(io, c, k, NULL, NULL, rl, deadline_ns, out, st, err);
 	if (rc || !k->update_field)
 		return rc;
-	s->next.have_mark = newest(k, first_page(k, out), &a.mark);
+	s->next.have_mark = newest(k, first_page(k, out, &total), &a.mark);
 	s->next.mark = a.mark;
-	if (!s->next.have_mark || out->ntrees < 2)
-		return 0; /* one page: read at once, nothing moved under it */
-	/* More pages: an object updated while they were read moved to page 0,
-	 * perhaps out of a page not read yet. Read what changed since page 0. */
+	if (!s->next.have_mark || out->ntrees < 2 || total < 0 || (size_t)total <= out->nitems)
+		return 0; /* nothing moved under the pages */
+	/* An object updated while the pages were read moved to page 0 (read
+	 * first), perhaps out of a page not read yet: then the object at the
+	 * edge of each page between came twice, and the pager kept one copy, so
+	 * fewer objects than page 0's total. Read what changed since page 0. */
 	rc = fetch_pages_while(io, c, k, delta_more, &a, rl, deadline_ns, &rep, &total, st, err);
 	if (rc) {
 		listing_release(out);
@@ -318,7 +323,7 @@ static int delta(struct incr_state *s, const struct snapshot *prev, const struct
 	if (rc)
 		goto out;
 	s->next.full = false;
-	s->next.have_mark = newest(k, first_page(k, &dl), &s->next.mark);
+	s->next.have_mark = newest(k, first_page(k, &dl, NULL), &s->next.mark);
 	if (!s->next.have_mark) {
 		*why = "page 0 carries no update time";
 		rc = 1;

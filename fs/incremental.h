@@ -26,10 +26,13 @@
  * statuses without its update time moving), or when the previous snapshot
  * cannot be merged by ID (an object without ID, an ID twice).
  *
- * A full refresh is the pager's listing (fetch_listing), then, when it
- * took more than one page, one more delta from its own page 0's watermark,
- * merged over it: an object updated while the pages were read (which may
- * then have moved out of a page not yet read) is read there. It runs when
+ * A full refresh is the pager's listing (fetch_listing). Page 0 is read
+ * first; an object updated while the other pages are read moves to page 0,
+ * perhaps out of a page not yet read, and pushes one object of each page
+ * between onto the next, where the pager drops it as a repeat: so when the
+ * listing holds fewer objects than page 0's total, one more delta from its
+ * own page 0's watermark is read and merged over it, which finds the moved
+ * object. It runs when
  * the snapshot is the first, every full_refresh_s, whenever asked
  * (.gpucloudfs/refresh, SIGHUP: cache_invalidate), for filtered views, for
  * a collection of one page (a full refresh is then one request), and for
@@ -59,13 +62,13 @@
 
 /* Why a refresh was full, or that it was not (INCR_DELTA). */
 enum incr_kind {
-	INCR_FULL_FIRST,    /* no snapshot, or not one this module saw made */
-	INCR_FULL_ASKED,    /* cache_invalidate: .gpucloudfs/refresh, SIGHUP */
-	INCR_FULL_INTERVAL, /* the last full refresh is full_refresh_s old */
-	INCR_FULL_SMALL,    /* one page holds the collection */
+	INCR_FULL_FIRST,     /* no snapshot, or not one this module saw made */
+	INCR_FULL_ASKED,     /* cache_invalidate: .gpucloudfs/refresh, SIGHUP */
+	INCR_FULL_INTERVAL,  /* the last full refresh is full_refresh_s old */
+	INCR_FULL_SMALL,     /* one page holds the collection */
 	INCR_FULL_UNORDERED, /* the kind has no update_field, or a filtered view */
-	INCR_FULL_FALLBACK, /* an incremental refresh found it could not be trusted */
-	INCR_DELTA,         /* incremental */
+	INCR_FULL_FALLBACK,  /* an incremental refresh found it could not be trusted */
+	INCR_DELTA,          /* incremental */
 };
 
 struct incr_counts {

@@ -338,7 +338,7 @@ static const char *const tencent_task_filters[] = {
  * between statuses is an update and moves UpdateTime. */
 static const char *const tencent_task_active[] = {"RUNNING", "STOPPING", NULL};
 static const char *const tencent_service_active[] = {"Normal",   "Abnormal", "Waiting",
-						      "Stopping", "Starting", NULL};
+						     "Stopping", "Starting", NULL};
 static const char *const tencent_service_filters[] = {
     "ServiceGroupId", "ServiceGroupName", "Status", "ClusterId", "CreatedBy", NULL,
 };
