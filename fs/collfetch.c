@@ -54,11 +54,14 @@ static int coll_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	time_t now = time(NULL);
 	int rc;
 
-	(void)col;
 	if (d->io_override.perform)
 		io = d->io_override;
-	rc = fetch_listing(&io, c, coll->kind, coll->filter_name, coll->filter_value, &m->rl,
-			   deadline_ns, &l, &m->fst, err);
+	if (!coll->main) /* a main collection: incremental where it may be (incremental.h) */
+		rc = incr_fetch(&coll->incr, col, &io, c, coll->kind, &m->rl, deadline_ns, &l,
+				&m->fst, err);
+	else
+		rc = fetch_listing(&io, c, coll->kind, coll->filter_name, coll->filter_value,
+				   &m->rl, deadline_ns, &l, &m->fst, err);
 	if (!rc) {
 		rc = render_snapshot(coll->kind, l.items, l.nitems, now, out, err);
 		if (!rc) {
@@ -67,6 +70,8 @@ static int coll_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 			(*out)->json_bytes = l.json_bytes;
 			snapshot_carry_times(prev, *out);
 			snapshot_put(prev);
+			if (!coll->main)
+				incr_commit(&coll->incr, *out);
 		} else
 			gcf_error_set_context(err, c->name, coll->kind->action);
 	}

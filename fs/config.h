@@ -39,6 +39,7 @@ struct config {
 	unsigned retries;           /* extra attempts for transient failures, default 3 */
 	unsigned stale_if_error_s;  /* default 600 */
 	unsigned refresh_wait_s;    /* default 2 */
+	unsigned full_refresh_s;    /* longest time between full refreshes, default 600 */
 	size_t max_body;            /* reply cap in bytes, default 32 MiB */
 	bool xattr;                 /* user.gpucloudfs.* on collections, default true */
 	char *ca_file;

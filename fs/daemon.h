@@ -23,6 +23,7 @@
 #include "config.h"
 #include "fetch.h"
 #include "http.h"
+#include "incremental.h"
 #include "inode.h"
 #include "notify.h"
 #include "ratelimit.h"
@@ -49,6 +50,7 @@ struct coll_rt {
 	struct ratelimit rl;
 	struct fetch_stats fst;
 	struct fetch_latency lat;
+	struct incr_state incr; /* incremental refresh (incremental.h) */
 	pthread_mutex_t subs_mu;
 	struct coll_rt **subs; /* filtered views, created on first use */
 	size_t nsubs;

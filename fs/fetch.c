@@ -534,3 +534,59 @@ int fetch_listing(const struct fetch_io *io, const struct conn *c, const struct 
 		gcf_error_set_context(err, c->name, k->action);
 	return rc;
 }
+
+/* ---- for the incremental refresh (incremental.h) ------------------- */
+
+int fetch_pages_while(const struct fetch_io *io, const struct conn *c, const struct kind *k,
+		      bool (*more)(void *arg, const cJSON *items), void *arg, struct ratelimit *rl,
+		      uint64_t deadline_ns, struct listing *out, long *total,
+		      struct fetch_stats *st, struct gcf_error *err)
+{
+	struct job j;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&j, 0, sizeof(j));
+	*total = -1;
+	j.io = io;
+	j.c = c;
+	j.k = k;
+	j.rl = rl;
+	j.deadline_ns = deadline_ns;
+	j.size = k->page_max ? k->page_max : 100;
+	j.st = st;
+	for (unsigned p = 0; p < FETCH_MAX_PAGES; p++) {
+		struct page_result *np = realloc(j.pages, (p + 1) * sizeof(*np));
+		struct page_result *pr;
+
+		if (!np) {
+			rc = gcf_error_set(err, GCF_NOMEM, "out of memory");
+			break;
+		}
+		j.pages = np;
+		pr = &j.pages[p];
+		memset(pr, 0, sizeof(*pr));
+		j.npages = p + 1;
+		rc = fetch_page(&j, p, pr);
+		if (rc) {
+			gcf_error_move(err, &pr->err);
+			break;
+		}
+		if (!p)
+			*total = pr->total;
+		if (k->paging == PAGING_NONE || count_items(pr) < j.size)
+			break; /* the end of the listing */
+		if (*total >= 0 && (unsigned long)(p + 1) * j.size >= (unsigned long)*total)
+			break;
+		if (!more(arg, pr->items))
+			break;
+	}
+	if (!rc)
+		rc = collect(&j, out, err);
+	pages_release(j.pages, j.npages);
+	if (!rc)
+		stat_add(st ? &st->objects : NULL, out->nitems);
+	if (rc)
+		gcf_error_set_context(err, c->name, k->action);
+	return rc;
+}

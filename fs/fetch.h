@@ -21,6 +21,7 @@
 #define GCF_FETCH_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -84,5 +85,19 @@ int fetch_listing(const struct fetch_io *io, const struct conn *c, const struct 
 		  const char *filter_name, const char *filter_value, struct ratelimit *rl,
 		  uint64_t deadline_ns, struct listing *out, struct fetch_stats *st,
 		  struct gcf_error *err);
+
+/*
+ * Pages 0, 1, 2 ... of (c, k) one after another, in the kind's own order
+ * (newest first for a kind with an update_field), for as long as
+ * more(arg, items of the page just read) says true and the listing has not
+ * ended (a short page, or as many objects as page 0's total). Objects
+ * repeated across pages (the listing shifted while paging) keep their first
+ * copy. *total gets page 0's total (-1 unknown). Returns 0 with *out filled,
+ * or a negative errno with err set.
+ */
+int fetch_pages_while(const struct fetch_io *io, const struct conn *c, const struct kind *k,
+		      bool (*more)(void *arg, const cJSON *items), void *arg, struct ratelimit *rl,
+		      uint64_t deadline_ns, struct listing *out, long *total,
+		      struct fetch_stats *st, struct gcf_error *err);
 
 #endif

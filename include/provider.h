@@ -49,7 +49,8 @@ struct page_query {
 	unsigned index;           /* 0-based page index (PAGING_PAGENO sends index+1) */
 	unsigned size;            /* page size, <= kind->page_max */
 	const char *filter_name;  /* server-side filter (e.g. "Id", "Status"), or NULL */
-	const char *filter_value; /* its value */
+	const char *filter_value; /* its value; NULL with filter_name = the kind's
+				   * active_filter: any of the kind's active_values */
 };
 
 /* A field rendered as its own pretty-printed JSON file. */
@@ -75,6 +76,21 @@ struct kind {
 	unsigned rate_per_sec; /* documented request limit per second (20); 0 = unknown */
 	const char *const
 	    *filters; /* server-side filter names it supports; NULL-terminated; NULL = none */
+
+	/* Incremental refresh (fs/incremental.h). update_field names the
+	 * object's update time ("UpdateTime"): when set, build_page asks for
+	 * every page in that field's order, most recently updated first, so a
+	 * refresh can stop at the objects not updated since the last one.
+	 * NULL = the API cannot order by update time: full refreshes only. */
+	const char *update_field;
+	/* The objects whose fields change without update_field moving (a
+	 * running task's RuntimeInSeconds) are those whose active_filter
+	 * ("Status", one of `filters`) is one of active_values (NULL-terminated);
+	 * an incremental refresh fetches them all with that filter, asked as
+	 * page_query filter_name = active_filter, filter_value = NULL (build_page
+	 * then sends every active value, OR-ed). NULL = none. */
+	const char *active_filter;
+	const char *const *active_values;
 
 	/* Fills rq (method, URL from c->endpoint, body, Content-Type) for page q.
 	 * The signer runs afterwards. Returns 0 or a negative errno with err set. */
@@ -129,6 +145,8 @@ struct conn {
 	unsigned refresh_wait_s;   /* seconds a slow refresh holds readers of the old snapshot */
 	unsigned stale_if_error_s; /* seconds past the TTL a snapshot may be served when refreshes
 				      fail */
+	unsigned full_refresh_s;   /* longest time between full refreshes of a collection that
+				      refreshes incrementally (fs/incremental.h) */
 	char *ca_file;             /* extra CA bundle or NULL */
 	void *priv;                /* provider-private block (holds the secrets) */
 };

@@ -3,9 +3,9 @@
  *
  * Signs with TC3-HMAC-SHA256 (api-docs/NOTES.md §4-5) and lists training
  * tasks (DescribeTrainingTasks) and model service groups
- * (DescribeModelServiceGroups), paged by Offset/Limit in CreateTime ASC
- * order so that pages do not shift while objects change. Errors arrive
- * with HTTP 200 inside Response.Error.
+ * (DescribeModelServiceGroups), paged by Offset/Limit in UpdateTime DESC
+ * order (most recently updated first: what an incremental refresh reads,
+ * fs/incremental.h). Errors arrive with HTTP 200 inside Response.Error.
  *
  * Exports only provider_tencent; everything else is static.
  */
@@ -194,8 +194,9 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 	root = cJSON_CreateObject();
 	if (!root || !cJSON_AddNumberToObject(root, "Offset", (double)q->index * size) ||
 	    !cJSON_AddNumberToObject(root, "Limit", size) ||
-	    !cJSON_AddStringToObject(root, "OrderField", "CreateTime") ||
-	    !cJSON_AddStringToObject(root, "Order", "ASC"))
+	    !cJSON_AddStringToObject(root, "OrderField",
+				     k->update_field ? k->update_field : "CreateTime") ||
+	    !cJSON_AddStringToObject(root, "Order", k->update_field ? "DESC" : "ASC"))
 		goto nomem;
 	if (q->filter_name) {
 		filters = cJSON_AddArrayToObject(root, "Filters");
@@ -208,10 +209,20 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 		values = cJSON_AddArrayToObject(f, "Values");
 		if (!values)
 			goto nomem;
-		cJSON *v = cJSON_CreateString(q->filter_value ? q->filter_value : "");
-		if (!v)
-			goto nomem;
-		cJSON_AddItemToArray(values, v);
+		/* filter_value NULL on the active filter: every active value */
+		const char *const *many = !q->filter_value && k->active_filter &&
+						  !strcmp(q->filter_name, k->active_filter)
+					      ? k->active_values
+					      : NULL;
+
+		for (size_t i = 0; many ? many[i] != NULL : i < 1; i++) {
+			const char *val = many ? many[i] : q->filter_value;
+			cJSON *v = cJSON_CreateString(val ? val : "");
+
+			if (!v)
+				goto nomem;
+			cJSON_AddItemToArray(values, v);
+		}
 	}
 	rc = provider_req_json(rq, root);
 	if (!rc)
@@ -321,6 +332,13 @@ static const char *const tencent_mtime[] = {"UpdateTime", "CreateTime", NULL};
 static const char *const tencent_task_filters[] = {
     "Id", "Name", "Status", "ResourceGroupId", "Creator", "ChargeType", NULL,
 };
+/* Statuses in which fields change without UpdateTime moving: a running
+ * (or stopping) task's RuntimeInSeconds and billing grow; a service group
+ * that is up (or going up or down) changes its replica counts. A move
+ * between statuses is an update and moves UpdateTime. */
+static const char *const tencent_task_active[] = {"RUNNING", "STOPPING", NULL};
+static const char *const tencent_service_active[] = {"Normal",   "Abnormal", "Waiting",
+						     "Stopping", "Starting", NULL};
 static const char *const tencent_service_filters[] = {
     "ServiceGroupId", "ServiceGroupName", "Status", "ClusterId", "CreatedBy", NULL,
 };
@@ -339,6 +357,9 @@ static const struct kind tencent_kinds[TENCENT_NKINDS + 1] = {
 	    .page_max = 50,
 	    .rate_per_sec = 20,
 	    .filters = tencent_task_filters,
+	    .update_field = "UpdateTime",
+	    .active_filter = "Status",
+	    .active_values = tencent_task_active,
 	    .build_page = tencent_build_page,
 	    .parse_page = tencent_parse_tasks,
 	},
@@ -355,6 +376,9 @@ static const struct kind tencent_kinds[TENCENT_NKINDS + 1] = {
 	    .page_max = 100,
 	    .rate_per_sec = 20,
 	    .filters = tencent_service_filters,
+	    .update_field = "UpdateTime",
+	    .active_filter = "Status",
+	    .active_values = tencent_service_active,
 	    .build_page = tencent_build_page,
 	    .parse_page = tencent_parse_services,
 	},

@@ -94,6 +94,7 @@ class Sim:
             for c in self.clouds:
                 self.limits.update(c.default_limits)
             self.windows = collections.defaultdict(collections.deque)
+            self.scheduled = []  # /_sim/schedule: changes made when a request arrives
             self._zero_counts()
 
     def _zero_counts(self):
@@ -163,6 +164,23 @@ class Sim:
             if chosen:
                 self.faulted[action] += 1
         return chosen
+
+    def run_scheduled(self, action):
+        """Lock held. Counts this request of `action` against every scheduled change; one whose
+        count reaches zero is applied now, before the request is answered (pages that shift
+        while a client reads them)."""
+        due = []
+        for ch in self.scheduled:
+            if ch["action"] in ("*", action) and ch["after"] > 0:
+                ch["after"] -= 1
+                if ch["after"] == 0:
+                    due.append(ch)
+        for ch in due:
+            self.scheduled.remove(ch)
+            try:
+                apply_change(self, ch["op"], ch["cloud"], ch["kind"], ch["body"])
+            except SimError:
+                pass  # the object is gone: nothing to change
 
     def cloud_kind(self, cloud, kind):
         c = self.by_name.get(cloud)
@@ -271,6 +289,7 @@ class Handler(BaseHTTPRequestHandler):
 
         with sim.lock:
             sim.requests[action] += 1
+            sim.run_scheduled(action)
         arrived = time.monotonic()
         floor_s = 0.0
         for fault in sim.pick_faults(action):
@@ -387,6 +406,51 @@ def _find(objs, id_field, oid):
     return -1
 
 
+CHANGE_OPS = ("mutate", "delete", "tick", "add")
+
+
+def apply_change(sim, op, cloud_name, kind_name, req):
+    """Lock held. mutate: merge `set` into the first object with `id`, moving its update time
+    to now unless `set` gives it or `touch` is false; delete: remove it; tick: add `seconds` to
+    `field` of every object whose `where` field is one of `values` (fields that change without
+    the update time moving: a running task's RuntimeInSeconds); add: append req as an object."""
+    cloud, kind = sim.cloud_kind(cloud_name, kind_name)
+    objs = sim.data[cloud.name][kind.name]
+    if not isinstance(req, dict):
+        raise SimError(400, "body must be an object")
+    if op == "tick":
+        field, where = req.get("field"), req.get("where")
+        values, secs = req.get("values") or [], req.get("seconds", 1)
+        if not isinstance(field, str) or not isinstance(where, str) or \
+                not isinstance(values, list) or not isinstance(secs, int) or isinstance(secs, bool):
+            raise SimError(400, "body must be {field, where, values[], seconds}")
+        n = 0
+        for o in objs:
+            if isinstance(o, dict) and o.get(where) in values and isinstance(o.get(field), int):
+                o[field] += secs
+                n += 1
+        return {"ok": True, "changed": n}
+    if op == "add":
+        objs.append(req)
+        return {"ok": True, "count": len(objs)}
+    if "id" not in req:
+        raise SimError(400, "body must be {\"id\": ...}")
+    i = _find(objs, kind.id_field, req["id"])
+    if i < 0:
+        raise SimError(404, "no %s/%s with %s %r" % (cloud.name, kind.name, kind.id_field,
+                                                     req["id"]))
+    if op == "delete":
+        del objs[i]
+        return {"ok": True}
+    changes = req.get("set") or {}
+    if not isinstance(changes, dict):
+        raise SimError(400, "set must be an object")
+    objs[i].update(changes)
+    if kind.update_field and kind.update_field not in changes and req.get("touch", True):
+        objs[i][kind.update_field] = cloud.update_value(kind.name, sim.now())
+    return {"ok": True, "object": objs[i]}
+
+
 def control(sim, method, path, body):
     parts = [unquote(p) for p in path.split("/")[2:]]
     if method == "GET" and parts == ["health"]:
@@ -423,27 +487,26 @@ def control(sim, method, path, body):
                 sim.data[cloud.name][kind.name].append(obj)
                 n = len(sim.data[cloud.name][kind.name])
             return 200, {"ok": True, "count": n}
-    if method == "POST" and parts and parts[0] in ("mutate", "delete") and len(parts) == 3:
-        cloud, kind = sim.cloud_kind(parts[1], parts[2])
+    if method == "POST" and parts and parts[0] in CHANGE_OPS and len(parts) == 3:
         req = _json_body(body)
-        if not isinstance(req, dict) or "id" not in req:
-            raise SimError(400, "body must be {\"id\": ...}")
         with sim.lock:
-            objs = sim.data[cloud.name][kind.name]
-            i = _find(objs, kind.id_field, req["id"])
-            if i < 0:
-                raise SimError(404, "no %s/%s with %s %r" % (cloud.name, kind.name, kind.id_field,
-                                                             req["id"]))
-            if parts[0] == "delete":
-                del objs[i]
-                return 200, {"ok": True}
-            changes = req.get("set") or {}
-            if not isinstance(changes, dict):
-                raise SimError(400, "set must be an object")
-            objs[i].update(changes)
-            if kind.update_field and kind.update_field not in changes:
-                objs[i][kind.update_field] = cloud.update_value(kind.name, sim.now())
-            return 200, {"ok": True, "object": objs[i]}
+            return 200, apply_change(sim, parts[0], parts[1], parts[2], req)
+    if method == "POST" and parts == ["schedule"]:
+        req = _json_body(body)
+        if not isinstance(req, dict) or req.get("op") not in CHANGE_OPS:
+            raise SimError(400, "op must be one of %s" % ", ".join(CHANGE_OPS))
+        after = req.get("after", 1)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 1:
+            raise SimError(400, "after must be a positive integer")
+        cloud, kind = sim.cloud_kind(*(str(req.get("collection", "")).split("/", 1) + [""])[:2])
+        with sim.lock:
+            sim.scheduled.append({"action": req.get("action", "*"), "after": after,
+                                  "op": req["op"], "cloud": cloud.name, "kind": kind.name,
+                                  "body": req.get("body") or {}})
+            return 200, {"ok": True, "scheduled": len(sim.scheduled)}
+    if method == "GET" and parts == ["schedule"]:
+        with sim.lock:
+            return 200, list(sim.scheduled)
     if method == "POST" and parts == ["faults"]:
         f = _json_body(body)
         if not isinstance(f, dict) or f.get("type") not in FAULT_TYPES:

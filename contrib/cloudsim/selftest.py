@@ -308,6 +308,50 @@ def run_checks(ready):
           t["UpdateTime"] > tasks[10]["UpdateTime"])
     st, _ = c.ctl("POST", "mutate/tencent/tasks", {"id": "train-nope", "set": {}})
     check("mutate absent -> 404", st == 404)
+
+    # what an incremental refresh relies on: UpdateTime DESC order, Status filters with
+    # several values, changes without the update time moving, changes mid-listing
+    # (the rate limit off meanwhile, so that the checks after keep their budget)
+    c.ctl("POST", "limits", {"DescribeTrainingTasks": 0})
+    st, r = c.tc("DescribeTrainingTasks", {"Limit": 50, "OrderField": "UpdateTime",
+                                           "Order": "DESC"})
+    ut = [t["UpdateTime"] for t in r["TrainingTaskSet"]]
+    check("UpdateTime DESC: the mutated task first, then newest first",
+          r["TrainingTaskSet"][0]["Id"] == tid and ut == sorted(ut, reverse=True))
+    st, r = c.tc("DescribeTrainingTasks", {"Limit": 50, "Filters": [
+        {"Name": "Status", "Values": ["RUNNING", "STOPPING"]}]})
+    want = [t for t in tasks if t["Status"] in ("RUNNING", "STOPPING") and t["Id"] != tid]
+    check("Status filter with two values OR-ed, TotalCount filtered",
+          r["TotalCount"] == len(want) and
+          all(t["Status"] in ("RUNNING", "STOPPING") for t in r["TrainingTaskSet"]))
+    run = want[0]["Id"]
+    st, m = c.ctl("POST", "mutate/tencent/tasks", {"id": run, "set": {"Message": "quiet"},
+                                                   "touch": False})
+    check("mutate touch=false keeps UpdateTime",
+          st == 200 and m["object"]["UpdateTime"] == want[0]["UpdateTime"])
+    st, m = c.ctl("POST", "tick/tencent/tasks", {"field": "RuntimeInSeconds", "where": "Status",
+                                                 "values": ["RUNNING"], "seconds": 7})
+    st, r = c.tc("DescribeTrainingTasks", {"Filters": [{"Name": "Id", "Values": [run]}]})
+    t = r["TrainingTaskSet"][0]
+    check("tick: RuntimeInSeconds grows, UpdateTime stays",
+          st == 200 and m["changed"] >= 1 and
+          t["RuntimeInSeconds"] == want[0]["RuntimeInSeconds"] + (7 if want[0]["Status"] == "RUNNING" else 0)
+          and t["UpdateTime"] == want[0]["UpdateTime"])
+    last = tasks[-1]["Id"]
+    st, _ = c.ctl("POST", "schedule", {"collection": "tencent/tasks", "op": "mutate",
+                                       "action": "DescribeTrainingTasks", "after": 2,
+                                       "body": {"id": last, "set": {"Message": "moved",
+                                                                 "UpdateTime": "2099-01-01T00:00:00Z"}}})
+    st1, r1 = c.tc("DescribeTrainingTasks", {"Limit": 5})
+    st2, r2 = c.tc("DescribeTrainingTasks", {"Limit": 5})
+    check("schedule: the change lands on the 2nd request, not before",
+          st == 200 and r1["TrainingTaskSet"][0]["Id"] != last and
+          r2["TrainingTaskSet"][0]["Id"] == last)
+    st, sch = c.ctl("GET", "schedule")
+    check("schedule: done changes are dropped", st == 200 and sch == [])
+    st, _ = c.ctl("POST", "schedule", {"collection": "tencent/nope", "op": "delete", "body": {}})
+    check("schedule: unknown collection -> 404", st == 404)
+    c.ctl("POST", "limits", {"DescribeTrainingTasks": 20})
     c.ctl("POST", "delete/tencent/tasks", {"id": tid})
     hostile = dict(tasks[0], Id="a/b\x01" + "x" * 300)
     c.ctl("POST", "objects/tencent/tasks", hostile)

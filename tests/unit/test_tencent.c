@@ -199,8 +199,8 @@ static void test_tencent_build_page(void **state)
 	assert_string_equal(rq.path, "/");
 	assert_string_equal(rq.host, "tione.tencentcloudapi.com");
 	assert_string_equal(buf_str(&rq.body),
-			    "{\"Offset\":100,\"Limit\":50,\"OrderField\":\"CreateTime\","
-			    "\"Order\":\"ASC\"}");
+			    "{\"Offset\":100,\"Limit\":50,\"OrderField\":\"UpdateTime\","
+			    "\"Order\":\"DESC\"}");
 	assert_string_equal(http_req_header(&rq, "Content-Type"), "application/json");
 	assert_string_equal(http_req_header(&rq, "X-TC-Action"), "DescribeTrainingTasks");
 	assert_string_equal(http_req_header(&rq, "X-TC-Version"), "2021-11-11");
@@ -216,11 +216,37 @@ static void test_tencent_build_page(void **state)
 	assert_int_equal(svc->build_page(&c, svc, &q, &rq, &err), 0);
 	assert_string_equal(rq.host, "127.0.0.1:18765");
 	assert_string_equal(buf_str(&rq.body),
-			    "{\"Offset\":0,\"Limit\":100,\"OrderField\":\"CreateTime\","
-			    "\"Order\":\"ASC\",\"Filters\":[{\"Name\":\"Status\","
+			    "{\"Offset\":0,\"Limit\":100,\"OrderField\":\"UpdateTime\","
+			    "\"Order\":\"DESC\",\"Filters\":[{\"Name\":\"Status\","
 			    "\"Values\":[\"RUNNING \\\"x\\\"\"]}]}");
 	assert_string_equal(http_req_header(&rq, "X-TC-Action"), "DescribeModelServiceGroups");
 	assert_string_equal(http_req_header(&rq, "X-TC-Token"), "sim-tencent-token");
+	http_req_release(&rq);
+
+	/* the incremental refresh's pages: newest first, and its active query
+	 * (filter_value NULL on the active filter: every active status) */
+	assert_string_equal(tasks->update_field, "UpdateTime");
+	assert_string_equal(svc->update_field, "UpdateTime");
+	assert_string_equal(tasks->active_filter, "Status");
+	q = (struct page_query){1, 50, "Status", NULL};
+	assert_int_equal(tasks->build_page(&c, tasks, &q, &rq, &err), 0);
+	assert_string_equal(buf_str(&rq.body),
+			    "{\"Offset\":50,\"Limit\":50,\"OrderField\":\"UpdateTime\","
+			    "\"Order\":\"DESC\",\"Filters\":[{\"Name\":\"Status\","
+			    "\"Values\":[\"RUNNING\",\"STOPPING\"]}]}");
+	http_req_release(&rq);
+	q = (struct page_query){0, 100, "Status", NULL};
+	assert_int_equal(svc->build_page(&c, svc, &q, &rq, &err), 0);
+	assert_string_equal(buf_str(&rq.body),
+			    "{\"Offset\":0,\"Limit\":100,\"OrderField\":\"UpdateTime\","
+			    "\"Order\":\"DESC\",\"Filters\":[{\"Name\":\"Status\","
+			    "\"Values\":[\"Normal\",\"Abnormal\",\"Waiting\",\"Stopping\","
+			    "\"Starting\"]}]}");
+	http_req_release(&rq);
+	/* a filter that is not the active one keeps its single value, even empty */
+	q = (struct page_query){0, 50, "Name", NULL};
+	assert_int_equal(tasks->build_page(&c, tasks, &q, &rq, &err), 0);
+	assert_non_null(strstr(buf_str(&rq.body), "{\"Name\":\"Name\",\"Values\":[\"\"]}"));
 	http_req_release(&rq);
 
 	/* over the page limit, or a filter the API does not have */
