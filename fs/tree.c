@@ -463,6 +463,48 @@ static bool entry_kid(const struct tree_dir *h, size_t i, struct tree_kid *k, si
 
 /* ---- FILE: one field of an object -------------------------------------- */
 
+/*
+ * A FILE node is one version of the file (inode.h): its size and its bytes
+ * never change, so no two replies can pair the size of one snapshot with
+ * the bytes of another (docs/architecture.md, "A size and its bytes").
+ * Other bytes under the name are another node, which a lookup or a
+ * readdirplus of the latest snapshot hands out (file_enter); the notifier
+ * drops the kernel's name of a changed file (diff.c), so the next lookup
+ * finds them.
+ */
+
+/* A lookup of field file name of object p: the node of its bytes in the
+ * latest snapshot, with one kernel reference. A miss the kernel may
+ * remember is 0 with e->ino = 0 and e->tmo > 0. */
+static int file_enter(const struct tree_ctx *t, const struct node_info *p, const char *name,
+		      struct coll_rt *cr, struct tree_entry *e)
+{
+	struct snapshot *s = NULL;
+	const struct entry *oe;
+	const struct file *f = NULL;
+	int rc = entry_snap(t, cr, &s);
+
+	if (rc)
+		return rc;
+	oe = snapshot_find(s, p->name);
+	if (oe)
+		f = entry_file(oe, name);
+	e->tmo = tree_remaining(cr, s);
+	if (!f) {
+		rc = e->tmo > 0 ? 0 : -ENOENT;
+	} else {
+		e->ino = inodes_ref_file(&t->d->inodes, p->ino, name, cr, s, f, oe->mtime);
+		if (e->ino)
+			tree_file_attr(&e->attr, e->ino, f->size, oe->mtime, f->hash);
+		else
+			rc = -ENOMEM;
+	}
+	snapshot_put(s);
+	return rc;
+}
+
+/* The node's own size and bytes' hash; the latest snapshot only lends the
+ * mtime (and its bytes, when they are the node's). */
 static int file_attr(const struct tree_ctx *t, const struct node_info *ni, struct stat *st,
 		     double *tmo)
 {
@@ -470,6 +512,7 @@ static int file_attr(const struct tree_ctx *t, const struct node_info *ni, struc
 	struct snapshot *s = NULL;
 	const struct entry *e;
 	const struct file *f = NULL;
+	struct inode_file v;
 	int rc = entry_snap(t, cr, &s);
 
 	if (rc)
@@ -477,55 +520,21 @@ static int file_attr(const struct tree_ctx *t, const struct node_info *ni, struc
 	e = snapshot_find(s, ni->parent_name);
 	if (e)
 		f = entry_file(e, ni->name);
-	if (f) {
-		tree_file_attr(st, ni->ino, f->size, e->mtime, f->hash);
-		/* What the kernel now believes: reads serve these bytes. */
-		inodes_note_hash(&t->d->inodes, ni->ino, f->hash, s->fetched_ns);
-	}
+	rc = inodes_file_attr(&t->d->inodes, ni->ino, s, f, e ? e->mtime : 0, &v);
+	if (!rc)
+		tree_file_attr(st, ni->ino, v.size, v.mtime, v.hash);
 	*tmo = tree_remaining(cr, s);
 	snapshot_put(s);
-	return f ? 0 : -ENOENT;
+	return rc;
 }
 
-/*
- * Reads come without an open (see ops.c) and are served from the latest
- * published snapshot, never waiting for a fetch: the attributes the kernel
- * holds came from a lookup or getattr that already fetched what was due.
- */
+/* Reads come without an open (see ops.c) and serve the node's own bytes,
+ * never waiting for a fetch. */
 static int file_read(const struct tree_ctx *t, const struct node_info *ni, off_t off, size_t size,
 		     struct tree_data *out)
 {
-	struct coll_rt *cr = ni->owner;
-	struct snapshot *s = NULL;
-	const struct entry *e;
-	const struct file *f;
-
-	if (cr->by_id && cr->main)
-		s = cache_peek_fresh(&cr->main->col);
-	if (!s)
-		s = cache_peek(&cr->col);
-	e = snapshot_find(s, ni->parent_name);
-	f = e ? entry_file(e, ni->name) : NULL;
-	if (ni->content_hash && (!f || f->hash != ni->content_hash)) {
-		/* A refresh published since the kernel took this file's size:
-		 * serve the bytes that size belongs to, if still held. */
-		struct snapshot *p = cache_peek_prev(&cr->col);
-		const struct entry *pe = snapshot_find(p, ni->parent_name);
-		const struct file *pf = pe ? entry_file(pe, ni->name) : NULL;
-
-		if (pf && pf->hash == ni->content_hash) {
-			snapshot_put(s);
-			s = p;
-			f = pf;
-		} else {
-			snapshot_put(p);
-		}
-	}
-	out->hold = s;
-	if (!f)
-		return -ENOENT;
-	tree_data_slice(out, f->data, f->size, off, size);
-	return 0;
+	return inodes_file_read(&t->d->inodes, ni->ino, off, size, &out->hold, &out->owned,
+				&out->p, &out->len);
 }
 
 /* ---- JSONL: <kind>.jsonl ------------------------------------------------ */
@@ -654,6 +663,8 @@ int tree_lookup(const struct tree_ctx *t, uint64_t parent, const char *name, str
 	}
 	if (rc)
 		return rc;
+	if (c.type == NODE_FILE)
+		return file_enter(t, &p, name, c.owner, e);
 	e->ino = inodes_ref(in, parent, name, c.type, c.owner);
 	if (!e->ino)
 		return -ENOMEM;
@@ -756,12 +767,18 @@ int tree_dir_entry(const struct tree_ctx *t, const struct tree_dir *h, size_t i,
 	}
 	if (!dir_kid(h, i - 2, &k))
 		return -ENOENT;
-	cino = plus ? inodes_ref(in, h->self.ino, k.name, k.type, k.owner)
-		    : inodes_find(in, h->self.ino, k.name);
+	if (plus && k.type == NODE_FILE) { /* the node of these bytes (file_enter) */
+		const struct entry *oe = snapshot_find(h->snap, h->self.name);
+		const struct file *f = oe ? entry_file(oe, k.name) : NULL;
+
+		cino = f ? inodes_ref_file(in, h->self.ino, k.name, k.owner, h->snap, f, k.mtime)
+			 : 0;
+	} else {
+		cino = plus ? inodes_ref(in, h->self.ino, k.name, k.type, k.owner)
+			    : inodes_find(in, h->self.ino, k.name);
+	}
 	if (plus && !cino)
 		return -ENOMEM;
-	if (k.is_file && k.type == NODE_FILE && plus)
-		inodes_note_hash(in, cino, k.hash, h->snap->fetched_ns);
 	if (k.is_file)
 		tree_file_attr(&e->attr, cino, k.size, k.mtime, k.hash);
 	else
