@@ -38,7 +38,7 @@ struct node {
 	struct node *next_ino, *next_name;
 	uint8_t type; /* enum node_type */
 	bool pinned;
-	bool named; /* in by_name: the name leads to it */
+	bool named;  /* in by_name: the name leads to it */
 	char name[]; /* NUL-terminated, allocated with the node */
 };
 
@@ -372,7 +372,7 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)
 
 static bool has_bytes(const struct node *n)
 {
-	return n->type == NODE_FILE && (n->pin || n->content);
+	return (n->type == NODE_FILE || n->type == NODE_JSONL) && (n->pin || n->content);
 }
 
 static bool same_bytes(const struct node *n, const struct file *f)
@@ -408,8 +408,8 @@ static struct snapshot *carry(struct node *n, struct snapshot *s, const struct f
 	return old;
 }
 
-uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, void *owner,
-			 struct snapshot *s, const struct file *f, time_t mtime)
+uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
+			 void *owner, struct snapshot *s, const struct file *f, time_t mtime)
 {
 	struct snapshot *put = NULL;
 	struct node *n, *named;
@@ -424,7 +424,7 @@ uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, vo
 		 * reply computed before a refresh published) get a number only. */
 		bool newer = !named || !has_bytes(named) || s->fetched_ns >= named->content_stamp;
 
-		n = add(t, parent, name, NODE_FILE, owner);
+		n = add(t, parent, name, type, owner);
 		if (n) {
 			if (named && newer)
 				unname(t, named);
@@ -471,8 +471,8 @@ int inodes_file_attr(struct inodes *t, uint64_t ino, struct snapshot *s, const s
 	return rc;
 }
 
-int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size,
-		     struct snapshot **hold, char **owned, const char **p, size_t *len)
+int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size, struct snapshot **hold,
+		     char **owned, const char **p, size_t *len)
 {
 	struct node *n;
 	int rc = -ENOENT;
@@ -505,8 +505,8 @@ int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size,
 	return rc;
 }
 
-void inodes_file_carry(struct inodes *t, uint64_t parent, const char *name,
-		       struct snapshot *fresh, const struct file *f, time_t mtime)
+void inodes_file_carry(struct inodes *t, uint64_t parent, const char *name, struct snapshot *fresh,
+		       const struct file *f, time_t mtime)
 {
 	struct snapshot *put = NULL;
 	struct node *n;
@@ -561,7 +561,7 @@ void inodes_file_stats(struct inodes *t, size_t *unnamed, size_t *copies, size_t
 	pthread_mutex_lock(&t->mu);
 	for (size_t i = 0; i < t->cap; i++)
 		for (struct node *n = t->by_ino[i]; n; n = n->next_ino) {
-			if (n->type != NODE_FILE)
+			if (n->type != NODE_FILE && n->type != NODE_JSONL)
 				continue;
 			*unnamed += !n->named;
 			if (!n->pin && n->content) {

@@ -84,7 +84,7 @@ uint64_t inodes_find(struct inodes *t, uint64_t parent, const char *name);
 /* Copies node ino into *out. Returns 0 or -ENOENT. */
 int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out);
 
-/* ---- FILE nodes: one node per version of a file's bytes ---------------- */
+/* ---- FILE (and JSONL) nodes: one node per version of a file's bytes --- */
 
 /* What a FILE node tells of itself: the size and hash of its bytes (fixed
  * for the node's life) and its object's mtime. */
@@ -95,8 +95,8 @@ struct inode_file {
 };
 
 /*
- * The FILE node parent/name whose bytes are f's (file f of an object with
- * mtime mtime in snapshot s), its lookup count raised by one. The node that
+ * The node parent/name of type (NODE_FILE or NODE_JSONL) whose bytes are f's
+ * (file f with mtime mtime in snapshot s), its lookup count raised by one. The node that
  * has the name keeps it when its bytes are f's (it then holds them from s
  * if s is newer). Otherwise a new node (a new number) is made for f: it
  * takes the name when s is at least as new as the old node's snapshot,
@@ -104,8 +104,8 @@ struct inode_file {
  * an older snapshot) the new node has no name. Returns its number, or 0 on
  * ENOMEM.
  */
-uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, void *owner,
-			 struct snapshot *s, const struct file *f, time_t mtime);
+uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
+			 void *owner, struct snapshot *s, const struct file *f, time_t mtime);
 
 /* The attributes of FILE node ino into *out. s (may be NULL) is the latest
  * snapshot of its collection and f (may be NULL) the file of that name in
@@ -118,14 +118,14 @@ int inodes_file_attr(struct inodes *t, uint64_t ino, struct snapshot *s, const s
 /* Up to size bytes at off of FILE node ino's own bytes: *p and *len, held
  * alive either by *hold (a snapshot reference) or by *owned (a copy); the
  * caller drops both. 0, -ENOENT or -ENOMEM. */
-int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size,
-		     struct snapshot **hold, char **owned, const char **p, size_t *len);
+int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size, struct snapshot **hold,
+		     char **owned, const char **p, size_t *len);
 
 /* A refresh published fresh, whose file f under parent/name (object mtime
  * mtime) has the same bytes as before: the node holds them from fresh (so
  * the old snapshot can go). Nothing when there is no such node. */
-void inodes_file_carry(struct inodes *t, uint64_t parent, const char *name,
-		       struct snapshot *fresh, const struct file *f, time_t mtime);
+void inodes_file_carry(struct inodes *t, uint64_t parent, const char *name, struct snapshot *fresh,
+		       const struct file *f, time_t mtime);
 
 /* A refresh changed (or removed) FILE node ino's bytes: the node takes a
  * copy of its own bytes, lets its snapshot go and gives up its name (the

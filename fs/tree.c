@@ -493,7 +493,8 @@ static int file_enter(const struct tree_ctx *t, const struct node_info *p, const
 	if (!f) {
 		rc = e->tmo > 0 ? 0 : -ENOENT;
 	} else {
-		e->ino = inodes_ref_file(&t->d->inodes, p->ino, name, cr, s, f, oe->mtime);
+		e->ino =
+		    inodes_ref_file(&t->d->inodes, p->ino, name, NODE_FILE, cr, s, f, oe->mtime);
 		if (e->ino)
 			tree_file_attr(&e->attr, e->ino, f->size, oe->mtime, f->hash);
 		else
@@ -533,25 +534,67 @@ static int file_attr(const struct tree_ctx *t, const struct node_info *ni, struc
 static int file_read(const struct tree_ctx *t, const struct node_info *ni, off_t off, size_t size,
 		     struct tree_data *out)
 {
-	return inodes_file_read(&t->d->inodes, ni->ino, off, size, &out->hold, &out->owned,
-				&out->p, &out->len);
+	return inodes_file_read(&t->d->inodes, ni->ino, off, size, &out->hold, &out->owned, &out->p,
+				&out->len);
 }
 
 /* ---- JSONL: <kind>.jsonl ------------------------------------------------ */
+
+/*
+ * Like a field file, a .jsonl node is one version of its bytes (those of one
+ * snapshot's listing, held from it). Its name is never cached (entry timeout
+ * 0): each open looks it up, and so finds the latest listing's node, without
+ * an invalidation; listings do not hand it out (readdirplus), so `ls -l`
+ * looks it up too, and the size it shows is that node's.
+ */
+
+/* s's .jsonl as a file (its hash: the listing's content hash). */
+static int jsonl_file(struct snapshot *s, struct file *f)
+{
+	int rc = snapshot_jsonl(s, &f->data, &f->size);
+
+	f->name = "";
+	f->hash = s->content_hash;
+	return rc;
+}
+
+static int jsonl_enter(const struct tree_ctx *t, const struct node_info *p, const char *name,
+		       struct coll_rt *cr, struct tree_entry *e)
+{
+	struct snapshot *s = NULL;
+	struct file f;
+	int rc = tree_snap(t, cr, &s);
+
+	if (!rc)
+		rc = jsonl_file(s, &f);
+	if (!rc) {
+		e->ino = inodes_ref_file(&t->d->inodes, p->ino, name, NODE_JSONL, cr, s, &f,
+					 s->content_wall);
+		if (e->ino)
+			tree_file_attr(&e->attr, e->ino, f.size, s->content_wall, f.hash);
+		else
+			rc = -ENOMEM;
+		e->tmo = tree_remaining(cr, s);
+	}
+	snapshot_put(s);
+	return rc;
+}
 
 static int jsonl_attr(const struct tree_ctx *t, const struct node_info *ni, struct stat *st,
 		      double *tmo)
 {
 	struct coll_rt *cr = ni->owner;
 	struct snapshot *s = NULL;
-	const char *jl;
-	size_t jlen;
+	struct inode_file v;
+	struct file f;
 	int rc = tree_snap(t, cr, &s);
 
 	if (!rc)
-		rc = snapshot_jsonl(s, &jl, &jlen);
+		rc = jsonl_file(s, &f);
+	if (!rc)
+		rc = inodes_file_attr(&t->d->inodes, ni->ino, s, &f, s->content_wall, &v);
 	if (!rc) {
-		tree_file_attr(st, ni->ino, jlen, s->content_wall, s->content_hash);
+		tree_file_attr(st, ni->ino, v.size, v.mtime, v.hash);
 		*tmo = tree_remaining(cr, s);
 	}
 	snapshot_put(s);
@@ -561,15 +604,8 @@ static int jsonl_attr(const struct tree_ctx *t, const struct node_info *ni, stru
 static int jsonl_read(const struct tree_ctx *t, const struct node_info *ni, off_t off, size_t size,
 		      struct tree_data *out)
 {
-	struct coll_rt *cr = ni->owner;
-	const char *data;
-	size_t len;
-
-	out->hold = cache_peek(&cr->col);
-	if (!out->hold || snapshot_jsonl(out->hold, &data, &len))
-		return -ENOENT;
-	tree_data_slice(out, data, len, off, size);
-	return 0;
+	return inodes_file_read(&t->d->inodes, ni->ino, off, size, &out->hold, &out->owned, &out->p,
+				&out->len);
 }
 
 /* ---- FILTERDIR: tasks/.by-status ---------------------------------------- */
@@ -665,6 +701,11 @@ int tree_lookup(const struct tree_ctx *t, uint64_t parent, const char *name, str
 		return rc;
 	if (c.type == NODE_FILE)
 		return file_enter(t, &p, name, c.owner, e);
+	if (c.type == NODE_JSONL) {
+		rc = jsonl_enter(t, &p, name, c.owner, e);
+		e->uncached_name = true;
+		return rc;
+	}
 	e->ino = inodes_ref(in, parent, name, c.type, c.owner);
 	if (!e->ino)
 		return -ENOMEM;
@@ -767,11 +808,14 @@ int tree_dir_entry(const struct tree_ctx *t, const struct tree_dir *h, size_t i,
 	}
 	if (!dir_kid(h, i - 2, &k))
 		return -ENOENT;
+	if (k.type == NODE_JSONL)
+		plus = false;              /* looked up on use (jsonl_enter) */
 	if (plus && k.type == NODE_FILE) { /* the node of these bytes (file_enter) */
 		const struct entry *oe = snapshot_find(h->snap, h->self.name);
 		const struct file *f = oe ? entry_file(oe, k.name) : NULL;
 
-		cino = f ? inodes_ref_file(in, h->self.ino, k.name, k.owner, h->snap, f, k.mtime)
+		cino = f ? inodes_ref_file(in, h->self.ino, k.name, NODE_FILE, k.owner, h->snap, f,
+					   k.mtime)
 			 : 0;
 	} else {
 		cino = plus ? inodes_ref(in, h->self.ino, k.name, k.type, k.owner)

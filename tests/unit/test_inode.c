@@ -345,15 +345,16 @@ static void test_inode_file_same_bytes_keep_their_node(void **state)
 	struct inode_file v;
 	uint64_t a, b;
 
-	a = inodes_ref_file(t, INODE_ROOT, "status", NULL, s1, file_of(s1), 5);
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
 	assert_int_not_equal(a, 0);
 	assert_int_equal(refs(s1), 2); /* the node holds it */
-	b = inodes_ref_file(t, INODE_ROOT, "status", NULL, s2, file_of(s2), 6);
-	assert_int_equal(a, b); /* same bytes, same number (tar, rsync) */
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
+	assert_int_equal(a, b);        /* same bytes, same number (tar, rsync) */
 	assert_int_equal(refs(s1), 1); /* moved on to the newer snapshot */
 	assert_int_equal(refs(s2), 2);
 	/* an older snapshot's reply does not move it back */
-	assert_int_equal(inodes_ref_file(t, INODE_ROOT, "status", NULL, s1, file_of(s1), 5), a);
+	assert_int_equal(
+	    inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5), a);
 	assert_int_equal(refs(s1), 1);
 	assert_int_equal(inodes_file_attr(t, a, s2, file_of(s2), 6, &v), 0);
 	assert_int_equal(v.size, 8);
@@ -372,8 +373,8 @@ static void test_inode_file_new_bytes_new_node(void **state)
 	char out[64];
 	uint64_t a, b;
 
-	a = inodes_ref_file(t, INODE_ROOT, "status", NULL, s1, file_of(s1), 5);
-	b = inodes_ref_file(t, INODE_ROOT, "status", NULL, s2, file_of(s2), 6);
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
 	assert_int_not_equal(a, 0);
 	assert_int_not_equal(b, 0);
 	assert_int_not_equal(a, b);
@@ -391,7 +392,8 @@ static void test_inode_file_new_bytes_new_node(void **state)
 	/* same size, other bytes: still another node */
 	{
 		struct snapshot *s3 = snap1("SUBMIT_FAILEX\n", 300, 7);
-		uint64_t c = inodes_ref_file(t, INODE_ROOT, "status", NULL, s3, file_of(s3), 7);
+		uint64_t c =
+		    inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s3, file_of(s3), 7);
 
 		assert_int_not_equal(c, b);
 		inodes_forget(t, c, 1);
@@ -412,9 +414,9 @@ static void test_inode_file_older_reply_gets_no_name(void **state)
 	uint64_t a, b;
 	size_t unnamed, copies, bytes;
 
-	b = inodes_ref_file(t, INODE_ROOT, "status", NULL, s2, file_of(s2), 6);
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
 	/* a lookup computed from the snapshot before: a node of its own */
-	a = inodes_ref_file(t, INODE_ROOT, "status", NULL, s1, file_of(s1), 5);
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
 	assert_int_not_equal(a, b);
 	assert_int_equal(inodes_find(t, INODE_ROOT, "status"), b);
 	inodes_file_stats(t, &unnamed, &copies, &bytes);
@@ -436,7 +438,7 @@ static void test_inode_file_detach_keeps_bytes_not_snapshot(void **state)
 	size_t unnamed, copies, bytes;
 	uint64_t a, b;
 
-	a = inodes_ref_file(t, INODE_ROOT, "status", NULL, s1, file_of(s1), 5);
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
 	/* a refresh changed the bytes: the node copies its own, lets s1 go */
 	assert_int_equal(inodes_file_detach(t, a), 0);
 	assert_int_equal(refs(s1), 1);
@@ -465,7 +467,7 @@ static void test_inode_file_detach_keeps_bytes_not_snapshot(void **state)
 		assert_int_equal(inodes_file_read(t, a, 8, 2, &hold, &owned, &p, &len), 0);
 		assert_int_equal(len, 0);
 	}
-	b = inodes_ref_file(t, INODE_ROOT, "status", NULL, s2, file_of(s2), 6);
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
 	assert_int_not_equal(a, b);
 	inodes_forget(t, a, 1); /* the copy goes with the node */
 	inodes_file_stats(t, &unnamed, &copies, &bytes);
@@ -480,7 +482,7 @@ static void test_inode_file_carry_moves_to_fresh(void **state)
 	struct inodes *t = *state;
 	struct snapshot *s1 = snap1("RUNNING\n", 100, 5), *s2 = snap1("RUNNING\n", 200, 9);
 	struct inode_file v;
-	uint64_t a = inodes_ref_file(t, INODE_ROOT, "status", NULL, s1, file_of(s1), 5);
+	uint64_t a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
 
 	inodes_file_carry(t, INODE_ROOT, "status", s2, file_of(s2), 9);
 	assert_int_equal(refs(s1), 1);
