@@ -5,10 +5,12 @@
  * After a recursive listing the kernel may hold a node for every file of
  * every object (hundreds of thousands), so a node is one allocation with
  * its name inline, and the bytes of control files hang off a pointer that
- * is NULL everywhere else.
+ * is NULL everywhere else. A FILE node's bytes are borrowed from the
+ * snapshot it holds (pin), or, once superseded, a copy in content.
  */
 #include "inode.h"
 #include "gcf_hash.h"
+#include "snapshot.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,12 +28,17 @@ struct node {
 	uint64_t ino, parent;
 	void *owner;
 	uint64_t nlookup;
-	uint64_t content_hash;   /* FILE: see inodes_note_hash; KIND: the listing */
-	uint64_t content_stamp;  /* FILE: see inodes_note_hash; KIND: the time reported */
-	struct content *content; /* NULL until inodes_set_content */
+	uint64_t content_hash;   /* FILE: hash of its bytes; KIND: the listing */
+	uint64_t content_stamp;  /* FILE: fetched_ns of pin; KIND: the time reported */
+	struct content *content; /* NULL until inodes_set_content (or detach) */
+	struct snapshot *pin;    /* FILE: holds data alive (NULL once detached) */
+	const char *data;        /* FILE: its bytes (size of them) */
+	size_t size;             /* FILE */
+	time_t mtime;            /* FILE: its object's */
 	struct node *next_ino, *next_name;
 	uint8_t type; /* enum node_type */
 	bool pinned;
+	bool named;  /* in by_name: the name leads to it */
 	char name[]; /* NUL-terminated, allocated with the node */
 };
 
@@ -119,6 +126,7 @@ static struct node *add(struct inodes *t, uint64_t parent, const char *name, enu
 	k = h_ino(n->ino, t->cap);
 	n->next_ino = t->by_ino[k];
 	t->by_ino[k] = n;
+	n->named = true;
 	k = h_name(parent, name, t->cap);
 	n->next_name = t->by_name[k];
 	t->by_name[k] = n;
@@ -126,19 +134,35 @@ static struct node *add(struct inodes *t, uint64_t parent, const char *name, enu
 	return n;
 }
 
-static void unlink_node(struct inodes *t, struct node *n)
+/* Takes n out of by_name: its number stays, its name goes to another. */
+static void unname(struct inodes *t, struct node *n)
 {
+	struct node **pp;
+
+	if (!n->named)
+		return;
+	for (pp = &t->by_name[h_name(n->parent, n->name, t->cap)]; *pp != n; pp = &(*pp)->next_name)
+		;
+	*pp = n->next_name;
+	n->next_name = NULL;
+	n->named = false;
+}
+
+/* Frees n; returns the snapshot it held, for the caller to put once the
+ * table's mutex is released (the last reference frees a whole snapshot). */
+static struct snapshot *unlink_node(struct inodes *t, struct node *n)
+{
+	struct snapshot *pin = n->pin;
 	struct node **pp;
 
 	for (pp = &t->by_ino[h_ino(n->ino, t->cap)]; *pp != n; pp = &(*pp)->next_ino)
 		;
 	*pp = n->next_ino;
-	for (pp = &t->by_name[h_name(n->parent, n->name, t->cap)]; *pp != n; pp = &(*pp)->next_name)
-		;
-	*pp = n->next_name;
+	unname(t, n);
 	t->n--;
 	free(n->content);
 	free(n);
+	return pin;
 }
 
 int inodes_init(struct inodes *t)
@@ -162,6 +186,7 @@ void inodes_release(struct inodes *t)
 	for (size_t i = 0; i < t->cap; i++)
 		for (struct node *n = t->by_ino[i], *next; n; n = next) {
 			next = n->next_ino;
+			snapshot_put(n->pin);
 			free(n->content);
 			free(n);
 		}
@@ -245,21 +270,6 @@ int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out)
 	return rc;
 }
 
-uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash)
-{
-	struct node *n;
-	uint64_t old = 0;
-
-	pthread_mutex_lock(&t->mu);
-	n = find_ino(t, ino);
-	if (n) {
-		old = n->content_hash;
-		n->content_hash = hash;
-	}
-	pthread_mutex_unlock(&t->mu);
-	return old;
-}
-
 int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t len)
 {
 	struct content *copy = malloc(offsetof(struct content, data) + len + 1);
@@ -319,19 +329,6 @@ void inodes_content_stat(struct inodes *t, uint64_t ino, size_t *len, uint64_t *
 	pthread_mutex_unlock(&t->mu);
 }
 
-void inodes_note_hash(struct inodes *t, uint64_t ino, uint64_t hash, uint64_t stamp_ns)
-{
-	struct node *n;
-
-	pthread_mutex_lock(&t->mu);
-	n = find_ino(t, ino);
-	if (n && stamp_ns >= n->content_stamp) {
-		n->content_hash = hash;
-		n->content_stamp = stamp_ns;
-	}
-	pthread_mutex_unlock(&t->mu);
-}
-
 uint64_t inodes_dir_time(struct inodes *t, uint64_t ino, uint64_t listing, uint64_t when_ns,
 			 uint64_t first_ns)
 {
@@ -357,6 +354,7 @@ uint64_t inodes_dir_time(struct inodes *t, uint64_t ino, uint64_t listing, uint6
 
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)
 {
+	struct snapshot *gone = NULL;
 	struct node *n;
 
 	pthread_mutex_lock(&t->mu);
@@ -364,8 +362,213 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)
 	if (n) {
 		n->nlookup = n->nlookup > count ? n->nlookup - count : 0;
 		if (!n->nlookup && !n->pinned)
-			unlink_node(t, n);
+			gone = unlink_node(t, n);
 	}
+	pthread_mutex_unlock(&t->mu);
+	snapshot_put(gone);
+}
+
+/* ---- FILE nodes ------------------------------------------------------------ */
+
+static bool has_bytes(const struct node *n)
+{
+	return (n->type == NODE_FILE || n->type == NODE_JSONL) && (n->pin || n->content);
+}
+
+static bool same_bytes(const struct node *n, const struct file *f)
+{
+	if (!has_bytes(n) || n->content_hash != f->hash || n->size != f->size)
+		return false;
+	if (n->pin && n->data == f->data)
+		return true;
+	return !memcmp(n->pin ? n->data : n->content->data, f->data, f->size);
+}
+
+/* n (whose bytes are f's) holds them from s when s is at least as new as
+ * its snapshot, and takes mtime; returns the reference to put after the
+ * mutex (n's old snapshot, or NULL). */
+static struct snapshot *carry(struct node *n, struct snapshot *s, const struct file *f,
+			      time_t mtime)
+{
+	struct snapshot *old;
+
+	if (!s || s->fetched_ns < n->content_stamp)
+		return NULL;
+	n->mtime = mtime;
+	if (n->pin == s)
+		return NULL;
+	old = n->pin;
+	n->pin = snapshot_get(s);
+	n->data = f->data;
+	n->content_stamp = s->fetched_ns;
+	if (n->content) { /* a detached node whose bytes came back */
+		free(n->content);
+		n->content = NULL;
+	}
+	return old;
+}
+
+uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
+			 void *owner, struct snapshot *s, const struct file *f, time_t mtime)
+{
+	struct snapshot *put = NULL;
+	struct node *n, *named;
+	uint64_t ino = 0;
+
+	pthread_mutex_lock(&t->mu);
+	n = named = find_name(t, parent, name);
+	if (n && same_bytes(n, f)) {
+		put = carry(n, s, f, mtime);
+	} else {
+		/* A newer snapshot's bytes take the name; an older one's (a
+		 * reply computed before a refresh published) get a number only. */
+		bool newer = !named || !has_bytes(named) || s->fetched_ns >= named->content_stamp;
+
+		n = add(t, parent, name, type, owner);
+		if (n) {
+			if (named && newer)
+				unname(t, named);
+			else if (named)
+				unname(t, n);
+			n->pin = snapshot_get(s);
+			n->data = f->data;
+			n->size = f->size;
+			n->content_hash = f->hash;
+			n->content_stamp = s->fetched_ns;
+			n->mtime = mtime;
+		}
+	}
+	if (n) {
+		n->nlookup++;
+		if (owner)
+			n->owner = owner;
+		ino = n->ino;
+	}
+	pthread_mutex_unlock(&t->mu);
+	snapshot_put(put);
+	return ino;
+}
+
+int inodes_file_attr(struct inodes *t, uint64_t ino, struct snapshot *s, const struct file *f,
+		     time_t mtime, struct inode_file *out)
+{
+	struct snapshot *put = NULL;
+	struct node *n;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n && has_bytes(n)) {
+		if (f && same_bytes(n, f))
+			put = carry(n, s, f, mtime);
+		out->size = n->size;
+		out->hash = n->content_hash;
+		out->mtime = n->mtime;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&t->mu);
+	snapshot_put(put);
+	return rc;
+}
+
+int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size, struct snapshot **hold,
+		     char **owned, const char **p, size_t *len)
+{
+	struct node *n;
+	int rc = -ENOENT;
+
+	*hold = NULL;
+	*owned = NULL;
+	*p = NULL;
+	*len = 0;
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n && has_bytes(n)) {
+		const char *data = n->pin ? n->data : n->content->data;
+
+		rc = 0;
+		if (off >= 0 && (size_t)off < n->size) {
+			*len = n->size - (size_t)off < size ? n->size - (size_t)off : size;
+			if (n->pin) {
+				*hold = snapshot_get(n->pin);
+				*p = data + off;
+			} else if ((*owned = malloc(*len))) { /* small, and rare */
+				memcpy(*owned, data + off, *len);
+				*p = *owned;
+			} else {
+				*len = 0;
+				rc = -ENOMEM;
+			}
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+void inodes_file_carry(struct inodes *t, uint64_t parent, const char *name, struct snapshot *fresh,
+		       const struct file *f, time_t mtime)
+{
+	struct snapshot *put = NULL;
+	struct node *n;
+
+	pthread_mutex_lock(&t->mu);
+	n = find_name(t, parent, name);
+	if (n && n->pin && n->pin != fresh && same_bytes(n, f))
+		put = carry(n, fresh, f, mtime);
+	pthread_mutex_unlock(&t->mu);
+	snapshot_put(put);
+}
+
+int inodes_file_detach(struct inodes *t, uint64_t ino)
+{
+	struct snapshot *put = NULL;
+	struct content *copy = NULL;
+	struct node *n;
+	size_t len = 0;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n && n->pin) {
+		len = n->size;
+		/* Copied under the mutex: the snapshot cannot go meanwhile,
+		 * and the bytes of one field are small. */
+		copy = malloc(offsetof(struct content, data) + len + 1);
+		rc = -ENOMEM;
+		if (copy) {
+			memcpy(copy->data, n->data, len);
+			copy->data[len] = '\0';
+			copy->len = len;
+			copy->fnv = n->content_hash;
+			free(n->content);
+			n->content = copy;
+			put = n->pin;
+			n->pin = NULL;
+			n->data = NULL;
+			rc = 0;
+		}
+	}
+	if (n && n->type == NODE_FILE)
+		unname(t, n);
+	pthread_mutex_unlock(&t->mu);
+	snapshot_put(put);
+	return rc;
+}
+
+void inodes_file_stats(struct inodes *t, size_t *unnamed, size_t *copies, size_t *copy_bytes)
+{
+	*unnamed = *copies = *copy_bytes = 0;
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < t->cap; i++)
+		for (struct node *n = t->by_ino[i]; n; n = n->next_ino) {
+			if (n->type != NODE_FILE && n->type != NODE_JSONL)
+				continue;
+			*unnamed += !n->named;
+			if (!n->pin && n->content) {
+				(*copies)++;
+				*copy_bytes += n->content->len;
+			}
+		}
 	pthread_mutex_unlock(&t->mu);
 }
 

@@ -8,6 +8,15 @@
  * readdirplus) and freed when the kernel forgets its last reference. Callers
  * get copies (struct node_info), never pointers, so a concurrent forget
  * cannot pull a node from under them.
+ *
+ * A field file (FILE) node is one version of the file: its bytes never
+ * change (docs/architecture.md, "A size and its bytes"). Other bytes under
+ * the same name are another node, with another number; the old node keeps
+ * its own bytes for as long as the kernel holds it. Its bytes live in a
+ * snapshot it holds a reference to, moved on to each newer snapshot that
+ * has the same bytes, or in a copy of its own once no current snapshot has
+ * them (inodes_file_detach), so a refresh never keeps a whole old snapshot
+ * alive for one changed file.
  */
 #ifndef GCF_INODE_H
 #define GCF_INODE_H
@@ -19,6 +28,7 @@
 #include <sys/types.h>
 
 #include "names.h"
+#include "snapshot.h"
 
 #define INODE_ROOT 1
 
@@ -45,7 +55,7 @@ struct node_info {
 	void *owner; /* conn runtime (CONN), collection runtime (KIND, ENTRY, FILE) */
 	char name[NAMES_MAX + 1];
 	char parent_name[NAMES_MAX + 1]; /* the entry's name, for FILE nodes */
-	uint64_t content_hash;           /* FILE: hash of the bytes the kernel was last told of */
+	uint64_t content_hash;           /* FILE: hash of the node's bytes (0 = none) */
 };
 
 struct inodes {
@@ -74,14 +84,60 @@ uint64_t inodes_find(struct inodes *t, uint64_t parent, const char *name);
 /* Copies node ino into *out. Returns 0 or -ENOENT. */
 int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out);
 
-/* Sets a FILE node's content hash; returns the previous one (0 = none). */
-uint64_t inodes_swap_hash(struct inodes *t, uint64_t ino, uint64_t hash);
+/* ---- FILE (and JSONL) nodes: one node per version of a file's bytes --- */
 
-/* Records that the kernel was told of a FILE's bytes with this hash, from
- * the snapshot published at stamp_ns (monotonic). An older stamp never
- * replaces a newer one: the kernel also drops an attribute reply that
- * overtook a newer one, so the node keeps matching what it holds. */
-void inodes_note_hash(struct inodes *t, uint64_t ino, uint64_t hash, uint64_t stamp_ns);
+/* What a FILE node tells of itself: the size and hash of its bytes (fixed
+ * for the node's life) and its object's mtime. */
+struct inode_file {
+	size_t size;
+	uint64_t hash;
+	time_t mtime;
+};
+
+/*
+ * The node parent/name of type (NODE_FILE or NODE_JSONL) whose bytes are f's
+ * (file f with mtime mtime in snapshot s), its lookup count raised by one. The node that
+ * has the name keeps it when its bytes are f's (it then holds them from s
+ * if s is newer). Otherwise a new node (a new number) is made for f: it
+ * takes the name when s is at least as new as the old node's snapshot,
+ * which keeps its bytes under its number only; else (a reply computed from
+ * an older snapshot) the new node has no name. Returns its number, or 0 on
+ * ENOMEM.
+ */
+uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
+			 void *owner, struct snapshot *s, const struct file *f, time_t mtime);
+
+/* The attributes of FILE node ino into *out. s (may be NULL) is the latest
+ * snapshot of its collection and f (may be NULL) the file of that name in
+ * it: when f has the node's bytes, the node holds them from s (if newer) and
+ * takes mtime. Either way *out tells of the node's own bytes. 0, or -ENOENT
+ * when ino is not (or no longer) a FILE node with bytes. */
+int inodes_file_attr(struct inodes *t, uint64_t ino, struct snapshot *s, const struct file *f,
+		     time_t mtime, struct inode_file *out);
+
+/* Up to size bytes at off of FILE node ino's own bytes: *p and *len, held
+ * alive either by *hold (a snapshot reference) or by *owned (a copy); the
+ * caller drops both. 0, -ENOENT or -ENOMEM. */
+int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size, struct snapshot **hold,
+		     char **owned, const char **p, size_t *len);
+
+/* A refresh published fresh, whose file f under parent/name (object mtime
+ * mtime) has the same bytes as before: the node holds them from fresh (so
+ * the old snapshot can go). Nothing when there is no such node. */
+void inodes_file_carry(struct inodes *t, uint64_t parent, const char *name, struct snapshot *fresh,
+		       const struct file *f, time_t mtime);
+
+/* A refresh changed (or removed) FILE node ino's bytes: the node takes a
+ * copy of its own bytes, lets its snapshot go and gives up its name (the
+ * next lookup makes the node of the new bytes). It stays, serving those
+ * bytes, until the kernel forgets it. 0, -ENOENT or -ENOMEM (the node then
+ * keeps its snapshot: still right, only bigger). */
+int inodes_file_detach(struct inodes *t, uint64_t ino);
+
+/* The number of FILE nodes with no name any more (superseded versions the
+ * kernel still holds), and of those with a copy of their own bytes, with
+ * those bytes' total (for statistics and tests). */
+void inodes_file_stats(struct inodes *t, size_t *unnamed, size_t *copies, size_t *copy_bytes);
 
 /*
  * The time a collection directory (KIND) reports: listing is a hash of the

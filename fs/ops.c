@@ -44,7 +44,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	memset(&fe, 0, sizeof(fe));
 	fe.ino = e.ino;
 	fe.attr = e.attr;
-	fe.entry_timeout = e.tmo;
+	fe.entry_timeout = e.uncached_name ? 0 : e.tmo;
 	fe.attr_timeout = e.ino ? e.tmo : 0; /* ino 0: a miss, remembered tmo seconds */
 	if (fuse_reply_entry(req, &fe) && e.ino)
 		inodes_forget(&t.d->inodes, e.ino, 1);

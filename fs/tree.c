@@ -463,6 +463,49 @@ static bool entry_kid(const struct tree_dir *h, size_t i, struct tree_kid *k, si
 
 /* ---- FILE: one field of an object -------------------------------------- */
 
+/*
+ * A FILE node is one version of the file (inode.h): its size and its bytes
+ * never change, so no two replies can pair the size of one snapshot with
+ * the bytes of another (docs/architecture.md, "A size and its bytes").
+ * Other bytes under the name are another node, which a lookup or a
+ * readdirplus of the latest snapshot hands out (file_enter); the notifier
+ * drops the kernel's name of a changed file (diff.c), so the next lookup
+ * finds them.
+ */
+
+/* A lookup of field file name of object p: the node of its bytes in the
+ * latest snapshot, with one kernel reference. A miss the kernel may
+ * remember is 0 with e->ino = 0 and e->tmo > 0. */
+static int file_enter(const struct tree_ctx *t, const struct node_info *p, const char *name,
+		      struct coll_rt *cr, struct tree_entry *e)
+{
+	struct snapshot *s = NULL;
+	const struct entry *oe;
+	const struct file *f = NULL;
+	int rc = entry_snap(t, cr, &s);
+
+	if (rc)
+		return rc;
+	oe = snapshot_find(s, p->name);
+	if (oe)
+		f = entry_file(oe, name);
+	e->tmo = tree_remaining(cr, s);
+	if (!f) {
+		rc = e->tmo > 0 ? 0 : -ENOENT;
+	} else {
+		e->ino =
+		    inodes_ref_file(&t->d->inodes, p->ino, name, NODE_FILE, cr, s, f, oe->mtime);
+		if (e->ino)
+			tree_file_attr(&e->attr, e->ino, f->size, oe->mtime, f->hash);
+		else
+			rc = -ENOMEM;
+	}
+	snapshot_put(s);
+	return rc;
+}
+
+/* The node's own size and bytes' hash; the latest snapshot only lends the
+ * mtime (and its bytes, when they are the node's). */
 static int file_attr(const struct tree_ctx *t, const struct node_info *ni, struct stat *st,
 		     double *tmo)
 {
@@ -470,6 +513,7 @@ static int file_attr(const struct tree_ctx *t, const struct node_info *ni, struc
 	struct snapshot *s = NULL;
 	const struct entry *e;
 	const struct file *f = NULL;
+	struct inode_file v;
 	int rc = entry_snap(t, cr, &s);
 
 	if (rc)
@@ -477,72 +521,80 @@ static int file_attr(const struct tree_ctx *t, const struct node_info *ni, struc
 	e = snapshot_find(s, ni->parent_name);
 	if (e)
 		f = entry_file(e, ni->name);
-	if (f) {
-		tree_file_attr(st, ni->ino, f->size, e->mtime, f->hash);
-		/* What the kernel now believes: reads serve these bytes. */
-		inodes_note_hash(&t->d->inodes, ni->ino, f->hash, s->fetched_ns);
-	}
+	rc = inodes_file_attr(&t->d->inodes, ni->ino, s, f, e ? e->mtime : 0, &v);
+	if (!rc)
+		tree_file_attr(st, ni->ino, v.size, v.mtime, v.hash);
 	*tmo = tree_remaining(cr, s);
 	snapshot_put(s);
-	return f ? 0 : -ENOENT;
+	return rc;
 }
 
-/*
- * Reads come without an open (see ops.c) and are served from the latest
- * published snapshot, never waiting for a fetch: the attributes the kernel
- * holds came from a lookup or getattr that already fetched what was due.
- */
+/* Reads come without an open (see ops.c) and serve the node's own bytes,
+ * never waiting for a fetch. */
 static int file_read(const struct tree_ctx *t, const struct node_info *ni, off_t off, size_t size,
 		     struct tree_data *out)
 {
-	struct coll_rt *cr = ni->owner;
-	struct snapshot *s = NULL;
-	const struct entry *e;
-	const struct file *f;
-
-	if (cr->by_id && cr->main)
-		s = cache_peek_fresh(&cr->main->col);
-	if (!s)
-		s = cache_peek(&cr->col);
-	e = snapshot_find(s, ni->parent_name);
-	f = e ? entry_file(e, ni->name) : NULL;
-	if (ni->content_hash && (!f || f->hash != ni->content_hash)) {
-		/* A refresh published since the kernel took this file's size:
-		 * serve the bytes that size belongs to, if still held. */
-		struct snapshot *p = cache_peek_prev(&cr->col);
-		const struct entry *pe = snapshot_find(p, ni->parent_name);
-		const struct file *pf = pe ? entry_file(pe, ni->name) : NULL;
-
-		if (pf && pf->hash == ni->content_hash) {
-			snapshot_put(s);
-			s = p;
-			f = pf;
-		} else {
-			snapshot_put(p);
-		}
-	}
-	out->hold = s;
-	if (!f)
-		return -ENOENT;
-	tree_data_slice(out, f->data, f->size, off, size);
-	return 0;
+	return inodes_file_read(&t->d->inodes, ni->ino, off, size, &out->hold, &out->owned, &out->p,
+				&out->len);
 }
 
 /* ---- JSONL: <kind>.jsonl ------------------------------------------------ */
+
+/*
+ * Like a field file, a .jsonl node is one version of its bytes (those of one
+ * snapshot's listing, held from it). Its name is never cached (entry timeout
+ * 0): each open looks it up, and so finds the latest listing's node, without
+ * an invalidation; listings do not hand it out (readdirplus), so `ls -l`
+ * looks it up too, and the size it shows is that node's.
+ */
+
+/* s's .jsonl as a file (its hash: the listing's content hash). */
+static int jsonl_file(struct snapshot *s, struct file *f)
+{
+	int rc = snapshot_jsonl(s, &f->data, &f->size);
+
+	f->name = "";
+	f->hash = s->content_hash;
+	return rc;
+}
+
+static int jsonl_enter(const struct tree_ctx *t, const struct node_info *p, const char *name,
+		       struct coll_rt *cr, struct tree_entry *e)
+{
+	struct snapshot *s = NULL;
+	struct file f;
+	int rc = tree_snap(t, cr, &s);
+
+	if (!rc)
+		rc = jsonl_file(s, &f);
+	if (!rc) {
+		e->ino = inodes_ref_file(&t->d->inodes, p->ino, name, NODE_JSONL, cr, s, &f,
+					 s->content_wall);
+		if (e->ino)
+			tree_file_attr(&e->attr, e->ino, f.size, s->content_wall, f.hash);
+		else
+			rc = -ENOMEM;
+		e->tmo = tree_remaining(cr, s);
+	}
+	snapshot_put(s);
+	return rc;
+}
 
 static int jsonl_attr(const struct tree_ctx *t, const struct node_info *ni, struct stat *st,
 		      double *tmo)
 {
 	struct coll_rt *cr = ni->owner;
 	struct snapshot *s = NULL;
-	const char *jl;
-	size_t jlen;
+	struct inode_file v;
+	struct file f;
 	int rc = tree_snap(t, cr, &s);
 
 	if (!rc)
-		rc = snapshot_jsonl(s, &jl, &jlen);
+		rc = jsonl_file(s, &f);
+	if (!rc)
+		rc = inodes_file_attr(&t->d->inodes, ni->ino, s, &f, s->content_wall, &v);
 	if (!rc) {
-		tree_file_attr(st, ni->ino, jlen, s->content_wall, s->content_hash);
+		tree_file_attr(st, ni->ino, v.size, v.mtime, v.hash);
 		*tmo = tree_remaining(cr, s);
 	}
 	snapshot_put(s);
@@ -552,15 +604,8 @@ static int jsonl_attr(const struct tree_ctx *t, const struct node_info *ni, stru
 static int jsonl_read(const struct tree_ctx *t, const struct node_info *ni, off_t off, size_t size,
 		      struct tree_data *out)
 {
-	struct coll_rt *cr = ni->owner;
-	const char *data;
-	size_t len;
-
-	out->hold = cache_peek(&cr->col);
-	if (!out->hold || snapshot_jsonl(out->hold, &data, &len))
-		return -ENOENT;
-	tree_data_slice(out, data, len, off, size);
-	return 0;
+	return inodes_file_read(&t->d->inodes, ni->ino, off, size, &out->hold, &out->owned, &out->p,
+				&out->len);
 }
 
 /* ---- FILTERDIR: tasks/.by-status ---------------------------------------- */
@@ -654,6 +699,13 @@ int tree_lookup(const struct tree_ctx *t, uint64_t parent, const char *name, str
 	}
 	if (rc)
 		return rc;
+	if (c.type == NODE_FILE)
+		return file_enter(t, &p, name, c.owner, e);
+	if (c.type == NODE_JSONL) {
+		rc = jsonl_enter(t, &p, name, c.owner, e);
+		e->uncached_name = true;
+		return rc;
+	}
 	e->ino = inodes_ref(in, parent, name, c.type, c.owner);
 	if (!e->ino)
 		return -ENOMEM;
@@ -756,12 +808,21 @@ int tree_dir_entry(const struct tree_ctx *t, const struct tree_dir *h, size_t i,
 	}
 	if (!dir_kid(h, i - 2, &k))
 		return -ENOENT;
-	cino = plus ? inodes_ref(in, h->self.ino, k.name, k.type, k.owner)
-		    : inodes_find(in, h->self.ino, k.name);
+	if (k.type == NODE_JSONL)
+		plus = false;              /* looked up on use (jsonl_enter) */
+	if (plus && k.type == NODE_FILE) { /* the node of these bytes (file_enter) */
+		const struct entry *oe = snapshot_find(h->snap, h->self.name);
+		const struct file *f = oe ? entry_file(oe, k.name) : NULL;
+
+		cino = f ? inodes_ref_file(in, h->self.ino, k.name, NODE_FILE, k.owner, h->snap, f,
+					   k.mtime)
+			 : 0;
+	} else {
+		cino = plus ? inodes_ref(in, h->self.ino, k.name, k.type, k.owner)
+			    : inodes_find(in, h->self.ino, k.name);
+	}
 	if (plus && !cino)
 		return -ENOMEM;
-	if (k.is_file && k.type == NODE_FILE && plus)
-		inodes_note_hash(in, cino, k.hash, h->snap->fetched_ns);
 	if (k.is_file)
 		tree_file_attr(&e->attr, cino, k.size, k.mtime, k.hash);
 	else

@@ -51,7 +51,8 @@ void tree_ctx_init(struct tree_ctx *t, struct daemon *d, const struct cache_canc
 struct tree_entry {
 	uint64_t ino; /* 0: a negative entry (remembered for tmo seconds) */
 	struct stat attr;
-	double tmo; /* entry and attribute timeout */
+	double tmo;         /* entry and attribute timeout */
+	bool uncached_name; /* entry timeout 0: the name is looked up on each use */
 };
 
 /* A child resolved by a row's lookup handler. */

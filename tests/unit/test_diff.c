@@ -120,10 +120,13 @@ static void test_diff_changed_bytes_drop_that_file(void **state)
 	char want[64];
 
 	inodes_ref(&r->t, ea, "name", NODE_FILE, NULL);
-	snprintf(want, sizeof(want), "i%llu ", (unsigned long long)fs);
+	(void)fs; /* its node keeps its bytes (inode.h): the kernel drops the name */
+	snprintf(want, sizeof(want), "e%llu/status ", (unsigned long long)ea);
 	assert_string_equal(diff(r, &o, &n), want);
-	/* same size, other bytes: the hash tells */
+	/* same size, other bytes: the hash tells (the name, given up by the
+	 * node above, was looked up again) */
 	n.entries[0].files[1] = (struct file){"status", "z", 1, 14};
+	inodes_ref(&r->t, ea, "status", NODE_FILE, NULL);
 	assert_string_equal(diff(r, &o, &n), want);
 }
 
@@ -154,8 +157,9 @@ static void test_diff_files_that_came_and_went(void **state)
 	unsigned long long fg = inodes_ref(&r->t, ea, "gone", NODE_FILE, NULL);
 	char want[128];
 
-	/* the object's attributes (mtime), the gone file's node and name, the new name */
-	snprintf(want, sizeof(want), "i%llu i%llu e%llu/gone e%llu/new ", ea, fg, ea, ea);
+	/* the object's attributes (mtime), the gone file's name, the new name */
+	(void)fg;
+	snprintf(want, sizeof(want), "i%llu e%llu/gone e%llu/new ", ea, ea, ea);
 	assert_string_equal(diff(r, &o, &n), want);
 }
 

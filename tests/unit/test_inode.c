@@ -4,7 +4,9 @@
  * number and counts a reference; forgetting the last reference frees the
  * node, and its number is never given out again; pinned nodes outlive
  * every forget; the table keeps working as it grows; callers get copies
- * that carry the parent's name.
+ * that carry the parent's name. A field file's node is one version of its
+ * bytes: other bytes are another node, the old one keeps serving its own
+ * until forgotten, and holds no old snapshot once a refresh moved on.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "arena.h"
+#include "gcf_hash.h"
 #include "inode.h"
 
 static int setup(void **state)
@@ -209,19 +213,6 @@ static void test_inode_parent_name_filled(void **state)
 	assert_string_equal(ni.parent_name, "tasks");
 }
 
-static void test_inode_content_hash_swap(void **state)
-{
-	struct inodes *t = *state;
-	uint64_t f = inodes_ref(t, INODE_ROOT, "status", NODE_FILE, NULL);
-	struct node_info ni;
-
-	assert_int_equal(inodes_swap_hash(t, f, 0x1111), 0);
-	assert_int_equal(inodes_swap_hash(t, f, 0x2222), 0x1111);
-	assert_int_equal(inodes_get(t, f, &ni), 0);
-	assert_int_equal(ni.content_hash, 0x2222);
-	assert_int_equal(inodes_swap_hash(t, 999999, 1), 0); /* unknown: nothing */
-}
-
 static void test_inode_longest_name_copied_whole(void **state)
 {
 	struct inodes *t = *state;
@@ -288,13 +279,222 @@ static void test_inode_content_kept_whole(void **state)
 	assert_int_equal(h, 0);
 	/* content and hashes are separate; a forgotten node takes its content */
 	assert_int_equal(inodes_set_content(t, plain, "abc", 3), 0);
-	inodes_note_hash(t, plain, 0x42, 100);
-	inodes_note_hash(t, plain, 0x41, 99); /* older: ignored */
-	assert_int_equal(inodes_swap_hash(t, plain, 0x43), 0x42);
 	inodes_content_stat(t, plain, &len, &h);
 	assert_int_equal(len, 3);
 	inodes_forget(t, plain, 1);
 	assert_int_equal(inodes_read_content(t, plain, 0, 1, out), -ENOENT);
+}
+
+/* ---- FILE nodes: one per version of the bytes ------------------------- */
+
+/* A snapshot fetched at fetched_ns with object "obj" (mtime) holding one
+ * file "status" of bytes data, in its arena (freed with it). One reference. */
+static struct snapshot *snap1(const char *data, uint64_t fetched_ns, time_t mtime)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	struct file *f;
+
+	assert_non_null(s);
+	atomic_init(&s->refs, 1);
+	pthread_mutex_init(&s->jsonl_mu, NULL);
+	s->fetched_ns = fetched_ns;
+	s->nentries = 1;
+	s->entries = calloc(1, sizeof(*s->entries));
+	f = arena_alloc(&s->arena, sizeof(*f));
+	assert_non_null(s->entries);
+	assert_non_null(f);
+	f->name = "status";
+	f->size = strlen(data);
+	f->data = arena_memdup(&s->arena, data, f->size);
+	assert_non_null(f->data);
+	f->hash = gcf_fnv1a(GCF_FNV1A_BASIS, data, f->size);
+	s->entries[0] = (struct entry){.name = "obj", .mtime = mtime, .nfiles = 1, .files = f};
+	return s;
+}
+
+static const struct file *file_of(const struct snapshot *s)
+{
+	return &s->entries[0].files[0];
+}
+
+static unsigned refs(struct snapshot *s)
+{
+	return atomic_load(&s->refs);
+}
+
+/* Reads all of ino's bytes into out (NUL-ended); returns the count. */
+static size_t read_all(struct inodes *t, uint64_t ino, char *out, size_t cap)
+{
+	struct snapshot *hold;
+	const char *p;
+	char *owned;
+	size_t len;
+
+	assert_int_equal(inodes_file_read(t, ino, 0, cap - 1, &hold, &owned, &p, &len), 0);
+	memcpy(out, p, len);
+	out[len] = '\0';
+	snapshot_put(hold);
+	free(owned);
+	return len;
+}
+
+static void test_inode_file_same_bytes_keep_their_node(void **state)
+{
+	struct inodes *t = *state;
+	struct snapshot *s1 = snap1("RUNNING\n", 100, 5), *s2 = snap1("RUNNING\n", 200, 6);
+	struct inode_file v;
+	uint64_t a, b;
+
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
+	assert_int_not_equal(a, 0);
+	assert_int_equal(refs(s1), 2); /* the node holds it */
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
+	assert_int_equal(a, b);        /* same bytes, same number (tar, rsync) */
+	assert_int_equal(refs(s1), 1); /* moved on to the newer snapshot */
+	assert_int_equal(refs(s2), 2);
+	/* an older snapshot's reply does not move it back */
+	assert_int_equal(
+	    inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5), a);
+	assert_int_equal(refs(s1), 1);
+	assert_int_equal(inodes_file_attr(t, a, s2, file_of(s2), 6, &v), 0);
+	assert_int_equal(v.size, 8);
+	assert_int_equal(v.mtime, 6);
+	inodes_forget(t, a, 3);
+	assert_int_equal(refs(s2), 1); /* a forgotten node lets its snapshot go */
+	snapshot_put(s1);
+	snapshot_put(s2);
+}
+
+static void test_inode_file_new_bytes_new_node(void **state)
+{
+	struct inodes *t = *state;
+	struct snapshot *s1 = snap1("RUNNING\n", 100, 5), *s2 = snap1("SUBMIT_FAILED\n", 200, 6);
+	struct inode_file v;
+	char out[64];
+	uint64_t a, b;
+
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
+	assert_int_not_equal(a, 0);
+	assert_int_not_equal(b, 0);
+	assert_int_not_equal(a, b);
+	assert_int_equal(inodes_find(t, INODE_ROOT, "status"), b); /* the name leads to b */
+	/* a keeps its own size and bytes whatever the latest snapshot says */
+	assert_int_equal(inodes_file_attr(t, a, s2, file_of(s2), 6, &v), 0);
+	assert_int_equal(v.size, 8);
+	assert_int_equal(v.mtime, 5);
+	assert_int_equal(read_all(t, a, out, sizeof(out)), 8);
+	assert_string_equal(out, "RUNNING\n");
+	assert_int_equal(inodes_file_attr(t, b, s2, file_of(s2), 6, &v), 0);
+	assert_int_equal(v.size, 14);
+	assert_int_equal(read_all(t, b, out, sizeof(out)), 14);
+	assert_string_equal(out, "SUBMIT_FAILED\n");
+	/* same size, other bytes: still another node */
+	{
+		struct snapshot *s3 = snap1("SUBMIT_FAILEX\n", 300, 7);
+		uint64_t c =
+		    inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s3, file_of(s3), 7);
+
+		assert_int_not_equal(c, b);
+		inodes_forget(t, c, 1);
+		snapshot_put(s3);
+	}
+	inodes_forget(t, a, 1);
+	assert_int_equal(refs(s1), 1);
+	assert_int_equal(inodes_file_attr(t, a, s2, file_of(s2), 6, &v), -ENOENT);
+	inodes_forget(t, b, 1);
+	snapshot_put(s1);
+	snapshot_put(s2);
+}
+
+static void test_inode_file_older_reply_gets_no_name(void **state)
+{
+	struct inodes *t = *state;
+	struct snapshot *s1 = snap1("RUNNING\n", 100, 5), *s2 = snap1("SUBMIT_FAILED\n", 200, 6);
+	uint64_t a, b;
+	size_t unnamed, copies, bytes;
+
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
+	/* a lookup computed from the snapshot before: a node of its own */
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
+	assert_int_not_equal(a, b);
+	assert_int_equal(inodes_find(t, INODE_ROOT, "status"), b);
+	inodes_file_stats(t, &unnamed, &copies, &bytes);
+	assert_int_equal(unnamed, 1);
+	assert_int_equal(copies, 0);
+	inodes_forget(t, a, 1);
+	inodes_forget(t, b, 1);
+	assert_int_equal(inodes_count(t), 1);
+	snapshot_put(s1);
+	snapshot_put(s2);
+}
+
+static void test_inode_file_detach_keeps_bytes_not_snapshot(void **state)
+{
+	struct inodes *t = *state;
+	struct snapshot *s1 = snap1("RUNNING\n", 100, 5), *s2 = snap1("SUBMIT_FAILED\n", 200, 6);
+	struct inode_file v;
+	char out[64];
+	size_t unnamed, copies, bytes;
+	uint64_t a, b;
+
+	a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
+	/* a refresh changed the bytes: the node copies its own, lets s1 go */
+	assert_int_equal(inodes_file_detach(t, a), 0);
+	assert_int_equal(refs(s1), 1);
+	snapshot_put(s1); /* freed: the node must not borrow from it any more */
+	assert_int_equal(inodes_find(t, INODE_ROOT, "status"), 0);
+	assert_int_equal(read_all(t, a, out, sizeof(out)), 8);
+	assert_string_equal(out, "RUNNING\n");
+	assert_int_equal(inodes_file_attr(t, a, s2, file_of(s2), 6, &v), 0);
+	assert_int_equal(v.size, 8);
+	inodes_file_stats(t, &unnamed, &copies, &bytes);
+	assert_int_equal(unnamed, 1);
+	assert_int_equal(copies, 1);
+	assert_int_equal(bytes, 8);
+	/* partial reads of the copy */
+	{
+		struct snapshot *hold;
+		const char *p;
+		char *owned;
+		size_t len;
+
+		assert_int_equal(inodes_file_read(t, a, 3, 2, &hold, &owned, &p, &len), 0);
+		assert_int_equal(len, 2);
+		assert_memory_equal(p, "NI", 2);
+		assert_null(hold);
+		free(owned);
+		assert_int_equal(inodes_file_read(t, a, 8, 2, &hold, &owned, &p, &len), 0);
+		assert_int_equal(len, 0);
+	}
+	b = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s2, file_of(s2), 6);
+	assert_int_not_equal(a, b);
+	inodes_forget(t, a, 1); /* the copy goes with the node */
+	inodes_file_stats(t, &unnamed, &copies, &bytes);
+	assert_int_equal(unnamed, 0);
+	assert_int_equal(copies, 0);
+	inodes_forget(t, b, 1);
+	snapshot_put(s2);
+}
+
+static void test_inode_file_carry_moves_to_fresh(void **state)
+{
+	struct inodes *t = *state;
+	struct snapshot *s1 = snap1("RUNNING\n", 100, 5), *s2 = snap1("RUNNING\n", 200, 9);
+	struct inode_file v;
+	uint64_t a = inodes_ref_file(t, INODE_ROOT, "status", NODE_FILE, NULL, s1, file_of(s1), 5);
+
+	inodes_file_carry(t, INODE_ROOT, "status", s2, file_of(s2), 9);
+	assert_int_equal(refs(s1), 1);
+	assert_int_equal(refs(s2), 2);
+	assert_int_equal(inodes_file_attr(t, a, NULL, NULL, 0, &v), 0);
+	assert_int_equal(v.mtime, 9);
+	/* nothing for a name without a node, or for a plain node */
+	inodes_file_carry(t, INODE_ROOT, "other", s2, file_of(s2), 9);
+	assert_int_equal(inodes_file_detach(t, 999999), -ENOENT);
+	inodes_forget(t, a, 1);
+	snapshot_put(s1);
+	snapshot_put(s2);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -311,9 +511,13 @@ int main(void)
 	    T(test_inode_pin_existing_node),
 	    T(test_inode_growth_keeps_lookups),
 	    T(test_inode_parent_name_filled),
-	    T(test_inode_content_hash_swap),
 	    T(test_inode_longest_name_copied_whole),
 	    T(test_inode_content_kept_whole),
+	    T(test_inode_file_same_bytes_keep_their_node),
+	    T(test_inode_file_new_bytes_new_node),
+	    T(test_inode_file_older_reply_gets_no_name),
+	    T(test_inode_file_detach_keeps_bytes_not_snapshot),
+	    T(test_inode_file_carry_moves_to_fresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -283,6 +283,66 @@ static void test_objects_and_files(void **state)
 	assert_int_equal(tree_getattr(&x->t, 999999, &st, &tmo), -ESTALE);
 }
 
+/* A FILE node is one version of its bytes (inode.h): changed bytes are a
+ * new node, and the old one keeps its size and bytes, after its snapshot
+ * left the cache; unchanged files keep their number. */
+static void test_changed_file_is_a_new_node(void **state)
+{
+	struct fx *x = *state;
+	uint64_t k = things(x), obj, f, g, id, id2, conn = look(x, INODE_ROOT, "fake"), j1, j2;
+	char data[4096];
+	struct stat st;
+	double tmo;
+	size_t j1size;
+
+	obj = look(x, k, "obj-0001");
+	f = look(x, obj, "status");
+	id = look(x, obj, "id");
+	j1 = look(x, conn, "things.jsonl");
+	assert_true(f && id && j1);
+	assert_int_equal(tree_getattr(&x->t, j1, &st, &tmo), 0);
+	j1size = (size_t)st.st_size;
+	pthread_mutex_lock(&x->fc.mu);
+	cJSON_ReplaceItemInObject(cJSON_GetArrayItem(x->fc.objects, 1), "Status",
+				  cJSON_CreateString("SUBMIT_FAILED"));
+	pthread_mutex_unlock(&x->fc.mu);
+	for (int i = 0; i < 2; i++) { /* twice: the first snapshot leaves the cache */
+		cache_invalidate(&x->d.conns[0].colls[0].col);
+		assert_int_equal(list(x, k, data, sizeof(data)), 0);
+	}
+	/* the old node: its own size and bytes, whole */
+	assert_int_equal(tree_getattr(&x->t, f, &st, &tmo), 0);
+	assert_int_equal(st.st_size, 8);
+	assert_int_equal(read_all(x, f, data, sizeof(data)), 0);
+	assert_string_equal(data, "RUNNING\n");
+	/* the name now leads to a new node with the new bytes */
+	g = look(x, obj, "status");
+	assert_true(g);
+	assert_true(g != f);
+	assert_int_equal(tree_getattr(&x->t, g, &st, &tmo), 0);
+	assert_int_equal(st.st_size, 14);
+	assert_int_equal(read_all(x, g, data, sizeof(data)), 0);
+	assert_string_equal(data, "SUBMIT_FAILED\n");
+	/* an unchanged file keeps its number */
+	id2 = look(x, obj, "id");
+	assert_int_equal(id2, id);
+	/* .jsonl: the same, one node per listing */
+	j2 = look(x, conn, "things.jsonl");
+	assert_true(j2 && j2 != j1);
+	assert_int_equal(tree_getattr(&x->t, j1, &st, &tmo), 0);
+	assert_int_equal(st.st_size, j1size);
+	assert_int_equal(read_all(x, j1, data, sizeof(data)), 0);
+	assert_int_equal(strlen(data), j1size);
+	assert_null(strstr(data, "SUBMIT_FAILED"));
+	assert_int_equal(tree_getattr(&x->t, j2, &st, &tmo), 0);
+	assert_int_equal(read_all(x, j2, data, sizeof(data)), 0);
+	assert_int_equal(strlen(data), (size_t)st.st_size);
+	assert_non_null(strstr(data, "SUBMIT_FAILED"));
+	/* a forgotten old node is gone, and its snapshot with it */
+	inodes_forget(&x->d.inodes, f, 1);
+	assert_int_equal(tree_read(&x->t, f, 0, 1, &(struct tree_data){0}), -ESTALE);
+}
+
 static void test_readdirplus_refs(void **state)
 {
 	struct fx *x = *state;
@@ -433,6 +493,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_root_and_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_collection_times, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_objects_and_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changed_file_is_a_new_node, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readdirplus_refs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_jsonl_and_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_control_files, setup, teardown),
