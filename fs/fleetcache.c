@@ -234,26 +234,34 @@ static int local_share(struct fc_run *run, double rate, uint64_t deadline_ns, st
 	return sleep_until_ns(slot);
 }
 
-/* Renews the run's lease when a third of its life has passed. */
+/* Renews the run's lease when a third of its life has passed: one page
+ * worker claims the renewal under the run's lock, then talks to Redis
+ * without it. */
 static void renew(struct fc_run *run)
 {
 	uint64_t now = clock_now_ns();
+	struct fleet_lease lease;
+	bool due = false;
+	int rc;
 
 	pthread_mutex_lock(&run->mu);
 	if (run->leased && now - run->renewed_ns >= FLEETCACHE_LEASE_MS * 1000000ull / 3) {
-		int rc = fleet_lease_renew(run->fc->fleet, &run->lease, FLEETCACHE_LEASE_MS);
-
-		if (rc == FLEET_MISS) {
-			log_warn("fleet: %s/%s: lease lost during the fetch (took longer than %u "
-				 "ms between requests)",
-				 run->coll->cr->conn->name, run->coll->kind->dir,
-				 FLEETCACHE_LEASE_MS);
-			run->leased = false;
-		} else if (!rc) {
-			run->renewed_ns = now;
-		}
+		run->renewed_ns = now;
+		lease = run->lease;
+		due = true;
 	}
 	pthread_mutex_unlock(&run->mu);
+	if (!due)
+		return;
+	rc = fleet_lease_renew(run->fc->fleet, &lease, FLEETCACHE_LEASE_MS);
+	if (rc == FLEET_MISS) {
+		log_warn("fleet: %s/%s: lease lost during the fetch (more than %u ms between "
+			 "requests)",
+			 run->coll->cr->conn->name, run->coll->kind->dir, FLEETCACHE_LEASE_MS);
+		pthread_mutex_lock(&run->mu);
+		run->leased = false;
+		pthread_mutex_unlock(&run->mu);
+	}
 }
 
 /* fetch_io.admit: one slot of the fleet's budget. */
