@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "diff.h"
+#include "fleetcache.h"
 #include "log.h"
 #include "render.h"
 #include "views.h"
@@ -41,21 +42,23 @@ static int retry_perform(void *ctx, const struct http_req *rq, struct http_resp 
 	return http_perform(cr->http, rq, rs, deadline_ns, err);
 }
 
-/* collection_fetch_fn: one listing of coll, rendered. */
-static int coll_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
-		      struct snapshot **out, struct gcf_error *err)
+/* One listing of coll, rendered, from the cloud (fleetcache_local_fn). */
+static int coll_fetch_local(void *ctx, struct collection *col, uint64_t deadline_ns,
+			    struct snapshot **out, struct gcf_error *err)
 {
 	struct coll_rt *coll = ctx;
 	struct coll_rt *m = coll->main ? coll->main : coll;
 	struct daemon *d = coll->d;
 	struct conn *c = coll->cr->conn;
-	struct fetch_io io = {retry_perform, coll->cr, wall_now, record_retry, d->cfg.max_body};
+	struct fetch_io io = {retry_perform,   coll->cr, wall_now, record_retry,
+			      d->cfg.max_body, NULL,     NULL};
 	struct listing l;
 	time_t now = time(NULL);
 	int rc;
 
 	if (d->io_override.perform)
 		io = d->io_override;
+	fleetcache_io(coll, &io);
 	if (!coll->main) /* a main collection: incremental where it may be (incremental.h) */
 		rc = incr_fetch(&coll->incr, col, &io, c, coll->kind, &m->rl, deadline_ns, &l,
 				&m->fst, err);
@@ -82,6 +85,15 @@ static int coll_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	if (!rc)
 		log_debug("%s/%s: %zu objects", c->name, coll->kind->dir, (*out)->nentries);
 	return rc;
+}
+
+/* collection_fetch_fn: one listing of coll, rendered: shared by the fleet
+ * when fleet mode is on (fleetcache.h), else coll_fetch_local. */
+static int coll_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
+		      struct snapshot **out, struct gcf_error *err)
+{
+	(void)col;
+	return fleetcache_fetch(ctx, deadline_ns, coll_fetch_local, out, err);
 }
 
 /* collection_failure_fn: the failure's line in .gpucloudfs/errors. */

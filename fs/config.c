@@ -243,6 +243,10 @@ const struct config_setting config_settings[] = {
     {"xattr", CONFIG_BOOL, 0, 1, CONFIG_GLOBAL, true, IN_CFG(xattr)},
     {"max_body", CONFIG_BYTES, 1024, 1u << 30, CONFIG_GLOBAL, 32u << 20, IN_CFG(max_body)},
     {"ca_file", CONFIG_PATH, 0, 0, CONFIG_BOTH, 0, IN_BOTH(ca_file)},
+    {"redis", CONFIG_REDIS, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis)},
+    {"redis_user", CONFIG_TEXT, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis_user)},
+    {"redis_password_file", CONFIG_PATH, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis_password_file)},
+    {"redis_prefix", CONFIG_TEXT, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis_prefix)},
     {NULL},
 };
 
@@ -275,6 +279,10 @@ static int setting_what(const struct config_setting *s, struct buf *out)
 		return buf_addstr(out, "an http:// or https:// URL");
 	case CONFIG_PROVIDER:
 		return buf_addstr(out, "a provider");
+	case CONFIG_REDIS:
+		return buf_addstr(out, "a redis://host:port/db URL or unix:/path");
+	case CONFIG_TEXT:
+		return buf_addstr(out, "a non-empty value");
 	}
 	return -EINVAL;
 }
@@ -305,6 +313,10 @@ static int setting_parse(const struct config_setting *s, const char *value, unsi
 		return strncmp(value, "https://", 8) && strncmp(value, "http://", 7) ? -EINVAL : 0;
 	case CONFIG_PROVIDER:
 		return 0;
+	case CONFIG_REDIS:
+		return strncmp(value, "redis://", 8) && strncmp(value, "unix:", 5) ? -EINVAL : 0;
+	case CONFIG_TEXT:
+		return *value ? 0 : -EINVAL;
 	}
 	return -EINVAL;
 }

@@ -43,7 +43,11 @@ struct config {
 	size_t max_body;            /* reply cap in bytes, default 32 MiB */
 	bool xattr;                 /* user.gpucloudfs.* on collections, default true */
 	char *ca_file;
-	struct conn **conns; /* in file order */
+	char *redis;               /* fleet mode: redis://host:port/db or unix:/path; NULL = off */
+	char *redis_user;          /* its ACL user, or NULL */
+	char *redis_password_file; /* its password's file, or NULL */
+	char *redis_prefix;        /* its key prefix, or NULL (gcf) */
+	struct conn **conns;       /* in file order */
 	size_t nconns;
 };
 
@@ -57,6 +61,8 @@ enum config_type {
 	CONFIG_PATH,     /* an existing regular file */
 	CONFIG_URL,      /* an http:// or https:// URL */
 	CONFIG_PROVIDER, /* a provider's name: chooses conn->prov, stored nowhere else */
+	CONFIG_REDIS,    /* a redis:// URL or unix:/path (checked in full by fleet_new) */
+	CONFIG_TEXT,     /* a non-empty string (checked by its user) */
 };
 
 /* Where a setting may stand. CONFIG_BOTH: a connection that does not set it

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "collfetch.h"
+#include "fleetcache.h"
 
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se)
 {
@@ -87,7 +88,7 @@ int daemon_init(struct daemon *d, struct config *cfg, struct gcf_error *err)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return fleetcache_open(d, err);
 }
 
 void daemon_release(struct daemon *d)
@@ -109,6 +110,7 @@ void daemon_release(struct daemon *d)
 		free(cr->colls);
 		http_free(cr->http);
 	}
+	fleetcache_close(d);
 	free(d->conns);
 	inodes_release(&d->inodes);
 	status_release(&d->status);

@@ -33,6 +33,7 @@
 
 struct daemon;
 struct conn_rt;
+struct fleetcache;
 
 /*
  * One collection: (connection, kind), or a filtered view of one (views.h).
@@ -83,6 +84,7 @@ struct daemon {
 	struct notifier notifier; /* kernel cache invalidations */
 	/* Injectable transport (tests); NULL = http_perform on the connection's client. */
 	struct fetch_io io_override;
+	struct fleetcache *fleet; /* fleet mode (fleetcache.h); NULL = off */
 };
 
 /* Takes ownership of *cfg (left zeroed). Builds every connection's HTTP

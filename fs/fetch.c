@@ -131,6 +131,8 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 		else
 			limited = true;
 	}
+	if (!rc && j->io->admit)
+		rc = j->io->admit(j->io->admit_ctx, j->deadline_ns, err);
 	if (!rc)
 		rc = c->prov->sign(c, &rq, j->io->wall_now ? j->io->wall_now() : time(NULL), err);
 	if (!rc) {

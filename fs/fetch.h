@@ -44,6 +44,11 @@ struct fetch_io {
 	void (*on_retry)(void *ctx, const struct gcf_error *err, unsigned attempt,
 			 unsigned attempts, uint64_t wait_ns);
 	size_t max_body; /* reply cap; 0 = 32 MiB */
+	/* Called before each request once its local rate slot is taken (may be
+	 * NULL): fleet mode's shared rate budget (fleetcache.h). 0, or a
+	 * negative errno with err set and the request not sent. */
+	int (*admit)(void *admit_ctx, uint64_t deadline_ns, struct gcf_error *err);
+	void *admit_ctx;
 };
 
 /* Counters one listing adds to (may be shared; updated atomically). */

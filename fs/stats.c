@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "daemon.h"
+#include "fleetcache.h"
 
 /* What the cache of coll knows. */
 static void add_cache_stats(cJSON *o, struct coll_rt *coll)
@@ -90,6 +91,10 @@ int stats_json(struct daemon *d, struct buf *out)
 			cJSON_AddNumberToObject(ko, "filtered_views", (double)m->nsubs);
 			pthread_mutex_unlock(&m->subs_mu);
 		}
+	}
+	if (fleetcache_stats_json(d, root)) {
+		cJSON_Delete(root);
+		return -ENOMEM;
 	}
 	txt = cJSON_Print(root);
 	cJSON_Delete(root);

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# contrib/bench/fleet.sh - the fleet-mode figures of issue 11 (one command).
+#
+#   bash contrib/bench/fleet.sh [--quick]
+#
+# One simulator with N tasks (TI-ONE's 20 requests/s enforced by it), one
+# redis-server (tests/lib-redis.sh: 127.0.0.1, a free port, no persistence),
+# K mounts on this machine, each listing tencent/tasks every 0.5 s for D s
+# with ttl = 10:
+#   1. one mount alone (no Redis): its API requests, its fetch time;
+#   2. K mounts sharing one Redis: total requests vs 1., the most requests in
+#      any 1 s window (simulator counters sampled every 0.1 s), throttled
+#      replies;
+#   3. the same K mounts without Redis (about K x: the measurement can tell);
+#   4. K mounts with Redis paused (SIGSTOP) 10 s, then killed and restarted:
+#      failed ls, p99 ls latency, time until sharing resumes;
+#   5. the lease holder killed (SIGKILL) mid-fetch: time until another host
+#      has completed the listing.
+# Full: N = 10000, K = 8, D = 60 (about 6 minutes). --quick: N = 2000, K = 3,
+# D = 20, the fault run 45 s (about 3 minutes). The table goes to stdout. Everything started is
+# stopped by its PID; every mount is unmounted (tests/mount/lib.sh's trap).
+#
+# Environment: GCF_BIN (default build/gpucloudfs), FLEET_TASKS, FLEET_MOUNTS,
+# FLEET_SECONDS override N, K, D.
+set -u
+src=$(cd "$(dirname "$0")/../.." && pwd)
+export GCF_SRC=$src
+export GCF_BIN=${GCF_BIN:-$src/build/gpucloudfs}
+. "$src/tests/mount/lib.sh"
+. "$src/tests/lib-redis.sh"
+trap 'redis_stop; t_cleanup' EXIT
+
+N=${FLEET_TASKS:-10000}
+K=${FLEET_MOUNTS:-8}
+D=${FLEET_SECONDS:-60}
+if [ "${1:-}" = --quick ]; then
+	N=${FLEET_TASKS:-2000}
+	K=${FLEET_MOUNTS:-3}
+	D=${FLEET_SECONDS:-20}
+fi
+[ -x "$GCF_BIN" ] || { echo "fleet.sh: build first (GCF_BIN=$GCF_BIN)" >&2; exit 1; }
+log() { echo "fleet.sh: $*" >&2; }
+
+sim_start --tasks "$N"
+redis_start || exit 1
+write_config "$T_DIR/redis.ini" "ttl = 10" "redis = $REDIS_URL"
+write_config "$T_DIR/local.ini" "ttl = 10"
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+throttled() { sim GET counts | jq -r '.throttled.DescribeTrainingTasks // 0'; }
+
+# sampler FILE: "ms requests" every 0.1 s until $T_DIR/stop exists.
+sampler() {
+	while [ ! -e "$T_DIR/stop" ]; do
+		echo "$(now_ms) $(requests DescribeTrainingTasks)"
+		sleep 0.1
+	done >"$1"
+}
+# max1s FILE: the most requests between two samples at most 1 s apart.
+max1s() {
+	awk '{t[NR]=$1; r[NR]=$2} END {m=0; j=1; for (i=1;i<=NR;i++) {
+		while (t[i]-t[j] > 1000) j++; if (r[i]-r[j] > m) m=r[i]-r[j] } print m}' "$1"
+}
+# looper MNT FILE: ls every 0.5 s until stop; "start_ms ms rc entries" lines.
+looper() {
+	local t0 t1 n rc
+	while [ ! -e "$T_DIR/stop" ]; do
+		t0=$(now_ms)
+		n=$(ls -f "$1/tencent/tasks" 2>/dev/null | wc -l)
+		rc=${PIPESTATUS[0]}
+		t1=$(now_ms)
+		echo "$t0 $((t1 - t0)) $rc $n"
+		sleep 0.5
+	done >"$2"
+}
+# mounts CONFIG PREFIX COUNT: mounts PREFIX1..PREFIXCOUNT
+mounts() {
+	local i
+	for ((i = 1; i <= $3; i++)); do gcf_mount "$1" "$T_DIR/$2$i"; done
+}
+umounts() {
+	local i
+	for ((i = 1; i <= $2; i++)); do gcf_umount "$T_DIR/$1$i"; done
+}
+# run PREFIX COUNT: the loops for D s; sets REQ THR MAX1S
+run() {
+	local i pids=()
+	rm -f "$T_DIR/stop"
+	sim POST counts/reset >/dev/null
+	sampler "$T_DIR/$1.samples" &
+	pids+=($!)
+	for ((i = 1; i <= $2; i++)); do
+		looper "$T_DIR/$1$i" "$T_DIR/$1$i.ls" &
+		pids+=($!)
+	done
+	sleep "$D"
+	touch "$T_DIR/stop"
+	for p in "${pids[@]}"; do wait "$p"; done
+	REQ=$(requests DescribeTrainingTasks)
+	THR=$(throttled)
+	MAX1S=$(max1s "$T_DIR/$1.samples")
+}
+# failed PREFIX: ls that failed or were incomplete
+failed() { cat "$T_DIR/$1"*.ls | awk -v n="$REF" '$3 != 0 || $4 != n' | wc -l; }
+p99() { cat "$T_DIR/$1"*.ls | awk '{print $2}' | sort -n | awk '{v[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; print v[i]}'; }
+fleet_sum() { # fleet_sum PREFIX COUNT FIELD
+	local i s=0 v
+	for ((i = 1; i <= $2; i++)); do
+		v=$(jq -r ".[\".fleet\"].$3 // 0" "$T_DIR/$1$i/.gpucloudfs/stats.json" 2>/dev/null)
+		s=$((s + ${v:-0}))
+	done
+	echo "$s"
+}
+
+log "N=$N tasks, K=$K mounts, D=$D s, ttl 10 s"
+log "1/5 one mount, no Redis"
+mounts "$T_DIR/local.ini" one 1
+run one 1
+REQ1=$REQ THR1=$THR MAX1=$MAX1S
+FETCH_MS=$(jq -r '.tencent.tasks.last_fetch_duration_ms' "$T_DIR/one1/.gpucloudfs/stats.json")
+REF=$(ls -f "$T_DIR/one1/tencent/tasks" | wc -l) # entries of a complete listing (N + . .. + views)
+umounts one 1
+
+log "2/5 $K mounts, one Redis"
+mounts "$T_DIR/redis.ini" fl "$K"
+run fl "$K"
+REQF=$REQ THRF=$THR MAXF=$MAX1S FAILF=$(failed fl)
+umounts fl "$K"
+
+log "3/5 $K mounts, no Redis"
+mounts "$T_DIR/local.ini" lo "$K"
+run lo "$K"
+REQL=$REQ THRL=$THR MAXL=$MAX1S
+umounts lo "$K"
+
+log "4/5 $K mounts, Redis paused 10 s, then killed and restarted"
+redis_cli FLUSHALL >/dev/null
+mounts "$T_DIR/redis.ini" fa "$K"
+rm -f "$T_DIR/stop" "$T_DIR/restarted" "$T_DIR/resumed"
+(
+	sleep $((D / 4))
+	redis_pause
+	sleep 10
+	redis_resume
+	sleep 3
+	redis_kill
+	sleep 1
+	redis_restart >/dev/null
+	now_ms >"$T_DIR/restarted"
+) &
+faults=$!
+# sharing resumes: publications + shared hits grow after the restart
+(
+	while [ ! -e "$T_DIR/restarted" ]; do sleep 0.2; done
+	base=$(($(fleet_sum fa "$K" shared_hits) + $(fleet_sum fa "$K" publications)))
+	while [ ! -e "$T_DIR/stop" ]; do
+		cur=$(($(fleet_sum fa "$K" shared_hits) + $(fleet_sum fa "$K" publications)))
+		if [ "$cur" -gt "$base" ]; then
+			now_ms >"$T_DIR/resumed"
+			break
+		fi
+		sleep 0.2
+	done
+) &
+watcher=$!
+D0=$D
+D=$((D < 45 ? 45 : D)) # the fault schedule takes 25 s, then sharing must resume
+run fa "$K"
+D=$D0
+wait "$faults"
+wait "$watcher"
+REQA=$REQ THRA=$THR FAILA=$(failed fa) P99A=$(p99 fa)
+if [ -s "$T_DIR/resumed" ]; then
+	RESUME=$(((($(cat "$T_DIR/resumed") - $(cat "$T_DIR/restarted")) + 999) / 1000))
+else
+	RESUME="not within the run"
+fi
+FALLBACKS=$(fleet_sum fa "$K" fallbacks)
+
+log "5/5 the lease holder killed mid-fetch"
+sleep 10.5 # every copy past its TTL
+cat "$T_DIR/fa1/.gpucloudfs/refresh/tencent/tasks" >/dev/null 2>&1 &
+holder=$!
+leased() { [ -n "$(redis_cli --scan --pattern 'gcf:*:lease')" ]; }
+wait_for 100 0.1 leased
+sleep 1
+idx=$(for ((i = 0; i < ${#T_MOUNTS[@]}; i++)); do [ "${T_MOUNTS[$i]}" = "$T_DIR/fa1" ] && echo "$i"; done)
+kill -9 "${T_GCF_PIDS[$idx]}"
+killed=$(now_ms)
+wait "$holder" 2>/dev/null
+cat "$T_DIR/fa2/.gpucloudfs/refresh/tencent/tasks" >/dev/null 2>&1
+TAKE_S=$(awk -v a="$killed" -v b="$(now_ms)" 'BEGIN {printf "%.1f", (b - a) / 1000}')
+TAKEN=$(jq -r '.[".fleet"].takeovers' "$T_DIR/fa2/.gpucloudfs/stats.json")
+DONE_N=$(ls -f "$T_DIR/fa2/tencent/tasks" | wc -l)
+FETCH_S=$(awk -v f="$FETCH_MS" 'BEGIN {printf "%.1f", f / 1000}')
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b) printf "%.2f", a / b; else print "-"}'; }
+cat <<TABLE
+# fleet.sh: $N tasks, $K mounts, every mount lists every 0.5 s for $D s, ttl = 10
+
+| figure | measured | target |
+|---|---|---|
+| API requests, 1 mount alone | $REQ1 (fetch ${FETCH_S} s, max $MAX1/s, throttled $THR1) | - |
+| API requests, $K mounts + Redis | $REQF = $(ratio "$REQF" "$REQ1") x one mount | <= 1.1 x |
+| API requests, $K mounts, no Redis | $REQL = $(ratio "$REQL" "$REQ1") x one mount | about $K x |
+| most requests in any 1 s, $K mounts + Redis | $MAXF | <= 20 |
+| most requests in any 1 s, $K mounts, no Redis | $MAXL | (throttled: $THRL) |
+| throttled replies, $K mounts + Redis | $THRF | 0 |
+| failed ls, $K mounts + Redis | $FAILF | 0 |
+| Redis paused 10 s, killed, restarted: failed ls | $FAILA | 0 |
+| ... p99 ls latency | ${P99A} ms | <= fetch ${FETCH_S} s + 0.5 s |
+| ... sharing resumed after the restart | ${RESUME} s | <= 30 s |
+| ... API requests, throttled, fleet fallbacks | $REQA, $THRA, $FALLBACKS | - |
+| lease holder killed mid-fetch: listing complete on another host | ${TAKE_S} s after the kill ($DONE_N entries, takeovers $TAKEN) | <= 15 s + fetch ${FETCH_S} s |
+TABLE
