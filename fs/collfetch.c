@@ -49,14 +49,14 @@ static int coll_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	struct coll_rt *m = coll->main ? coll->main : coll;
 	struct daemon *d = coll->d;
 	struct conn *c = coll->cr->conn;
-	struct fetch_io io = {retry_perform, coll->cr, wall_now, record_retry, d->cfg.max_body};
+	struct fetch_io io = {retry_perform, coll->cr, wall_now, record_retry, d->cfg.max_body, NULL};
 	struct listing l;
 	time_t now = time(NULL);
 	int rc;
 
-	(void)col;
 	if (d->io_override.perform)
 		io = d->io_override;
+	io.progress = &col->progress; /* the pager moves the deadline as pages arrive */
 	rc = fetch_listing(&io, c, coll->kind, coll->filter_name, coll->filter_value, &m->rl,
 			   deadline_ns, &l, &m->fst, err);
 	if (!rc) {

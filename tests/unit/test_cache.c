@@ -110,6 +110,7 @@ static void fake_publish(void *ctx, struct collection *col, struct snapshot *old
 	f->publishes++;
 	f->pub_old = old;
 	f->pub_new = fresh;
+	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -149,6 +150,10 @@ static int teardown(void **state)
 {
 	struct fake *f = *state;
 
+	pthread_mutex_lock(&f->mu); /* a test that failed may have left one held */
+	f->hold = false;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
 	cache_release(&f->col);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
@@ -173,6 +178,26 @@ static void set_fail(struct fake *f, int fail)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* Polls (bounded by 10 s of real time) until no fetch thread runs: the
+ * fetch thread tells on_publish and drops its references after waking the
+ * readers. */
+static void wait_fetch_threads(struct fake *f)
+{
+	uint64_t until = clock_now_ns() + 10 * SEC;
+	unsigned n;
+
+	for (;;) {
+		pthread_mutex_lock(&f->col.mu);
+		n = f->col.bg_fetches;
+		pthread_mutex_unlock(&f->col.mu);
+		if (!n)
+			break;
+		if (clock_now_ns() > until)
+			fail_msg("a fetch thread still runs");
+		sched_yield();
+	}
+}
+
 /* cache_get that must succeed; returns the snapshot (one reference). */
 static struct snapshot *get_ok(struct fake *f)
 {
@@ -182,6 +207,7 @@ static struct snapshot *get_ok(struct fake *f)
 	assert_int_equal(cache_get(&f->col, 0, &s, &err), 0);
 	assert_non_null(s);
 	assert_int_equal(err.errnum, 0);
+	wait_fetch_threads(f); /* its references dropped too */
 	return s;
 }
 
@@ -395,11 +421,13 @@ static void test_cache_on_publish_old_and_new(void **state)
 	struct snapshot *a, *b;
 
 	a = get_ok(f);
+	wait_fetch_threads(f);
 	assert_int_equal(f->publishes, 1);
 	assert_null(f->pub_old);
 	assert_ptr_equal(f->pub_new, a);
 	advance(TTL_S * SEC);
 	b = get_ok(f); /* a still referenced here: its address is not reused */
+	wait_fetch_threads(f);
 	assert_int_equal(f->publishes, 2);
 	assert_ptr_equal(f->pub_old, a);
 	assert_ptr_equal(f->pub_new, b);
@@ -407,6 +435,7 @@ static void test_cache_on_publish_old_and_new(void **state)
 	advance(TTL_S * SEC);
 	set_fail(f, 1);
 	snapshot_put(get_ok(f));
+	wait_fetch_threads(f);
 	assert_int_equal(f->publishes, 2);
 	snapshot_put(a);
 	snapshot_put(b);
@@ -510,6 +539,22 @@ static void wait_fetch_entered(struct fake *f)
 	assert_int_not_equal(rc, ETIMEDOUT);
 }
 
+/* Waits (condition variable, bounded by real time) until n snapshots were
+ * published. */
+static void wait_published(struct fake *f, int n)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&f->mu);
+	while (f->publishes < n && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+	pthread_mutex_unlock(&f->mu);
+	assert_int_not_equal(rc, ETIMEDOUT);
+}
+
 /* Polls the cache's own counter until n callers wait on the fetch in
  * flight; bounded by 10 s of real time. A caller counted there holds the
  * collection mutex until it sleeps on the condition variable, so once
@@ -544,6 +589,7 @@ static void test_cache_single_flight(void **state)
 	hold_fetches(f, false);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(g[i].tid, NULL);
+	wait_fetch_threads(f);
 
 	assert_int_equal(fetches(f), 1);
 	for (int i = 0; i < NTHREADS; i++) {
@@ -632,13 +678,14 @@ static void test_cache_waiter_deadline_served_previous(void **state)
 }
 
 /* A refresh of an expired snapshot holds readers for refresh_wait_ns at
- * most (0 here: not at all): they get the old snapshot, marked stale, while
- * the refresh goes on; its result then replaces it and clears the mark. */
+ * most (0 here: not at all), the reader that started it included: they get
+ * the old snapshot, marked stale, while the refresh goes on on its own
+ * thread; its result then replaces it and clears the mark. */
 static void test_cache_slow_refresh_serves_previous(void **state)
 {
 	struct fake *f = *state;
 	struct gcf_error err = GCF_ERROR_INIT;
-	struct snapshot *a = get_ok(f), *s = NULL;
+	struct snapshot *a = get_ok(f), *s = NULL, *b;
 	struct collection_stats st;
 	struct getter fetcher;
 	bool stale = false;
@@ -648,18 +695,22 @@ static void test_cache_slow_refresh_serves_previous(void **state)
 	hold_fetches(f, true);
 	start_getter(&fetcher, f, 0);
 	wait_fetch_entered(f);
+	pthread_join(fetcher.tid, NULL); /* answered while its fetch is held */
+	assert_int_equal(fetcher.rc, 0);
+	assert_ptr_equal(fetcher.s, a);
 	assert_int_equal(cache_get(&f->col, 0, &s, &err), 0); /* no deadline: not the reason */
 	assert_ptr_equal(s, a);
 	cache_status(&f->col, &stale, NULL, &st);
 	assert_true(stale);
-	assert_int_equal(st.slow_refresh_serves, 1);
+	assert_int_equal(st.slow_refresh_serves, 2);
 	hold_fetches(f, false);
-	pthread_join(fetcher.tid, NULL);
-	assert_int_equal(fetcher.rc, 0);
-	assert_ptr_not_equal(fetcher.s, a);
+	wait_published(f, 2);
 	cache_status(&f->col, &stale, NULL, NULL);
 	assert_false(stale);
+	b = get_ok(f);
+	assert_ptr_not_equal(b, a);
 	assert_int_equal(fetches(f), 1 + 1);
+	snapshot_put(b);
 	snapshot_put(s);
 	snapshot_put(a);
 	snapshot_put(fetcher.s);
