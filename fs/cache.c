@@ -54,6 +54,8 @@ void cache_release(struct collection *col)
 	snapshot_put(col->prev);
 	col->cur = col->prev = NULL;
 	gcf_error_release(&col->last_err);
+	free(col->progress.label);
+	col->progress.label = NULL;
 	pthread_cond_destroy(&col->cv);
 	pthread_mutex_destroy(&col->mu);
 }

@@ -41,6 +41,7 @@ struct config {
 	unsigned refresh_wait_s;    /* default 2 */
 	size_t max_body;            /* reply cap in bytes, default 32 MiB */
 	bool xattr;                 /* user.gpucloudfs.* on collections, default true */
+	bool prefetch;              /* fetch every collection at mount time, default false */
 	char *ca_file;
 	struct conn **conns; /* in file order */
 	size_t nconns;

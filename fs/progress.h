@@ -44,7 +44,8 @@ enum progress_state {
 struct fetch_progress {
 	/* set up by the owner before the first fetch: */
 	uint64_t (*now_ns)(void); /* monotonic clock; the pager's deadlines use the same */
-	const char *label;        /* "tencent/tasks" for log lines; NULL = no log lines */
+	char *label; /* "tencent/tasks" for log lines; NULL = none. Owned: freed
+		      * by the owner (cache_release) */
 
 	/* atomic: */
 	uint64_t idle_ns;                      /* 0 = the deadline does not move */
