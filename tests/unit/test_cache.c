@@ -60,6 +60,8 @@ struct fake {
 	enum cache_outcome outcome;    /* the last one told */
 	enum gcf_class failed_cls;     /* its error's class */
 	unsigned long failures_before; /* stats.failures when it was told */
+	unsigned pages;                /* when set, fetches report that many pages of 10 */
+	uint64_t deadline;             /* the deadline the last fetch was given */
 	struct collection col;
 };
 
@@ -78,8 +80,14 @@ static int fake_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	struct fake *f = ctx;
 	int fail;
 
+	unsigned pages;
+
 	pthread_mutex_lock(&f->mu);
 	f->fetches++;
+	f->deadline = deadline_ns;
+	pages = f->pages;
+	if (pages) /* page 0 done, the rest after the hold */
+		progress_total(&col->progress, pages, 10);
 	f->entered = true;
 	pthread_cond_broadcast(&f->cv);
 	while (f->hold)
@@ -87,6 +95,8 @@ static int fake_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	f->entered = false;
 	fail = f->fail;
 	pthread_mutex_unlock(&f->mu);
+	for (unsigned i = 1; i < pages; i++)
+		progress_page(&col->progress, 10);
 	if (fail == 2) {
 		gcf_error_set_code(err, "AuthFailure.SecretIdNotFound");
 		return gcf_error_set(err, GCF_AUTH, "the key was revoked");
@@ -765,6 +775,115 @@ static void test_cache_invalidated_refresh_is_waited_for(void **state)
 	snapshot_put(a);
 }
 
+/* ---- a fetch longer than op_timeout ----------------------------------- */
+
+/* A reader whose deadline passes while the fetch it started goes on gets
+ * ETIMEDOUT saying how far the fetch got; the fetch, not bounded by that
+ * deadline, completes on its own thread, and the next reader is answered
+ * from memory without another fetch. */
+static void test_cache_fetch_outlives_reader_deadline(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL, *b;
+	struct collection_stats st;
+	struct progress_view v;
+	uint64_t reader_deadline = clock_now_ns() + 50000000ull; /* 50 ms */
+
+	f->pages = 4;
+	hold_fetches(f, true);
+	assert_int_equal(cache_get(&f->col, reader_deadline, &s, &err), -ETIMEDOUT);
+	assert_null(s);
+	assert_int_equal(err.cls, GCF_TIMEOUT);
+	assert_non_null(strstr(err.message, "fetching, 1 of 4 pages"));
+	gcf_error_release(&err);
+	/* the fetch got its own deadline, op_timeout (default) from its start */
+	assert_true(f->deadline > reader_deadline + CACHE_FETCH_IDLE_NS / 2);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_RUNNING);
+	assert_int_equal(v.pages_done, 1);
+
+	hold_fetches(f, false);
+	wait_published(f, 1);
+	wait_fetch_threads(f);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_DONE);
+	assert_int_equal(v.pages_done, 4);
+	assert_int_equal(v.objects, 40);
+	b = get_ok(f);
+	assert_ptr_equal(b, f->pub_new);
+	assert_int_equal(fetches(f), 1);
+	cache_status(&f->col, NULL, NULL, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.fetches, 1);
+	snapshot_put(b);
+}
+
+/* A fetch that made no progress for fetch_idle_ns and failed is abandoned
+ * (not merely failed); one that kept getting pages past the first
+ * deadline is not. Progress runs on the fake clock here. */
+static void test_cache_stalled_fetch_abandoned(void **state)
+{
+	struct fake *f = *state;
+	struct progress_view v;
+	struct getter g;
+
+	f->col.progress.now_ns = fake_now;
+	f->col.fetch_idle_ns = 10 * SEC;
+	set_fail(f, 1);
+	hold_fetches(f, true);
+	start_getter(&g, f, 0);
+	wait_fetch_entered(f);
+	advance(11 * SEC); /* no page for longer than the idle limit */
+	hold_fetches(f, false);
+	pthread_join(g.tid, NULL); /* no deadline: it waits for the outcome */
+	assert_int_equal(g.rc, -EIO);
+	gcf_error_release(&g.err);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_ABANDONED);
+	wait_fetch_threads(f);
+
+	/* pages every 4 s for 40 s: the deadline moves, nothing is abandoned */
+	assert_int_equal(progress_start(&f->col.progress, 10 * SEC), fake_now() + 10 * SEC);
+	for (int i = 0; i < 10; i++) {
+		advance(4 * SEC);
+		progress_page(&f->col.progress, 1);
+	}
+	assert_int_equal(progress_deadline(&f->col.progress), fake_now() + 10 * SEC);
+	progress_end(&f->col.progress, -EIO);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_FAILED);
+}
+
+/* cache_prefetch starts a fetch and returns at once; a reader then shares
+ * it, and a prefetch of a fresh collection does nothing. */
+static void test_cache_prefetch(void **state)
+{
+	struct fake *f = *state;
+	struct getter reader;
+	struct snapshot *s;
+
+	hold_fetches(f, true);
+	assert_int_equal(cache_prefetch(&f->col), 0);
+	wait_fetch_entered(f);
+	assert_int_equal(cache_prefetch(&f->col), 0); /* one in flight: nothing more */
+	start_getter(&reader, f, 0);
+	wait_coalesced(f, 1);
+	hold_fetches(f, false);
+	pthread_join(reader.tid, NULL);
+	assert_int_equal(reader.rc, 0);
+	wait_fetch_threads(f);
+	assert_int_equal(fetches(f), 1);
+	assert_int_equal(cache_prefetch(&f->col), 0); /* fresh: nothing */
+	wait_fetch_threads(f);
+	s = get_ok(f);
+	assert_ptr_equal(s, reader.s);
+	assert_int_equal(fetches(f), 1);
+	snapshot_put(s);
+	snapshot_put(reader.s);
+}
+
 static void test_cache_release_null_ok(void **state)
 {
 	cache_release(NULL);
@@ -792,6 +911,9 @@ int main(void)
 	    T(test_cache_slow_refresh_serves_previous),
 	    T(test_cache_invalidated_refresh_is_waited_for),
 	    T(test_cache_slow_refresh_of_too_old_snapshot_is_waited_for),
+	    T(test_cache_fetch_outlives_reader_deadline),
+	    T(test_cache_stalled_fetch_abandoned),
+	    T(test_cache_prefetch),
 	    cmocka_unit_test(test_cache_release_null_ok),
 	};
 
