@@ -137,12 +137,16 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 	http_resp_init(&rs, j->io->max_body ? j->io->max_body : FETCH_DEFAULT_BODY);
 	rc = j->k->build_page(c, j->k, &q, &rq, err);
 	if (!rc) {
-		if (!ratelimit_acquire(j->rl, deadline(j), &slot))
-			limited = true;
-		else if (j->io->progress)
+		uint64_t dl = deadline(j);
+
+		/* With a progress record, only a stall (no page for its idle
+		 * time) ends the listing: a wait for the rate limit is not one. */
+		if (j->io->progress && dl && job_now(j) >= dl)
 			rc = gcf_error_set(err, GCF_TIMEOUT,
 					   "listing abandoned: no page arrived for %.0f s",
 					   (double)j->io->progress->idle_ns / 1e9);
+		else if (!ratelimit_acquire(j->rl, j->io->progress ? 0 : dl, &slot))
+			limited = true;
 		else
 			rc = gcf_error_set(err, GCF_TIMEOUT,
 					   "operation deadline passed while waiting for the rate "
@@ -155,7 +159,9 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 
 		stat_add(j->st ? &j->st->requests : NULL, 1);
 		stat_add(j->st ? &j->st->in_flight : NULL, 1);
-		rc = j->io->perform(j->io->ctx, &rq, &rs, deadline(j), err);
+		/* Each request keeps its own timeout when the deadline moves. */
+		rc =
+		    j->io->perform(j->io->ctx, &rq, &rs, j->io->progress ? 0 : j->deadline_ns, err);
 		__atomic_fetch_sub(j->st ? &j->st->in_flight : &(unsigned long){0}, 1,
 				   __ATOMIC_RELAXED);
 		latency_add(j->st ? j->st->lat : NULL, clock_now_ns() - t0);
@@ -270,8 +276,11 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 		wait = wait / 2 + jitter(wait / 2);
 		if (retry_after > wait)
 			wait = retry_after;
+		/* A fixed deadline: no retry that would end past it. A moving
+		 * one: none once it passed (another worker's page may move it
+		 * meanwhile; the next attempt looks again). */
 		now = job_now(j);
-		if (deadline(j) && now + wait >= deadline(j))
+		if (deadline(j) && now + (j->io->progress ? 0 : wait) >= deadline(j))
 			break;
 		if (j->io->on_retry) {
 			gcf_error_set_context(&pr->err, j->c->name, j->k->action);
