@@ -247,15 +247,17 @@ static int timed_out(struct collection *col, struct gcf_error *err)
 	return rc;
 }
 
-/* mu held: marks a fetch started (flags, progress). Returns its number;
- * *fetch_deadline gets its first deadline (progress.h moves it). */
-static uint64_t begin_fetch(struct collection *col, uint64_t *fetch_deadline)
+/* mu held: marks a fetch started (flags, progress) by a reader whose
+ * deadline is reader_ns (0: none, or no reader). Returns its number;
+ * *fetch_deadline gets its first deadline, which each page moves
+ * (progress.h). */
+static uint64_t begin_fetch(struct collection *col, uint64_t reader_ns, uint64_t *fetch_deadline)
 {
 	col->fetching = true;
 	col->soft = col->cur && !col->invalidated;
 	col->fetch_started_ns = clock_now_ns();
 	col->invalidated = false;
-	*fetch_deadline = progress_start(&col->progress, col->fetch_idle_ns);
+	*fetch_deadline = progress_start(&col->progress, col->fetch_idle_ns, reader_ns);
 	return ++col->gen;
 }
 
@@ -358,7 +360,7 @@ int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
 	/* This caller starts the fetch, on a thread of its own: it outlives
 	 * the caller, and its deadline is not the caller's. */
 	col->stats.misses++;
-	target = begin_fetch(col, &fetch_deadline);
+	target = begin_fetch(col, deadline_ns, &fetch_deadline);
 	if (!spawn_fetch(col, target, fetch_deadline)) {
 		rc = await(col, target, deadline_ns, cancel, out, err);
 		pthread_mutex_unlock(&col->mu);
@@ -388,7 +390,7 @@ int cache_prefetch(struct collection *col)
 		pthread_mutex_unlock(&col->mu);
 		return 0;
 	}
-	target = begin_fetch(col, &fetch_deadline);
+	target = begin_fetch(col, 0, &fetch_deadline);
 	rc = spawn_fetch(col, target, fetch_deadline);
 	pthread_mutex_unlock(&col->mu);
 	if (rc) { /* the fetch that could not start fails, for whoever waits */

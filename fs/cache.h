@@ -19,7 +19,8 @@
  *
  * A fetch always runs on a thread of its own and is not bounded by the
  * deadline of the reader that started it: it goes on as long as pages keep
- * arriving, and is abandoned once none came for fetch_idle_ns (progress.h).
+ * arriving, and is abandoned once none came for fetch_idle_ns (progress.h);
+ * only its first page must come before that reader's deadline.
  * Readers still wait until their own deadline only; one that times out
  * while a long fetch progresses gets ETIMEDOUT (or the previous snapshot,
  * marked stale, when it may stand in), with the fetch's progress in the

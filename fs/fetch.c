@@ -159,9 +159,7 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 
 		stat_add(j->st ? &j->st->requests : NULL, 1);
 		stat_add(j->st ? &j->st->in_flight : NULL, 1);
-		/* Each request keeps its own timeout when the deadline moves. */
-		rc =
-		    j->io->perform(j->io->ctx, &rq, &rs, j->io->progress ? 0 : j->deadline_ns, err);
+		rc = j->io->perform(j->io->ctx, &rq, &rs, deadline(j), err);
 		__atomic_fetch_sub(j->st ? &j->st->in_flight : &(unsigned long){0}, 1,
 				   __ATOMIC_RELAXED);
 		latency_add(j->st ? j->st->lat : NULL, clock_now_ns() - t0);
@@ -276,11 +274,8 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 		wait = wait / 2 + jitter(wait / 2);
 		if (retry_after > wait)
 			wait = retry_after;
-		/* A fixed deadline: no retry that would end past it. A moving
-		 * one: none once it passed (another worker's page may move it
-		 * meanwhile; the next attempt looks again). */
 		now = job_now(j);
-		if (deadline(j) && now + (j->io->progress ? 0 : wait) >= deadline(j))
+		if (deadline(j) && now + wait >= deadline(j))
 			break;
 		if (j->io->on_retry) {
 			gcf_error_set_context(&pr->err, j->c->name, j->k->action);

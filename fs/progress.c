@@ -51,10 +51,12 @@ static void maybe_start_logging(struct fetch_progress *p, uint64_t now)
 	log_state(p);
 }
 
-uint64_t progress_start(struct fetch_progress *p, uint64_t idle_ns)
+uint64_t progress_start(struct fetch_progress *p, uint64_t idle_ns, uint64_t first_ns)
 {
 	uint64_t now = now_of(p), deadline = idle_ns ? now + idle_ns : 0;
 
+	if (first_ns && (!deadline || first_ns < deadline))
+		deadline = first_ns;
 	STORE(p->pages_done, 0);
 	STORE(p->pages_total, 0);
 	STORE(p->objects, 0);

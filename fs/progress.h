@@ -44,8 +44,8 @@ enum progress_state {
 struct fetch_progress {
 	/* set up by the owner before the first fetch: */
 	uint64_t (*now_ns)(void); /* monotonic clock; the pager's deadlines use the same */
-	char *label; /* "tencent/tasks" for log lines; NULL = none. Owned: freed
-		      * by the owner (cache_release) */
+	char *label;              /* "tencent/tasks" for log lines; NULL = none. Owned: freed
+				   * by the owner (cache_release) */
 
 	/* atomic: */
 	uint64_t idle_ns;                      /* 0 = the deadline does not move */
@@ -69,9 +69,11 @@ struct progress_view {
 	bool cancelled;   /* stopped by its owner (shutdown) */
 };
 
-/* A fetch starts: counters to zero, deadline at now + idle_ns (0 = none).
- * Returns that deadline. */
-uint64_t progress_start(struct fetch_progress *p, uint64_t idle_ns);
+/* A fetch starts: counters to zero, deadline at now + idle_ns (0 = none),
+ * or at first_ns when that is sooner (not 0): the deadline of the reader
+ * that started it, so that a fetch that gets no page at all ends with that
+ * reader; each page then moves it to now + idle_ns. Returns the deadline. */
+uint64_t progress_start(struct fetch_progress *p, uint64_t idle_ns, uint64_t first_ns);
 
 /* Page 0 said the listing has `pages` pages (0 = not known: paging until a
  * short page), of which page 0 with `objects` objects is done. Called again

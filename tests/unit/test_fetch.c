@@ -524,7 +524,7 @@ static void test_fetch_progress_outlives_idle_limit(void **state)
 	x->io.progress = &p;
 	slow_progress = &p;
 	slow_text[0] = 0;
-	assert_int_equal(progress_start(&p, 10 * SEC), start + 10 * SEC);
+	assert_int_equal(progress_start(&p, 10 * SEC, 0), start + 10 * SEC);
 	assert_int_equal(list_kind(x, &fake_kinds[0], &rl), 0);
 	slow_progress = NULL;
 	check_in_order(&x->l, 1234);
@@ -583,7 +583,7 @@ static void test_fetch_progress_stall_abandons(void **state)
 	x->fc.hook = stall_at_5;
 	x->fc.fail_page = 4;
 	x->io.progress = &p;
-	progress_start(&p, 10 * SEC);
+	progress_start(&p, 10 * SEC, 0);
 	rc = list_kind(x, &fake_kinds[0], &rl);
 	assert_int_equal(rc, -EIO);
 	assert_int_equal(x->err.cls, GCF_THROTTLED);
@@ -610,7 +610,7 @@ static void test_fetch_progress_concurrent_counts(void **state)
 	x->conn.concurrency = 4;
 	x->fc.want_overlap = true;
 	x->io.progress = &p;
-	progress_start(&p, 3600 * SEC);
+	progress_start(&p, 3600 * SEC, 0);
 	assert_int_equal(list(x), 0);
 	progress_read(&p, &v);
 	assert_int_equal(v.pages_done, 25);
@@ -632,7 +632,7 @@ static void test_fetch_progress_without_total(void **state)
 	cloud_objects(x, 120);
 	x->fc.omit_total = true;
 	x->io.progress = &p;
-	progress_start(&p, 0);
+	progress_start(&p, 0, 0);
 	assert_int_equal(progress_deadline(&p), 0); /* idle 0: no deadline */
 	assert_int_equal(list(x), 0);
 	progress_read(&p, &v);
