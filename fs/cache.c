@@ -22,6 +22,7 @@ int cache_init(struct collection *col, unsigned ttl_s, collection_fetch_fn fetch
 	col->ttl_ns = (uint64_t)ttl_s * 1000000000ull;
 	col->stale_if_error_ns = UINT64_MAX;
 	col->refresh_wait_ns = UINT64_MAX;
+	col->fetch_idle_ns = CACHE_FETCH_IDLE_NS;
 	col->fetch = fetch;
 	col->on_publish = on_publish;
 	col->ctx = ctx;
@@ -43,6 +44,9 @@ void cache_release(struct collection *col)
 	if (!col)
 		return;
 	pthread_mutex_lock(&col->mu);
+	col->closing = true; /* no fetch starts any more */
+	if (col->fetching)   /* a long one stops at its next wait */
+		progress_cancel(&col->progress);
 	while (col->bg_fetches) /* a fetch thread still uses col */
 		pthread_cond_wait(&col->cv, &col->mu);
 	pthread_mutex_unlock(&col->mu);
@@ -50,6 +54,8 @@ void cache_release(struct collection *col)
 	snapshot_put(col->prev);
 	col->cur = col->prev = NULL;
 	gcf_error_release(&col->last_err);
+	free(col->progress.label);
+	col->progress.label = NULL;
 	pthread_cond_destroy(&col->cv);
 	pthread_mutex_destroy(&col->mu);
 }
@@ -150,6 +156,7 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 	enum cache_outcome outcome = CACHE_FRESH;
 	uint64_t now;
 
+	progress_end(&col->progress, rc);
 	if (rc) { /* single-flight: cur changes only below, in this thread */
 		pthread_mutex_lock(&col->mu);
 		outcome = decide(col, rc, ferr);
@@ -219,6 +226,65 @@ static void *fetch_main(void *arg)
 	return NULL;
 }
 
+/* A reader's deadline passed while the fetch goes on: ETIMEDOUT, saying
+ * how far the fetch got ("fetching, 640 of 2,000 pages, complete in about
+ * 68 s"). */
+static int timed_out(struct collection *col, struct gcf_error *err)
+{
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	struct progress_view v;
+	int rc;
+
+	progress_read(&col->progress, &v);
+	if (v.state == PROGRESS_RUNNING && !progress_format(&v, col->fetch_idle_ns, &b))
+		rc = gcf_error_set(err, GCF_TIMEOUT,
+				   "operation deadline passed while waiting for the listing: %s",
+				   buf_str(&b));
+	else
+		rc = gcf_error_set(err, GCF_TIMEOUT,
+				   "operation deadline passed while waiting for the listing");
+	buf_release(&b);
+	return rc;
+}
+
+/* mu held: marks a fetch started (flags, progress) by a reader whose
+ * deadline is reader_ns (0: none, or no reader). Returns its number;
+ * *fetch_deadline gets its first deadline, which each page moves
+ * (progress.h). */
+static uint64_t begin_fetch(struct collection *col, uint64_t reader_ns, uint64_t *fetch_deadline)
+{
+	col->fetching = true;
+	col->soft = col->cur && !col->invalidated;
+	col->fetch_started_ns = clock_now_ns();
+	col->invalidated = false;
+	*fetch_deadline = progress_start(&col->progress, col->fetch_idle_ns, reader_ns);
+	return ++col->gen;
+}
+
+/* mu held: runs fetch number target on a thread of its own. 0 or -errno
+ * (then nothing runs it). */
+static int spawn_fetch(struct collection *col, uint64_t target, uint64_t fetch_deadline)
+{
+	struct fetch_job *job = malloc(sizeof(*job));
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	if (!job)
+		return -ENOMEM;
+	*job = (struct fetch_job){col, target, fetch_deadline};
+	col->bg_fetches++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, fetch_main, job);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		col->bg_fetches--;
+		free(job);
+	}
+	return -rc;
+}
+
 /* mu held: waits for fetch number target, then answers. A refresh of an
  * expired snapshot is waited for refresh_wait_ns from its start at most,
  * if that snapshot is still young enough to stand in for a failed refresh. */
@@ -247,8 +313,7 @@ static int await(struct collection *col, uint64_t target, uint64_t deadline_ns,
 			*out = snapshot_get(col->cur);
 			return 0;
 		}
-		return gcf_error_set(err, GCF_TIMEOUT,
-				     "operation deadline passed while waiting for the listing");
+		return timed_out(col, err);
 	}
 	return answer(col, out, err);
 }
@@ -265,9 +330,7 @@ int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
 {
 	struct snapshot *fresh_snap = NULL;
 	struct gcf_error ferr = GCF_ERROR_INIT;
-	struct fetch_job *job;
-	pthread_attr_t attr;
-	uint64_t now, target, started;
+	uint64_t now, target, started, fetch_deadline;
 	int rc;
 
 	*out = NULL;
@@ -294,42 +357,52 @@ int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
 		return rc;
 	}
 
-	/* This caller starts the fetch: on a thread of its own when the caller
-	 * can be cancelled, so that the fetch outlives it. */
+	/* This caller starts the fetch, on a thread of its own: it outlives
+	 * the caller, and its deadline is not the caller's. */
 	col->stats.misses++;
-	col->fetching = true;
-	col->soft = col->cur && !col->invalidated;
-	col->fetch_started_ns = clock_now_ns();
-	col->invalidated = false;
-	target = ++col->gen;
-	job = cancel ? malloc(sizeof(*job)) : NULL;
-	if (job) {
-		pthread_t tid;
-
-		*job = (struct fetch_job){col, target, deadline_ns};
-		col->bg_fetches++;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		rc = pthread_create(&tid, &attr, fetch_main, job);
-		pthread_attr_destroy(&attr);
-		if (!rc) {
-			rc = await(col, target, deadline_ns, cancel, out, err);
-			pthread_mutex_unlock(&col->mu);
-			return rc;
-		}
-		col->bg_fetches--;
-		free(job);
+	target = begin_fetch(col, deadline_ns, &fetch_deadline);
+	if (!spawn_fetch(col, target, fetch_deadline)) {
+		rc = await(col, target, deadline_ns, cancel, out, err);
+		pthread_mutex_unlock(&col->mu);
+		return rc;
 	}
 	pthread_mutex_unlock(&col->mu);
 
+	/* No thread: fetch in this one. */
 	started = col->now_ns();
-	rc = col->fetch(col->ctx, col, deadline_ns, &fresh_snap, &ferr);
+	rc = col->fetch(col->ctx, col, fetch_deadline, &fresh_snap, &ferr);
 	publish(col, target, started, rc, fresh_snap, &ferr);
 	pthread_mutex_lock(&col->mu);
 	rc = col->done == target ? answer(col, out, err)
 				 : await(col, target, deadline_ns, NULL, out, err);
 	pthread_mutex_unlock(&col->mu);
 	return rc;
+}
+
+int cache_prefetch(struct collection *col)
+{
+	struct gcf_error ferr = GCF_ERROR_INIT;
+	uint64_t target, fetch_deadline;
+	int rc;
+
+	pthread_mutex_lock(&col->mu);
+	if (col->closing || col->fetching || fresh(col, col->now_ns())) {
+		pthread_mutex_unlock(&col->mu);
+		return 0;
+	}
+	target = begin_fetch(col, 0, &fetch_deadline);
+	rc = spawn_fetch(col, target, fetch_deadline);
+	pthread_mutex_unlock(&col->mu);
+	if (rc) { /* the fetch that could not start fails, for whoever waits */
+		gcf_error_set(&ferr, GCF_NOMEM, "no thread for the prefetch");
+		publish(col, target, col->now_ns(), rc, NULL, &ferr);
+	}
+	return rc;
+}
+
+void cache_progress(struct collection *col, struct progress_view *v)
+{
+	progress_read(&col->progress, v);
 }
 
 struct snapshot *cache_peek(struct collection *col)

@@ -16,6 +16,17 @@
  * holds readers back for at most refresh_wait_ns from its start: then they
  * get that snapshot, marked stale, while the refresh goes on (a refresh
  * asked for with cache_invalidate is always waited for).
+ *
+ * A fetch always runs on a thread of its own and is not bounded by the
+ * deadline of the reader that started it: it goes on as long as pages keep
+ * arriving, and is abandoned once none came for fetch_idle_ns (progress.h);
+ * only its first page must come before that reader's deadline.
+ * Readers still wait until their own deadline only; one that times out
+ * while a long fetch progresses gets ETIMEDOUT (or the previous snapshot,
+ * marked stale, when it may stand in), with the fetch's progress in the
+ * message, and the first reader after the fetch completes is answered from
+ * memory. col->progress says how far the fetch in flight (or the last one)
+ * got, for the status files.
  */
 #ifndef GCF_CACHE_H
 #define GCF_CACHE_H
@@ -27,7 +38,12 @@
 #include "clock.h"
 #include "defaults.h" /* CACHE_ERROR_HOLD_NS, CACHE_PREV_GRACE_NS, CACHE_CANCEL_POLL_NS */
 #include "gcf_error.h"
+#include "progress.h"
 #include "snapshot.h"
+
+/* A fetch with no page completed for this long is abandoned, unless the
+ * owner sets col->fetch_idle_ns (the mount's op_timeout). */
+#define CACHE_FETCH_IDLE_NS 30000000000ull
 
 struct collection;
 
@@ -73,6 +89,11 @@ struct collection {
 	collection_failure_fn on_failure; /* may be NULL; set after cache_init */
 	void *ctx;
 	uint64_t (*now_ns)(void); /* injectable monotonic clock */
+	uint64_t fetch_idle_ns;   /* a fetch with no page for this long is abandoned;
+				   * 0 = never; default CACHE_FETCH_IDLE_NS */
+	/* the fetch in flight or the last one (atomics; its now_ns is the
+	 * clock of the fetch's deadlines, clock_now_ns unless injected) */
+	struct fetch_progress progress;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -86,6 +107,7 @@ struct collection {
 	bool overdue;              /* cur was served past its TTL: its refresh is slow */
 	uint64_t fetch_started_ns; /* clock_now_ns() when the fetch in flight began */
 	unsigned bg_fetches;       /* fetch threads running (cache_release waits) */
+	bool closing;              /* cache_release: no fetch starts any more */
 	uint64_t gen;              /* fetches started */
 	uint64_t done;             /* fetches finished */
 	int last_rc;               /* result of the last finished fetch */
@@ -99,7 +121,8 @@ struct collection {
 /* Sets up col; fetch and ctx as given, TTL in seconds. 0 or -errno. */
 int cache_init(struct collection *col, unsigned ttl_s, collection_fetch_fn fetch,
 	       collection_publish_fn on_publish, void *ctx);
-/* Drops the snapshot and frees what col holds. NULL ok. */
+/* Drops the snapshot and frees what col holds; a fetch in flight is
+ * stopped at its next wait and waited for. NULL ok. */
 void cache_release(struct collection *col);
 
 /*
@@ -118,12 +141,20 @@ struct cache_cancel {
 	void *arg;
 };
 
-/* cache_get for a caller that may give up: a fetch it starts runs on a
- * thread of its own (so it finishes, and is shared, whatever the caller
- * does), and its wait returns -EINTR once cancelled() says so. */
+/* cache_get for a caller that may give up: the fetch runs on a thread of
+ * its own (so it finishes, and is shared, whatever the caller does), and
+ * its wait returns -EINTR once cancelled() says so. */
 int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
 		     const struct cache_cancel *cancel, struct snapshot **out,
 		     struct gcf_error *err);
+
+/* Starts a fetch of col in the background unless its snapshot is fresh or
+ * a fetch is already in flight; returns at once (prefetch at mount time).
+ * 0 or a negative errno (no thread). */
+int cache_prefetch(struct collection *col);
+
+/* How far the fetch in flight (or the last one) got. */
+void cache_progress(struct collection *col, struct progress_view *v);
 
 /* The current snapshot without fetching (NULL when none). One reference. */
 struct snapshot *cache_peek(struct collection *col);

@@ -6,6 +6,7 @@
  */
 #include "collfetch.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 
@@ -50,14 +51,18 @@ static int coll_fetch_local(void *ctx, struct collection *col, uint64_t deadline
 	struct coll_rt *m = coll->main ? coll->main : coll;
 	struct daemon *d = coll->d;
 	struct conn *c = coll->cr->conn;
-	struct fetch_io io = {retry_perform,   coll->cr, wall_now, record_retry,
-			      d->cfg.max_body, NULL,     NULL};
+	struct fetch_io io = {.perform = retry_perform,
+			      .ctx = coll->cr,
+			      .wall_now = wall_now,
+			      .on_retry = record_retry,
+			      .max_body = d->cfg.max_body};
 	struct listing l;
 	time_t now = time(NULL);
 	int rc;
 
 	if (d->io_override.perform)
 		io = d->io_override;
+	io.progress = &col->progress; /* the pager moves the deadline as pages arrive */
 	fleetcache_io(coll, &io);
 	if (!coll->main) /* a main collection: incremental where it may be (incremental.h) */
 		rc = incr_fetch(&coll->incr, col, &io, c, coll->kind, &m->rl, deadline_ns, &l,
@@ -154,6 +159,18 @@ int collfetch_init(struct coll_rt *coll)
 	coll->col.on_failure = coll_failed;
 	coll->col.stale_if_error_ns = (uint64_t)c->stale_if_error_s * 1000000000ull;
 	coll->col.refresh_wait_ns = (uint64_t)c->refresh_wait_s * 1000000000ull;
+	/* A fetch goes on while pages arrive; none for op_timeout: abandoned.
+	 * A main collection's long fetch says how far it got in the log. */
+	coll->col.fetch_idle_ns = coll->d->op_timeout_ns;
+	if (!coll->main) {
+		struct buf b = BUF_INIT(BUF_NOLIMIT);
+
+		if (!buf_printf(&b, "%s/%s", c->name, coll->kind->dir))
+			coll->col.progress.label = buf_detach(&b, NULL);
+		buf_release(&b);
+		if (!coll->col.progress.label)
+			return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -240,6 +240,7 @@ const struct config_setting config_settings[] = {
     {"stale_if_error", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 600, IN_BOTH(stale_if_error_s)},
     {"full_refresh", CONFIG_SECONDS, 0, DAYS_30, CONFIG_BOTH, 600, IN_BOTH(full_refresh_s)},
     {"refresh_wait", CONFIG_SECONDS, 0, 3600, CONFIG_BOTH, 2, IN_BOTH(refresh_wait_s)},
+    {"prefetch", CONFIG_BOOL, 0, 1, CONFIG_BOTH, false, IN_BOTH(prefetch)},
     {"xattr", CONFIG_BOOL, 0, 1, CONFIG_GLOBAL, true, IN_CFG(xattr)},
     {"max_body", CONFIG_BYTES, 1024, 1u << 30, CONFIG_GLOBAL, 32u << 20, IN_CFG(max_body)},
     {"ca_file", CONFIG_PATH, 0, 0, CONFIG_BOTH, 0, IN_BOTH(ca_file)},

@@ -10,10 +10,11 @@
 #include <string.h>
 #include <time.h>
 
-#define REFRESH_NAME  "refresh"
-#define XATTR_STALE   "user.gpucloudfs.stale"
-#define XATTR_ERROR   "user.gpucloudfs.error"
-#define XATTR_FETCHED "user.gpucloudfs.fetched"
+#define REFRESH_NAME   "refresh"
+#define XATTR_STALE    "user.gpucloudfs.stale"
+#define XATTR_ERROR    "user.gpucloudfs.error"
+#define XATTR_FETCHED  "user.gpucloudfs.fetched"
+#define XATTR_PROGRESS "user.gpucloudfs.progress"
 
 static const char *const ctl_files[] = {"config", "errors", "stats.json", "version", NULL};
 
@@ -81,13 +82,46 @@ static int ctl_dir_list(const struct tree_ctx *t, struct tree_dir *h)
 	return rc ? rc : tree_dir_add(h, &k);
 }
 
+/* After the errors, one line per fetch under way (newest last):
+ *   2026-11-26T09:30:00Z tencent/tasks: fetching, 640 of 2,000 pages,
+ *   complete in about 68 s [in progress] */
+static int progress_lines(struct daemon *d, struct buf *out)
+{
+	char when[32];
+	int rc = 0;
+
+	clock_format_utc(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", time(NULL));
+	for (size_t i = 0; i < d->nconns && !rc; i++) {
+		struct conn_rt *cr = &d->conns[i];
+
+		for (size_t k = 0; k < cr->ncolls && !rc; k++) {
+			struct coll_rt *m = &cr->colls[k];
+			struct progress_view v;
+
+			cache_progress(&m->col, &v);
+			if (v.state != PROGRESS_RUNNING)
+				continue;
+			rc = buf_printf(out, "%s %s/%s: ", when, cr->conn->name, m->kind->dir);
+			if (!rc)
+				rc = progress_format(&v, m->col.fetch_idle_ns, out);
+			if (!rc)
+				rc = buf_addstr(out, " [in progress]\n");
+		}
+	}
+	return rc;
+}
+
 /* The content of a control file. */
 static int ctl_content(struct daemon *d, const char *name, struct buf *out)
 {
+	int rc;
+
 	if (!strcmp(name, "version"))
 		return buf_printf(out, "gpucloudfs %s\n", GCF_VERSION);
-	if (!strcmp(name, "errors"))
-		return status_dump(&d->status, out);
+	if (!strcmp(name, "errors")) {
+		rc = status_dump(&d->status, out);
+		return rc ? rc : progress_lines(d, out);
+	}
 	if (!strcmp(name, "config"))
 		return config_dump(&d->cfg, out);
 	if (!strcmp(name, "stats.json"))
@@ -198,7 +232,8 @@ static int refresh_file_attr(const struct tree_ctx *t, const struct node_info *n
 
 /* ---- xattrs of a collection directory -------------------------------------- */
 
-const char *const control_coll_xattrs[] = {XATTR_STALE, XATTR_ERROR, XATTR_FETCHED, NULL};
+const char *const control_coll_xattrs[] = {XATTR_STALE, XATTR_ERROR, XATTR_FETCHED, XATTR_PROGRESS,
+					   NULL};
 
 int control_coll_getxattr(const struct tree_ctx *t, const struct node_info *ni, const char *name,
 			  struct buf *out)
@@ -226,6 +261,12 @@ int control_coll_getxattr(const struct tree_ctx *t, const struct node_info *ni, 
 			rc = buf_addstr(out, when);
 		}
 		snapshot_put(s);
+	} else if (!strcmp(name, XATTR_PROGRESS)) {
+		struct progress_view v;
+
+		cache_progress(&cr->col, &v); /* only while a fetch is under way */
+		if (v.state == PROGRESS_RUNNING)
+			rc = progress_format(&v, cr->col.fetch_idle_ns, out);
 	}
 	return rc;
 }

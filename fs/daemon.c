@@ -11,12 +11,36 @@
 
 #include "collfetch.h"
 #include "fleetcache.h"
+#include "log.h"
+
+/* prefetch = yes: every collection of the connection is fetched in the
+ * background now, each within its rate limit (cache_prefetch), so that a
+ * mount made at boot is warm before anyone looks. */
+static void prefetch(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nconns; i++) {
+		struct conn_rt *cr = &d->conns[i];
+
+		if (!cr->conn->prefetch)
+			continue;
+		log_info("%s: prefetching %zu collection(s)", cr->conn->name, cr->ncolls);
+		for (size_t k = 0; k < cr->ncolls; k++)
+			if (cache_prefetch(&cr->colls[k].col))
+				log_warn("%s/%s: prefetch not started (no thread)", cr->conn->name,
+					 cr->colls[k].kind->dir);
+	}
+}
 
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se)
 {
+	int rc;
+
 	for (size_t i = 0; i < d->nconns; i++)
 		http_preload(d->conns[i].http);
-	return notify_start(&d->notifier, se);
+	rc = notify_start(&d->notifier, se);
+	if (!rc) /* after the notifier: a prefetch's publish may tell the kernel */
+		prefetch(d);
+	return rc;
 }
 
 /* The main collection of kind k on cr, its directory pinned. 0 or -errno. */

@@ -104,6 +104,19 @@ uint32_t fetch_latency_pct(struct fetch_latency *l, unsigned p)
 	return v[(n - 1) * (p > 100 ? 100 : p) / 100];
 }
 
+/* The deadline of the listing now: the progress record's when there is
+ * one (each page pushes it), else the fixed one. 0 = none. */
+static uint64_t deadline(const struct job *j)
+{
+	return j->io->progress ? progress_deadline(j->io->progress) : j->deadline_ns;
+}
+
+/* The clock deadlines are compared with. */
+static uint64_t job_now(const struct job *j)
+{
+	return j->io->progress ? progress_now(j->io->progress) : clock_now_ns();
+}
+
 /* One attempt at one page. *retry_after_ns gets the reply's Retry-After. */
 static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr,
 			   uint64_t *retry_after_ns)
@@ -124,12 +137,20 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 	http_resp_init(&rs, j->io->max_body ? j->io->max_body : FETCH_DEFAULT_BODY);
 	rc = j->k->build_page(c, j->k, &q, &rq, err);
 	if (!rc) {
-		if (ratelimit_acquire(j->rl, j->deadline_ns, &slot))
+		uint64_t dl = deadline(j);
+
+		/* With a progress record, only a stall (no page for its idle
+		 * time) ends the listing: a wait for the rate limit is not one. */
+		if (j->io->progress && dl && job_now(j) >= dl)
+			rc = gcf_error_set(err, GCF_TIMEOUT,
+					   "listing abandoned: no page arrived for %.0f s",
+					   (double)j->io->progress->idle_ns / 1e9);
+		else if (!ratelimit_acquire(j->rl, j->io->progress ? 0 : dl, &slot))
+			limited = true;
+		else
 			rc = gcf_error_set(err, GCF_TIMEOUT,
 					   "operation deadline passed while waiting for the rate "
 					   "limit");
-		else
-			limited = true;
 	}
 	if (!rc && j->io->admit)
 		rc = j->io->admit(j->io->admit_ctx, j->deadline_ns, err);
@@ -140,7 +161,7 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 
 		stat_add(j->st ? &j->st->requests : NULL, 1);
 		stat_add(j->st ? &j->st->in_flight : NULL, 1);
-		rc = j->io->perform(j->io->ctx, &rq, &rs, j->deadline_ns, err);
+		rc = j->io->perform(j->io->ctx, &rq, &rs, deadline(j), err);
 		__atomic_fetch_sub(j->st ? &j->st->in_flight : &(unsigned long){0}, 1,
 				   __ATOMIC_RELAXED);
 		latency_add(j->st ? j->st->lat : NULL, clock_now_ns() - t0);
@@ -195,6 +216,11 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 	return rc;
 }
 
+static unsigned count_items(const struct page_result *pr)
+{
+	return pr->items ? (unsigned)cJSON_GetArraySize(pr->items) : 0;
+}
+
 static bool transient(enum gcf_class cls)
 {
 	return cls == GCF_TRANSPORT || cls == GCF_SERVER || cls == GCF_THROTTLED ||
@@ -233,6 +259,8 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 			stat_add(j->st ? &j->st->retries : NULL, 1);
 		}
 		rc = fetch_page_once(j, index, pr, &retry_after);
+		if (!rc && j->io->progress)
+			progress_page(j->io->progress, count_items(pr));
 		if (!rc || !transient(pr->err.cls))
 			break;
 		if (pr->err.cls == GCF_THROTTLED) {
@@ -248,8 +276,8 @@ static int fetch_page(struct job *j, unsigned index, struct page_result *pr)
 		wait = wait / 2 + jitter(wait / 2);
 		if (retry_after > wait)
 			wait = retry_after;
-		now = clock_now_ns();
-		if (j->deadline_ns && now + wait >= j->deadline_ns)
+		now = job_now(j);
+		if (deadline(j) && now + wait >= deadline(j))
 			break;
 		if (j->io->on_retry) {
 			gcf_error_set_context(&pr->err, j->c->name, j->k->action);
@@ -276,11 +304,6 @@ static void *worker(void *arg)
 			atomic_store(&j->failed, true);
 	}
 	return NULL;
-}
-
-static unsigned count_items(const struct page_result *pr)
-{
-	return pr->items ? (unsigned)cJSON_GetArraySize(pr->items) : 0;
 }
 
 /* Fetches pages 1..npages-1 with up to conn->concurrency threads (the
@@ -456,6 +479,8 @@ static int fetch_once(struct job *j, struct listing *out, struct gcf_error *err)
 		if (!known)
 			npages = count_items(&first) >= j->size ? 2 : 1;
 	}
+	if (j->io->progress)
+		progress_total(j->io->progress, known ? npages : 0, count_items(&first));
 	j->pages = calloc(npages, sizeof(*j->pages));
 	if (!j->pages) {
 		cJSON_Delete(first.tree);

@@ -16,6 +16,11 @@
  * FETCH_BACKOFF_NS, cap FETCH_BACKOFF_MAX_NS), honouring Retry-After; a
  * throttling reply also halves the rate limiter. Auth, parameter and
  * not-found errors are never retried. No retry starts past the deadline.
+ *
+ * With io->progress set, the deadline is the progress record's, which each
+ * completed page pushes forward (progress.h): the listing goes on as long
+ * as pages keep arriving, and is abandoned once none came for its idle time.
+ * The record counts pages and objects as they complete.
  */
 #ifndef GCF_FETCH_H
 #define GCF_FETCH_H
@@ -30,6 +35,7 @@
 
 #include "gcf_error.h"
 #include "http.h"
+#include "progress.h"
 #include "provider.h"
 #include "ratelimit.h"
 
@@ -49,6 +55,10 @@ struct fetch_io {
 	 * negative errno with err set and the request not sent. */
 	int (*admit)(void *admit_ctx, uint64_t deadline_ns, struct gcf_error *err);
 	void *admit_ctx;
+	/* The listing's progress and moving deadline (NULL = none: the
+	 * deadline_ns given to fetch_listing holds). Its clock (now_ns) is the
+	 * one the deadlines are compared with. */
+	struct fetch_progress *progress;
 };
 
 /* Counters one listing adds to (may be shared; updated atomically). */
@@ -84,7 +94,7 @@ void listing_release(struct listing *l); /* NULL ok; leaves *l zeroed */
  * Fetches every page of (c, k), or only what the filter selects when
  * filter_name is set. Returns 0 with *out filled (caller releases it), or a
  * negative errno with err filled (connection and action included). No wait
- * passes deadline_ns.
+ * passes deadline_ns (or, with io->progress, the deadline it moves).
  */
 int fetch_listing(const struct fetch_io *io, const struct conn *c, const struct kind *k,
 		  const char *filter_name, const char *filter_value, struct ratelimit *rl,

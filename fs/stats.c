@@ -47,6 +47,38 @@ static void add_cache_stats(cJSON *o, struct coll_rt *coll)
 	snapshot_put(s);
 }
 
+/* The fetch in flight or the last one: "progress": {"state": "fetching",
+ * "pages_done": 640, "pages_total": 2000, "objects": 32000, "elapsed_s":
+ * 32.1, "eta_s": 68.2, "text": "fetching, 640 of 2,000 pages, complete in
+ * about 68 s"}; pages_total 0 = not known yet, eta_s null = not known. */
+static void add_progress(cJSON *o, struct coll_rt *coll)
+{
+	static const char *const states[] = {[PROGRESS_NONE] = "none",
+					     [PROGRESS_RUNNING] = "fetching",
+					     [PROGRESS_DONE] = "complete",
+					     [PROGRESS_FAILED] = "failed",
+					     [PROGRESS_ABANDONED] = "abandoned"};
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	struct progress_view v;
+	cJSON *p = cJSON_AddObjectToObject(o, "progress");
+
+	if (!p)
+		return;
+	cache_progress(&coll->col, &v);
+	cJSON_AddStringToObject(p, "state", states[v.state]);
+	cJSON_AddNumberToObject(p, "pages_done", (double)v.pages_done);
+	cJSON_AddNumberToObject(p, "pages_total", (double)v.pages_total);
+	cJSON_AddNumberToObject(p, "objects", (double)v.objects);
+	cJSON_AddNumberToObject(p, "elapsed_s", (double)(long long)(v.elapsed_s * 10) / 10);
+	if (v.eta_s >= 0)
+		cJSON_AddNumberToObject(p, "eta_s", (double)(long long)(v.eta_s * 10) / 10);
+	else
+		cJSON_AddNullToObject(p, "eta_s");
+	if (!progress_format(&v, coll->col.fetch_idle_ns, &b) && b.len)
+		cJSON_AddStringToObject(p, "text", buf_str(&b));
+	buf_release(&b);
+}
+
 static double load(unsigned long *counter)
 {
 	return (double)__atomic_load_n(counter, __ATOMIC_RELAXED);
@@ -87,6 +119,7 @@ int stats_json(struct daemon *d, struct buf *out)
 			cJSON_AddStringToObject(ko, "action", m->kind->action);
 			add_fetch_stats(ko, m);
 			add_cache_stats(ko, m);
+			add_progress(ko, m);
 			pthread_mutex_lock(&m->subs_mu);
 			cJSON_AddNumberToObject(ko, "filtered_views", (double)m->nsubs);
 			pthread_mutex_unlock(&m->subs_mu);

@@ -142,6 +142,7 @@ struct conn {
 	unsigned max_rps;     /* request limit per second and action; 0 = kind's documented limit */
 	unsigned concurrency; /* pages fetched at once */
 	unsigned retries;     /* extra attempts for a transient failure; 0 = none */
+	bool prefetch;        /* fetch every collection in the background at mount time */
 	unsigned refresh_wait_s;   /* seconds a slow refresh holds readers of the old snapshot */
 	unsigned stale_if_error_s; /* seconds past the TTL a snapshot may be served when refreshes
 				      fail */

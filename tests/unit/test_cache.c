@@ -60,6 +60,8 @@ struct fake {
 	enum cache_outcome outcome;    /* the last one told */
 	enum gcf_class failed_cls;     /* its error's class */
 	unsigned long failures_before; /* stats.failures when it was told */
+	unsigned pages;                /* when set, fetches report that many pages of 10 */
+	uint64_t deadline;             /* the deadline the last fetch was given */
 	struct collection col;
 };
 
@@ -78,8 +80,16 @@ static int fake_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	struct fake *f = ctx;
 	int fail;
 
+	unsigned pages;
+
 	pthread_mutex_lock(&f->mu);
 	f->fetches++;
+	f->deadline = deadline_ns;
+	pages = f->pages;
+	if (pages) { /* page 0 done, the rest after the hold */
+		progress_page(&col->progress, 10);
+		progress_total(&col->progress, pages, 10);
+	}
 	f->entered = true;
 	pthread_cond_broadcast(&f->cv);
 	while (f->hold)
@@ -87,6 +97,8 @@ static int fake_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 	f->entered = false;
 	fail = f->fail;
 	pthread_mutex_unlock(&f->mu);
+	for (unsigned i = 1; i < pages; i++)
+		progress_page(&col->progress, 10);
 	if (fail == 2) {
 		gcf_error_set_code(err, "AuthFailure.SecretIdNotFound");
 		return gcf_error_set(err, GCF_AUTH, "the key was revoked");
@@ -110,6 +122,7 @@ static void fake_publish(void *ctx, struct collection *col, struct snapshot *old
 	f->publishes++;
 	f->pub_old = old;
 	f->pub_new = fresh;
+	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -149,6 +162,10 @@ static int teardown(void **state)
 {
 	struct fake *f = *state;
 
+	pthread_mutex_lock(&f->mu); /* a test that failed may have left one held */
+	f->hold = false;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
 	cache_release(&f->col);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
@@ -173,6 +190,26 @@ static void set_fail(struct fake *f, int fail)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* Polls (bounded by 10 s of real time) until no fetch thread runs: the
+ * fetch thread tells on_publish and drops its references after waking the
+ * readers. */
+static void wait_fetch_threads(struct fake *f)
+{
+	uint64_t until = clock_now_ns() + 10 * SEC;
+	unsigned n;
+
+	for (;;) {
+		pthread_mutex_lock(&f->col.mu);
+		n = f->col.bg_fetches;
+		pthread_mutex_unlock(&f->col.mu);
+		if (!n)
+			break;
+		if (clock_now_ns() > until)
+			fail_msg("a fetch thread still runs");
+		sched_yield();
+	}
+}
+
 /* cache_get that must succeed; returns the snapshot (one reference). */
 static struct snapshot *get_ok(struct fake *f)
 {
@@ -182,6 +219,7 @@ static struct snapshot *get_ok(struct fake *f)
 	assert_int_equal(cache_get(&f->col, 0, &s, &err), 0);
 	assert_non_null(s);
 	assert_int_equal(err.errnum, 0);
+	wait_fetch_threads(f); /* its references dropped too */
 	return s;
 }
 
@@ -395,11 +433,13 @@ static void test_cache_on_publish_old_and_new(void **state)
 	struct snapshot *a, *b;
 
 	a = get_ok(f);
+	wait_fetch_threads(f);
 	assert_int_equal(f->publishes, 1);
 	assert_null(f->pub_old);
 	assert_ptr_equal(f->pub_new, a);
 	advance(TTL_S * SEC);
 	b = get_ok(f); /* a still referenced here: its address is not reused */
+	wait_fetch_threads(f);
 	assert_int_equal(f->publishes, 2);
 	assert_ptr_equal(f->pub_old, a);
 	assert_ptr_equal(f->pub_new, b);
@@ -407,6 +447,7 @@ static void test_cache_on_publish_old_and_new(void **state)
 	advance(TTL_S * SEC);
 	set_fail(f, 1);
 	snapshot_put(get_ok(f));
+	wait_fetch_threads(f);
 	assert_int_equal(f->publishes, 2);
 	snapshot_put(a);
 	snapshot_put(b);
@@ -510,6 +551,22 @@ static void wait_fetch_entered(struct fake *f)
 	assert_int_not_equal(rc, ETIMEDOUT);
 }
 
+/* Waits (condition variable, bounded by real time) until n snapshots were
+ * published. */
+static void wait_published(struct fake *f, int n)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&f->mu);
+	while (f->publishes < n && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+	pthread_mutex_unlock(&f->mu);
+	assert_int_not_equal(rc, ETIMEDOUT);
+}
+
 /* Polls the cache's own counter until n callers wait on the fetch in
  * flight; bounded by 10 s of real time. A caller counted there holds the
  * collection mutex until it sleeps on the condition variable, so once
@@ -544,6 +601,7 @@ static void test_cache_single_flight(void **state)
 	hold_fetches(f, false);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(g[i].tid, NULL);
+	wait_fetch_threads(f);
 
 	assert_int_equal(fetches(f), 1);
 	for (int i = 0; i < NTHREADS; i++) {
@@ -632,13 +690,14 @@ static void test_cache_waiter_deadline_served_previous(void **state)
 }
 
 /* A refresh of an expired snapshot holds readers for refresh_wait_ns at
- * most (0 here: not at all): they get the old snapshot, marked stale, while
- * the refresh goes on; its result then replaces it and clears the mark. */
+ * most (0 here: not at all), the reader that started it included: they get
+ * the old snapshot, marked stale, while the refresh goes on on its own
+ * thread; its result then replaces it and clears the mark. */
 static void test_cache_slow_refresh_serves_previous(void **state)
 {
 	struct fake *f = *state;
 	struct gcf_error err = GCF_ERROR_INIT;
-	struct snapshot *a = get_ok(f), *s = NULL;
+	struct snapshot *a = get_ok(f), *s = NULL, *b;
 	struct collection_stats st;
 	struct getter fetcher;
 	bool stale = false;
@@ -648,18 +707,22 @@ static void test_cache_slow_refresh_serves_previous(void **state)
 	hold_fetches(f, true);
 	start_getter(&fetcher, f, 0);
 	wait_fetch_entered(f);
+	pthread_join(fetcher.tid, NULL); /* answered while its fetch is held */
+	assert_int_equal(fetcher.rc, 0);
+	assert_ptr_equal(fetcher.s, a);
 	assert_int_equal(cache_get(&f->col, 0, &s, &err), 0); /* no deadline: not the reason */
 	assert_ptr_equal(s, a);
 	cache_status(&f->col, &stale, NULL, &st);
 	assert_true(stale);
-	assert_int_equal(st.slow_refresh_serves, 1);
+	assert_int_equal(st.slow_refresh_serves, 2);
 	hold_fetches(f, false);
-	pthread_join(fetcher.tid, NULL);
-	assert_int_equal(fetcher.rc, 0);
-	assert_ptr_not_equal(fetcher.s, a);
+	wait_published(f, 2);
 	cache_status(&f->col, &stale, NULL, NULL);
 	assert_false(stale);
+	b = get_ok(f);
+	assert_ptr_not_equal(b, a);
 	assert_int_equal(fetches(f), 1 + 1);
+	snapshot_put(b);
 	snapshot_put(s);
 	snapshot_put(a);
 	snapshot_put(fetcher.s);
@@ -714,6 +777,118 @@ static void test_cache_invalidated_refresh_is_waited_for(void **state)
 	snapshot_put(a);
 }
 
+/* ---- a fetch longer than op_timeout ----------------------------------- */
+
+/* A reader whose deadline passes while the fetch it started goes on gets
+ * ETIMEDOUT saying how far the fetch got; the fetch, not bounded by that
+ * deadline, completes on its own thread, and the next reader is answered
+ * from memory without another fetch. */
+static void test_cache_fetch_outlives_reader_deadline(void **state)
+{
+	struct fake *f = *state;
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct snapshot *s = NULL, *b;
+	struct collection_stats st;
+	struct progress_view v;
+	uint64_t reader_deadline = clock_now_ns() + 50000000ull; /* 50 ms */
+
+	f->pages = 4;
+	hold_fetches(f, true);
+	assert_int_equal(cache_get(&f->col, reader_deadline, &s, &err), -ETIMEDOUT);
+	assert_null(s);
+	assert_int_equal(err.cls, GCF_TIMEOUT);
+	assert_non_null(strstr(err.message, "fetching, 1 of 4 pages"));
+	gcf_error_release(&err);
+	/* the fetch began with the reader's deadline; its first page moved it
+	 * to op_timeout (default) from then */
+	assert_int_equal(f->deadline, reader_deadline);
+	assert_true(progress_deadline(&f->col.progress) >
+		    reader_deadline + CACHE_FETCH_IDLE_NS / 2);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_RUNNING);
+	assert_int_equal(v.pages_done, 1);
+
+	hold_fetches(f, false);
+	wait_published(f, 1);
+	wait_fetch_threads(f);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_DONE);
+	assert_int_equal(v.pages_done, 4);
+	assert_int_equal(v.objects, 40);
+	b = get_ok(f);
+	assert_ptr_equal(b, f->pub_new);
+	assert_int_equal(fetches(f), 1);
+	cache_status(&f->col, NULL, NULL, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.fetches, 1);
+	snapshot_put(b);
+}
+
+/* A fetch that made no progress for fetch_idle_ns and failed is abandoned
+ * (not merely failed); one that kept getting pages past the first
+ * deadline is not. Progress runs on the fake clock here. */
+static void test_cache_stalled_fetch_abandoned(void **state)
+{
+	struct fake *f = *state;
+	struct progress_view v;
+	struct getter g;
+
+	f->col.progress.now_ns = fake_now;
+	f->col.fetch_idle_ns = 10 * SEC;
+	set_fail(f, 1);
+	hold_fetches(f, true);
+	start_getter(&g, f, 0);
+	wait_fetch_entered(f);
+	advance(11 * SEC); /* no page for longer than the idle limit */
+	hold_fetches(f, false);
+	pthread_join(g.tid, NULL); /* no deadline: it waits for the outcome */
+	assert_int_equal(g.rc, -EIO);
+	gcf_error_release(&g.err);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_ABANDONED);
+	wait_fetch_threads(f);
+
+	/* pages every 4 s for 40 s: the deadline moves, nothing is abandoned */
+	assert_int_equal(progress_start(&f->col.progress, 10 * SEC, 0), fake_now() + 10 * SEC);
+	for (int i = 0; i < 10; i++) {
+		advance(4 * SEC);
+		progress_page(&f->col.progress, 1);
+	}
+	assert_int_equal(progress_deadline(&f->col.progress), fake_now() + 10 * SEC);
+	progress_end(&f->col.progress, -EIO);
+	cache_progress(&f->col, &v);
+	assert_int_equal(v.state, PROGRESS_FAILED);
+}
+
+/* cache_prefetch starts a fetch and returns at once; a reader then shares
+ * it, and a prefetch of a fresh collection does nothing. */
+static void test_cache_prefetch(void **state)
+{
+	struct fake *f = *state;
+	struct getter reader;
+	struct snapshot *s;
+
+	hold_fetches(f, true);
+	assert_int_equal(cache_prefetch(&f->col), 0);
+	wait_fetch_entered(f);
+	assert_int_equal(cache_prefetch(&f->col), 0); /* one in flight: nothing more */
+	start_getter(&reader, f, 0);
+	wait_coalesced(f, 1);
+	hold_fetches(f, false);
+	pthread_join(reader.tid, NULL);
+	assert_int_equal(reader.rc, 0);
+	wait_fetch_threads(f);
+	assert_int_equal(fetches(f), 1);
+	assert_int_equal(cache_prefetch(&f->col), 0); /* fresh: nothing */
+	wait_fetch_threads(f);
+	s = get_ok(f);
+	assert_ptr_equal(s, reader.s);
+	assert_int_equal(fetches(f), 1);
+	snapshot_put(s);
+	snapshot_put(reader.s);
+}
+
 static void test_cache_release_null_ok(void **state)
 {
 	cache_release(NULL);
@@ -741,6 +916,9 @@ int main(void)
 	    T(test_cache_slow_refresh_serves_previous),
 	    T(test_cache_invalidated_refresh_is_waited_for),
 	    T(test_cache_slow_refresh_of_too_old_snapshot_is_waited_for),
+	    T(test_cache_fetch_outlives_reader_deadline),
+	    T(test_cache_stalled_fetch_abandoned),
+	    T(test_cache_prefetch),
 	    cmocka_unit_test(test_cache_release_null_ok),
 	};
 

@@ -18,6 +18,7 @@
 #include "fake_provider.h"
 #include "fetch.h"
 #include "jsontext.h"
+#include "progress.h"
 #include "ratelimit.h"
 
 #define SEC 1000000000ull
@@ -481,6 +482,169 @@ static void test_fetch_rate_limit_past_deadline_times_out(void **state)
 	ratelimit_release(&rl);
 }
 
+/* ---- a listing that outlives op_timeout (progress.h) ----------------- */
+
+/* Each request takes 4 s of the fake clock; the reply to request 11 (page
+ * 10, pages 0-9 done in 40 s) also notes what progress says. */
+static struct fetch_progress *slow_progress;
+static char slow_text[128];
+
+static void slow_pages(struct fake_cloud *fc, unsigned reqno, unsigned page)
+{
+	__atomic_add_fetch(&rl_clock, 4 * SEC, __ATOMIC_SEQ_CST);
+	if (reqno == 11 && slow_progress) {
+		struct buf b = BUF_INIT(BUF_NOLIMIT);
+		struct progress_view v;
+
+		rl_clock -= 4 * SEC; /* as the request went out */
+		progress_read(slow_progress, &v);
+		rl_clock += 4 * SEC;
+		assert_int_equal(progress_format(&v, slow_progress->idle_ns, &b), 0);
+		snprintf(slow_text, sizeof(slow_text), "%s", buf_str(&b));
+		buf_release(&b);
+	}
+}
+
+/* 25 pages at 4 s each (100 s) with an idle limit of 10 s: each page moves
+ * the deadline, so the listing completes, every page fetched once; the
+ * progress counts pages and objects and estimates the time left from the
+ * rate observed. */
+static void test_fetch_progress_outlives_idle_limit(void **state)
+{
+	struct fx *x = *state;
+	struct fetch_progress p = {.now_ns = rl_now};
+	struct ratelimit rl;
+	struct progress_view v;
+	uint64_t start;
+
+	cloud_objects(x, 1234);
+	fake_ratelimit(&rl, 20);
+	start = rl_now();
+	x->fc.hook = slow_pages;
+	x->io.progress = &p;
+	slow_progress = &p;
+	slow_text[0] = 0;
+	assert_int_equal(progress_start(&p, 10 * SEC, 0), start + 10 * SEC);
+	assert_int_equal(list_kind(x, &fake_kinds[0], &rl), 0);
+	slow_progress = NULL;
+	check_in_order(&x->l, 1234);
+	assert_int_equal(fake_cloud_requests(&x->fc), 25);
+	for (int i = 0; i < 25; i++) /* no page fetched twice */
+		assert_int_equal(x->fc.hits[i], 1);
+	assert_string_equal(slow_text, "fetching, 10 of 25 pages, complete in about 60 s");
+	assert_int_equal(progress_deadline(&p), start + 100 * SEC + 10 * SEC);
+	progress_end(&p, 0);
+	progress_read(&p, &v);
+	assert_int_equal(v.state, PROGRESS_DONE);
+	assert_int_equal(v.pages_done, 25);
+	assert_int_equal(v.pages_total, 25);
+	assert_int_equal(v.objects, 1234);
+	assert_true(v.elapsed_s > 99.9 && v.elapsed_s < 100.1);
+	ratelimit_release(&rl);
+}
+
+/* The same listing bounded by a fixed deadline (no progress record, the
+ * behaviour of old) stops at the deadline: the cliff the record removes. */
+static void test_fetch_fixed_deadline_cuts_slow_listing(void **state)
+{
+	struct fx *x = *state;
+	struct ratelimit rl;
+	int rc;
+
+	cloud_objects(x, 1234);
+	fake_ratelimit(&rl, 20);
+	x->fc.hook = slow_pages;
+	rc = fetch_listing(&x->io, &x->conn, &fake_kinds[0], NULL, NULL, &rl, rl_now() + 10 * SEC,
+			   &x->l, &x->st, &x->err);
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_int_equal(fake_cloud_requests(&x->fc), 3); /* at 4, 8 s; the 4th after 12 s */
+	ratelimit_release(&rl);
+}
+
+/* Request 5 stalls 11 s and fails (transient): no page for longer than the
+ * idle limit, so it is not retried and the listing is abandoned with what
+ * it got: pages 0-3, nothing fetched again. */
+static void stall_at_5(struct fake_cloud *fc, unsigned reqno, unsigned page)
+{
+	__atomic_add_fetch(&rl_clock, (reqno == 5 ? 11 : 4) * SEC, __ATOMIC_SEQ_CST);
+}
+
+static void test_fetch_progress_stall_abandons(void **state)
+{
+	struct fx *x = *state;
+	struct fetch_progress p = {.now_ns = rl_now};
+	struct ratelimit rl;
+	struct progress_view v;
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	int rc;
+
+	cloud_objects(x, 1234);
+	fake_ratelimit(&rl, 20);
+	x->fc.hook = stall_at_5;
+	x->fc.fail_page = 4;
+	x->io.progress = &p;
+	progress_start(&p, 10 * SEC, 0);
+	rc = list_kind(x, &fake_kinds[0], &rl);
+	assert_int_equal(rc, -EIO);
+	assert_int_equal(x->err.cls, GCF_THROTTLED);
+	assert_int_equal(fake_cloud_requests(&x->fc), 5);
+	progress_end(&p, rc);
+	progress_read(&p, &v);
+	assert_int_equal(v.state, PROGRESS_ABANDONED);
+	assert_int_equal(v.pages_done, 4);
+	assert_int_equal(progress_format(&v, p.idle_ns, &b), 0);
+	assert_string_equal(buf_str(&b), "abandoned after 4 of 25 pages: no page for 10 s");
+	buf_release(&b);
+	ratelimit_release(&rl);
+}
+
+/* Concurrent workers count every page once and never move the deadline
+ * back. */
+static void test_fetch_progress_concurrent_counts(void **state)
+{
+	struct fx *x = *state;
+	struct fetch_progress p = {0};
+	struct progress_view v;
+
+	cloud_objects(x, 1234);
+	x->conn.concurrency = 4;
+	x->fc.want_overlap = true;
+	x->io.progress = &p;
+	progress_start(&p, 3600 * SEC, 0);
+	assert_int_equal(list(x), 0);
+	progress_read(&p, &v);
+	assert_int_equal(v.pages_done, 25);
+	assert_int_equal(v.pages_total, 25);
+	assert_int_equal(v.objects, 1234);
+	for (int i = 0; i < 25; i++)
+		assert_int_equal(x->fc.hits[i], 1);
+	assert_true(progress_deadline(&p) >= p.last_page_ns + 3600 * SEC);
+}
+
+/* Without a total the count of pages is open: "N pages so far". */
+static void test_fetch_progress_without_total(void **state)
+{
+	struct fx *x = *state;
+	struct fetch_progress p = {0};
+	struct progress_view v;
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+
+	cloud_objects(x, 120);
+	x->fc.omit_total = true;
+	x->io.progress = &p;
+	progress_start(&p, 0, 0);
+	assert_int_equal(progress_deadline(&p), 0); /* idle 0: no deadline */
+	assert_int_equal(list(x), 0);
+	progress_read(&p, &v);
+	assert_int_equal(v.pages_total, 0);
+	assert_int_equal(v.pages_done, 3);
+	assert_true(v.eta_s < 0);
+	assert_int_equal(progress_format(&v, 0, &b), 0);
+	assert_string_equal(buf_str(&b), "fetching, 3 pages so far");
+	buf_release(&b);
+	assert_int_equal(progress_deadline(&p), 0);
+}
+
 static void test_fetch_listing_release_null_ok(void **state)
 {
 	struct listing l;
@@ -517,6 +681,11 @@ int main(void)
 	    T(test_fetch_concurrent_error_fails),
 	    T(test_fetch_respects_rate_limit),
 	    T(test_fetch_rate_limit_past_deadline_times_out),
+	    T(test_fetch_progress_outlives_idle_limit),
+	    T(test_fetch_fixed_deadline_cuts_slow_listing),
+	    T(test_fetch_progress_stall_abandons),
+	    T(test_fetch_progress_concurrent_counts),
+	    T(test_fetch_progress_without_total),
 	    cmocka_unit_test(test_fetch_listing_release_null_ok),
 	};
 
