@@ -39,6 +39,7 @@ struct job {
 	struct ratelimit *rl;
 	uint64_t deadline_ns;
 	unsigned size;
+	bool by_update; /* pages most recently updated first (page_query) */
 	struct fetch_stats *st;
 	struct page_result *pages;
 	unsigned npages;
@@ -122,7 +123,7 @@ static int fetch_page_once(struct job *j, unsigned index, struct page_result *pr
 			   uint64_t *retry_after_ns)
 {
 	const struct conn *c = j->c;
-	struct page_query q = {index, j->size, j->fname, j->fval};
+	struct page_query q = {index, j->size, j->fname, j->fval, j->by_update};
 	struct http_req rq;
 	struct http_resp rs;
 	struct page page = {NULL, -1, -1};
@@ -581,6 +582,7 @@ int fetch_pages_while(const struct fetch_io *io, const struct conn *c, const str
 	j.rl = rl;
 	j.deadline_ns = deadline_ns;
 	j.size = k->page_max ? k->page_max : 100;
+	j.by_update = true; /* newest first: the caller stops at what it has */
 	j.st = st;
 	for (unsigned p = 0; p < FETCH_MAX_PAGES; p++) {
 		struct page_result *np = realloc(j.pages, (p + 1) * sizeof(*np));

@@ -245,47 +245,42 @@ static bool delta_more(void *arg, const cJSON *items)
 
 /* ---- full refresh ------------------------------------------------------- */
 
-static int full(struct incr_state *s, const struct fetch_io *io, const struct conn *c,
+/* fetch_pages_while's test for the probe: page 0 only. */
+static bool page0_only(void *arg, const cJSON *items)
+{
+	(void)arg;
+	(void)items;
+	return false;
+}
+
+/* A full listing, in the API's stable order (creation: an update does not
+ * move an object between pages while they are read, so none is missed).
+ * With probe, it is dated first: page 0 in update order (one request)
+ * gives the watermark, the newest update time before the pages are read,
+ * so that anything updated while or after they are read is at or after it
+ * and the next incremental refresh reads it again. Without probe (the
+ * first listing, costing its pages only; a refresh asked for; a
+ * collection of one page) there is no watermark, and the next refresh is
+ * full again. */
+static int full(struct incr_state *s, bool probe, const struct fetch_io *io, const struct conn *c,
 		const struct kind *k, struct ratelimit *rl, uint64_t deadline_ns,
 		struct listing *out, struct fetch_stats *st, struct gcf_error *err)
 {
-	struct delta_arg a = {k, 0};
-	struct listing rep;
-	struct merge m = {0};
+	struct listing p0;
 	long total;
 	int rc;
 
 	s->next.full = true;
 	s->next.have_mark = false;
-	rc = fetch_listing(io, c, k, NULL, NULL, rl, deadline_ns, out, st, err);
-	if (rc || !k->update_field)
-		return rc;
-	s->next.have_mark = newest(k, first_page(k, out, &total), &a.mark);
-	s->next.mark = a.mark;
-	if (!s->next.have_mark || out->ntrees < 2 || total < 0 || (size_t)total <= out->nitems)
-		return 0; /* nothing moved under the pages */
-	/* An object updated while the pages were read moved to page 0 (read
-	 * first), perhaps out of a page not read yet: then the object at the
-	 * edge of each page between came twice, and the pager kept one copy, so
-	 * fewer objects than page 0's total. Read what changed since page 0. */
-	rc = fetch_pages_while(io, c, k, delta_more, &a, rl, deadline_ns, &rep, &total, st, err);
-	if (rc) {
-		listing_release(out);
-		return rc;
+	if (probe && k->update_field) {
+		rc = fetch_pages_while(io, c, k, page0_only, NULL, rl, deadline_ns, &p0, &total, st,
+				       err);
+		if (rc)
+			return rc;
+		s->next.have_mark = newest(k, first_page(k, &p0, NULL), &s->next.mark);
+		listing_release(&p0);
 	}
-	rc = merge_listing(&m, k, out);
-	if (!rc)
-		rc = merge_listing(&m, k, &rep);
-	if (!rc)
-		rc = listing_take(out, &rep);
-	if (rc) {
-		merge_release(&m);
-		listing_release(&rep);
-		listing_release(out);
-		return gcf_error_set(err, GCF_NOMEM, "out of memory while merging a listing");
-	}
-	merge_finish(&m, out);
-	return 0;
+	return fetch_listing(io, c, k, NULL, NULL, rl, deadline_ns, out, st, err);
 }
 
 /* ---- incremental refresh ------------------------------------------------ */
@@ -471,7 +466,10 @@ int incr_fetch(struct incr_state *s, struct collection *col, const struct fetch_
 		}
 	}
 	if (rc == 1)
-		rc = full(s, io, c, k, rl, deadline_ns, out, st, err);
+		rc = full(s,
+			  prev && kind != INCR_FULL_ASKED &&
+			      prev->nentries >= (k->page_max ? k->page_max : 100),
+			  io, c, k, rl, deadline_ns, out, st, err);
 	snapshot_put(prev);
 	if (!rc) {
 		s->last = kind;

@@ -51,6 +51,9 @@ struct page_query {
 	const char *filter_name;  /* server-side filter (e.g. "Id", "Status"), or NULL */
 	const char *filter_value; /* its value; NULL with filter_name = the kind's
 				   * active_filter: any of the kind's active_values */
+	bool by_update;           /* most recently updated first (kind->update_field
+				   * DESC: incremental reads); otherwise the API's
+				   * stable order (by creation), for full listings */
 };
 
 /* A field rendered as its own pretty-printed JSON file. */

@@ -183,6 +183,11 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 {
 	const struct tencent_priv *p = c->priv;
 	cJSON *root = NULL, *filters, *f = NULL, *values;
+	/* Full listings page in creation order, which an update does not
+	 * reorder (in UpdateTime order an object updated while the pages are
+	 * read jumps to page 0 and can be missed); incremental reads ask for
+	 * the most recently updated first. */
+	bool by_update = q->by_update && k->update_field;
 	unsigned size;
 	int rc;
 
@@ -195,8 +200,8 @@ static int tencent_build_page(const struct conn *c, const struct kind *k,
 	if (!root || !cJSON_AddNumberToObject(root, "Offset", (double)q->index * size) ||
 	    !cJSON_AddNumberToObject(root, "Limit", size) ||
 	    !cJSON_AddStringToObject(root, "OrderField",
-				     k->update_field ? k->update_field : "CreateTime") ||
-	    !cJSON_AddStringToObject(root, "Order", k->update_field ? "DESC" : "ASC"))
+				     by_update ? k->update_field : "CreateTime") ||
+	    !cJSON_AddStringToObject(root, "Order", by_update ? "DESC" : "ASC"))
 		goto nomem;
 	if (q->filter_name) {
 		filters = cJSON_AddArrayToObject(root, "Filters");

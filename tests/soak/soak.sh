@@ -62,7 +62,7 @@ echo "# soak: ${SECONDS_RUN} s, $OBJECTS objects, $PROCS processes, MALLOC_ARENA
 if [ "$ARENAS" -gt 0 ]; then export MALLOC_ARENA_MAX=$ARENAS; else unset MALLOC_ARENA_MAX; fi
 sim_start --tasks "$OBJECTS" --services 2 --ctyun-queues 1 --baidu-units 1 --alaya-products 3
 M=$T_DIR/mnt
-write_config_all "$T_DIR/c.ini" "ttl = 1" "op_timeout = $OP_TIMEOUT"
+write_config_all "$T_DIR/c.ini" "ttl = 1" "op_timeout = $OP_TIMEOUT" ${SOAK_EXTRA:-}
 gcf_mount "$T_DIR/c.ini" "$M"
 unset MALLOC_ARENA_MAX
 GCF_PID=${T_GCF_PIDS[0]}

@@ -29,7 +29,7 @@
 static void test_alaya_build_and_sign(void **state)
 {
 	const struct kind *k = provider_kind(P, "products");
-	struct page_query q = {0, 100, NULL, NULL};
+	struct page_query q = {0, 100, NULL, NULL, false};
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct http_req rq;
 	struct buf url = BUF_INIT(BUF_NOLIMIT);
@@ -59,14 +59,14 @@ static void test_alaya_build_and_sign(void **state)
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), 0);
 	assert_string_equal(rq.query, "aidcId=7");
 	http_req_release(&rq);
-	q = (struct page_query){0, 100, "aidcId", "12"};
+	q = (struct page_query){0, 100, "aidcId", "12", false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), 0);
 	assert_string_equal(rq.query, "aidcId=12");
 	http_req_release(&rq);
 
-	q = (struct page_query){0, 100, "aidcId", "1&x=2"};
+	q = (struct page_query){0, 100, "aidcId", "1&x=2", false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), -EINVAL);
-	q = (struct page_query){0, 100, "name", "x"};
+	q = (struct page_query){0, 100, "name", "x", false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), -EINVAL);
 	assert_int_equal(P->configure(&c, "aidc_id", "one", &err), -EINVAL);
 	gcf_error_release(&err);
@@ -154,7 +154,7 @@ static void test_alaya_configure_finish(void **state)
 	assert_int_equal(P->finish(&c, &err), 0);
 	struct http_req rq;
 	const struct kind *k = provider_kind(P, "products");
-	struct page_query q = {0, 0, NULL, NULL};
+	struct page_query q = {0, 0, NULL, NULL, false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), 0);
 	assert_int_equal(P->sign(&c, &rq, 0, &err), 0);
 	assert_string_equal(http_req_header(&rq, "Authorization"), "Bearer sim-alaya-env-key");

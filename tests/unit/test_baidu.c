@@ -160,7 +160,7 @@ static void test_baidu_sign_notes_example(void **state)
 static void test_baidu_build_page(void **state)
 {
 	const struct kind *k = provider_kind(P, "computeunits");
-	struct page_query q = {0, 100, NULL, NULL};
+	struct page_query q = {0, 100, NULL, NULL, false};
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct http_req rq;
 	struct conn c;
@@ -193,14 +193,14 @@ static void test_baidu_build_page(void **state)
 	http_req_release(&rq);
 
 	/* a query filter overrides the configured one */
-	q = (struct page_query){0, 100, "region", "bd"};
+	q = (struct page_query){0, 100, "region", "bd", false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), 0);
 	assert_string_equal(buf_str(&rq.body),
 			    "{\"region\":\"bd\",\"paymentTiming\":\"Prepaid\",\"type\":\"gpu-1\"}");
 	http_req_release(&rq);
-	q = (struct page_query){1, 100, NULL, NULL};
+	q = (struct page_query){1, 100, NULL, NULL, false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), -EINVAL);
-	q = (struct page_query){0, 100, "instanceId", "x"};
+	q = (struct page_query){0, 100, "instanceId", "x", false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), -EINVAL);
 	gcf_error_release(&err);
 	conn_release(&c);

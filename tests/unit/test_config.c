@@ -135,7 +135,7 @@ static void check_message_has(struct fx *x, const char *word)
 static void signed_headers(const struct conn *c, struct buf *auth, struct buf *region)
 {
 	const struct kind *k = &c->prov->kinds[0];
-	struct page_query q = {0, 10, NULL, NULL};
+	struct page_query q = {0, 10, NULL, NULL, false};
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct http_req rq;
 
@@ -435,7 +435,7 @@ static void test_config_long_value_loads(void **state)
 {
 	struct fx *x = *state;
 	struct buf text = BUF_INIT(BUF_NOLIMIT), tok = BUF_INIT(BUF_NOLIMIT);
-	struct page_query q = {0, 10, NULL, NULL};
+	struct page_query q = {0, 10, NULL, NULL, false};
 	struct gcf_error err = GCF_ERROR_INIT;
 	const struct conn *c;
 	struct http_req rq;

@@ -153,7 +153,7 @@ static void test_ctyun_sign_fresh_request_id(void **state)
 static void test_ctyun_build_page(void **state)
 {
 	const struct kind *k = provider_kind(P, "queues");
-	struct page_query q = {0, 100, NULL, NULL};
+	struct page_query q = {0, 100, NULL, NULL, false};
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct http_req rq;
 	struct conn c;
@@ -182,15 +182,15 @@ static void test_ctyun_build_page(void **state)
 	assert_string_equal(http_req_header(&rq, "Content-Type"), "application/json");
 	http_req_release(&rq);
 
-	q = (struct page_query){0, 10, "status", "running"};
+	q = (struct page_query){0, 10, "status", "running", false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), 0);
 	assert_string_equal(buf_str(&rq.body), "{\"pageNo\":1,\"pageSize\":10,\"regionID\":"
 					       "\"200000001852\",\"status\":\"running\"}");
 	http_req_release(&rq);
 
-	q = (struct page_query){0, 10, "regionID", "x"};
+	q = (struct page_query){0, 10, "regionID", "x", false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), -EINVAL);
-	q = (struct page_query){0, k->page_max + 1, NULL, NULL};
+	q = (struct page_query){0, k->page_max + 1, NULL, NULL, false};
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), -EINVAL);
 	gcf_error_release(&err);
 	conn_release(&c);

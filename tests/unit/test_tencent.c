@@ -175,7 +175,7 @@ static void test_tencent_build_page(void **state)
 {
 	const struct kind *tasks = provider_kind(P, "tasks");
 	const struct kind *svc = provider_kind(P, "services");
-	struct page_query q = {2, 50, NULL, NULL};
+	struct page_query q = {2, 50, NULL, NULL, false};
 	struct gcf_error err = GCF_ERROR_INIT;
 	struct http_req rq;
 	struct conn c;
@@ -199,6 +199,13 @@ static void test_tencent_build_page(void **state)
 	assert_string_equal(rq.path, "/");
 	assert_string_equal(rq.host, "tione.tencentcloudapi.com");
 	assert_string_equal(buf_str(&rq.body),
+			    "{\"Offset\":100,\"Limit\":50,\"OrderField\":\"CreateTime\","
+			    "\"Order\":\"ASC\"}");
+	http_req_release(&rq);
+	/* an incremental read: most recently updated first */
+	q.by_update = true;
+	assert_int_equal(tasks->build_page(&c, tasks, &q, &rq, &err), 0);
+	assert_string_equal(buf_str(&rq.body),
 			    "{\"Offset\":100,\"Limit\":50,\"OrderField\":\"UpdateTime\","
 			    "\"Order\":\"DESC\"}");
 	assert_string_equal(http_req_header(&rq, "Content-Type"), "application/json");
@@ -212,7 +219,7 @@ static void test_tencent_build_page(void **state)
 	conn_set(&c, "token", "sim-tencent-token");
 	free(c.endpoint);
 	c.endpoint = strdup("http://127.0.0.1:18765");
-	q = (struct page_query){0, 100, "Status", "RUNNING \"x\""};
+	q = (struct page_query){0, 100, "Status", "RUNNING \"x\"", true};
 	assert_int_equal(svc->build_page(&c, svc, &q, &rq, &err), 0);
 	assert_string_equal(rq.host, "127.0.0.1:18765");
 	assert_string_equal(buf_str(&rq.body),
@@ -223,36 +230,36 @@ static void test_tencent_build_page(void **state)
 	assert_string_equal(http_req_header(&rq, "X-TC-Token"), "sim-tencent-token");
 	http_req_release(&rq);
 
-	/* the incremental refresh's pages: newest first, and its active query
+	/* the incremental refresh's active query, in the stable order
 	 * (filter_value NULL on the active filter: every active status) */
 	assert_string_equal(tasks->update_field, "UpdateTime");
 	assert_string_equal(svc->update_field, "UpdateTime");
 	assert_string_equal(tasks->active_filter, "Status");
-	q = (struct page_query){1, 50, "Status", NULL};
+	q = (struct page_query){1, 50, "Status", NULL, false};
 	assert_int_equal(tasks->build_page(&c, tasks, &q, &rq, &err), 0);
 	assert_string_equal(buf_str(&rq.body),
-			    "{\"Offset\":50,\"Limit\":50,\"OrderField\":\"UpdateTime\","
-			    "\"Order\":\"DESC\",\"Filters\":[{\"Name\":\"Status\","
+			    "{\"Offset\":50,\"Limit\":50,\"OrderField\":\"CreateTime\","
+			    "\"Order\":\"ASC\",\"Filters\":[{\"Name\":\"Status\","
 			    "\"Values\":[\"RUNNING\",\"STOPPING\"]}]}");
 	http_req_release(&rq);
-	q = (struct page_query){0, 100, "Status", NULL};
+	q = (struct page_query){0, 100, "Status", NULL, false};
 	assert_int_equal(svc->build_page(&c, svc, &q, &rq, &err), 0);
 	assert_string_equal(buf_str(&rq.body),
-			    "{\"Offset\":0,\"Limit\":100,\"OrderField\":\"UpdateTime\","
-			    "\"Order\":\"DESC\",\"Filters\":[{\"Name\":\"Status\","
+			    "{\"Offset\":0,\"Limit\":100,\"OrderField\":\"CreateTime\","
+			    "\"Order\":\"ASC\",\"Filters\":[{\"Name\":\"Status\","
 			    "\"Values\":[\"Normal\",\"Abnormal\",\"Waiting\",\"Stopping\","
 			    "\"Starting\"]}]}");
 	http_req_release(&rq);
 	/* a filter that is not the active one keeps its single value, even empty */
-	q = (struct page_query){0, 50, "Name", NULL};
+	q = (struct page_query){0, 50, "Name", NULL, false};
 	assert_int_equal(tasks->build_page(&c, tasks, &q, &rq, &err), 0);
 	assert_non_null(strstr(buf_str(&rq.body), "{\"Name\":\"Name\",\"Values\":[\"\"]}"));
 	http_req_release(&rq);
 
 	/* over the page limit, or a filter the API does not have */
-	q = (struct page_query){0, 51, NULL, NULL};
+	q = (struct page_query){0, 51, NULL, NULL, false};
 	assert_int_equal(tasks->build_page(&c, tasks, &q, &rq, &err), -EINVAL);
-	q = (struct page_query){0, 10, "ServiceGroupId", "x"};
+	q = (struct page_query){0, 10, "ServiceGroupId", "x", false};
 	assert_int_equal(tasks->build_page(&c, tasks, &q, &rq, &err), -EINVAL);
 	gcf_error_release(&err);
 	conn_release(&c);
@@ -429,7 +436,7 @@ static void test_tencent_configure_finish(void **state)
 	conn_init(&c, NULL);
 	gcf_error_release(&err);
 	assert_int_equal(P->finish(&c, &err), 0);
-	struct page_query q = {0, 10, NULL, NULL};
+	struct page_query q = {0, 10, NULL, NULL, false};
 	struct http_req rq;
 	const struct kind *k = provider_kind(P, "tasks");
 	assert_int_equal(k->build_page(&c, k, &q, &rq, &err), 0);
