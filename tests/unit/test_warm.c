@@ -139,9 +139,10 @@ static void test_saved_then_seeded(void **state)
 	unsigned before;
 
 	daemon_up(x, &a, "http://cloud.invalid", x->store);
+	assert_int_equal(warm_start(&a), 0); /* the writer thread */
 	first = get(&a);
 	assert_int_equal(first->nentries, 120);
-	daemon_release(&a); /* no writer thread: the release writes it */
+	daemon_release(&a); /* the writer has written it when it stops */
 
 	assert_true(snap_file(x, path, sizeof(path)));
 	assert_int_equal(stat(x->store, &st), 0);
@@ -151,6 +152,7 @@ static void test_saved_then_seeded(void **state)
 
 	before = fake_cloud_requests(&x->fc);
 	daemon_up(x, &b, "http://cloud.invalid", x->store);
+	assert_int_equal(warm_start(&b), 0);
 	/* seeded at init: there before anyone asked, and stale */
 	s = cache_peek(things(&b));
 	assert_non_null(s);
@@ -195,7 +197,7 @@ static void test_refresh_asked_is_waited_for(void **state)
 
 	daemon_up(x, &a, "http://cloud.invalid", x->store);
 	snapshot_put(get(&a));
-	daemon_release(&a);
+	daemon_release(&a); /* no writer thread: the release writes it */
 
 	daemon_up(x, &b, "http://cloud.invalid", x->store);
 	before = fake_cloud_requests(&x->fc);
