@@ -187,7 +187,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		drain(d);
-		if (w->stop)
+		if (w->quit)
 			break;
 		pthread_cond_wait(&w->cv, &w->mu);
 	}
@@ -216,11 +216,13 @@ void warm_published(struct coll_rt *coll, struct snapshot *fresh)
 {
 	struct warm *w = &coll->d->warm;
 	struct snapshot *old = NULL;
+	bool closed;
 
 	if (coll->main || !w->on || !coll->warm.keyed)
 		return;
 	pthread_mutex_lock(&w->mu);
-	if (!w->stop) { /* a fetch that ends after warm_close is not saved */
+	closed = w->closed;
+	if (!closed) {
 		old = coll->warm.pending;
 		coll->warm.pending = snapshot_get(fresh);
 		if (!old)
@@ -229,6 +231,10 @@ void warm_published(struct coll_rt *coll, struct snapshot *fresh)
 	}
 	pthread_mutex_unlock(&w->mu);
 	snapshot_put(old);
+	/* No writer any more (unmount): this fetch thread writes it, and
+	 * cache_release waits for it. One fetch per collection at a time. */
+	if (closed)
+		save(w, coll, fresh);
 }
 
 void warm_close(struct daemon *d)
@@ -239,18 +245,20 @@ void warm_close(struct daemon *d)
 	if (!w->on)
 		return;
 	pthread_mutex_lock(&w->mu);
-	if (w->stop) {
+	if (w->closed) {
 		pthread_mutex_unlock(&w->mu);
 		return;
 	}
-	w->stop = true;
+	w->quit = true;
 	running = w->running;
 	pthread_cond_signal(&w->cv);
-	if (!running)
-		drain(d);
 	pthread_mutex_unlock(&w->mu);
 	if (running)
 		pthread_join(w->tid, NULL);
+	pthread_mutex_lock(&w->mu);
+	drain(d); /* what was queued after the writer's last look */
+	w->closed = true;
+	pthread_mutex_unlock(&w->mu);
 }
 
 void warm_release(struct daemon *d)

@@ -55,8 +55,10 @@ struct warm {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t tid;
-	bool running, stop; /* mu */
-	unsigned npending;  /* mu */
+	bool running;      /* mu: the writer thread runs */
+	bool quit;         /* mu: the writer writes what is queued and ends */
+	bool closed;       /* mu: no writer; a fetch thread writes its own snapshot */
+	unsigned npending; /* mu */
 };
 
 /* Opens d->cfg.cache_dir's store and seeds every main collection (every one
@@ -73,8 +75,8 @@ int warm_start(struct daemon *d);
 void warm_published(struct coll_rt *coll, struct snapshot *fresh);
 
 /* Writes what is queued and stops the writer; a snapshot published later is
- * not saved. Call before the collections are released (a daemon whose store
- * is off: nothing happens). */
+ * written by its fetch thread (which cache_release waits for). Call before
+ * the collections are released (a store that is off: nothing happens). */
 void warm_close(struct daemon *d);
 /* Then (once every fetch has ended) frees the rest and closes the store;
  * the collections may be gone by then. */
