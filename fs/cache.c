@@ -318,6 +318,45 @@ static int await(struct collection *col, uint64_t target, uint64_t deadline_ns,
 	return answer(col, out, err);
 }
 
+/* mu held: serves the snapshot cache_seed installed, at once, and starts
+ * its revalidation on a thread of its own unless one runs. false when that
+ * thread cannot be started: the caller goes on as without a seed. */
+static bool serve_seed(struct collection *col, uint64_t deadline_ns, struct snapshot **out)
+{
+	if (!col->fetching && !col->closing) {
+		uint64_t fetch_deadline, target = begin_fetch(col, deadline_ns, &fetch_deadline);
+
+		if (spawn_fetch(col, target, fetch_deadline)) {
+			/* nothing runs it: undo, the caller fetches as usual */
+			progress_end(&col->progress, -EAGAIN);
+			col->fetching = col->soft = false;
+			col->gen--;
+			return false;
+		}
+		col->stats.misses++;
+	}
+	col->stats.stale_serves++;
+	*out = snapshot_get(col->cur);
+	return true;
+}
+
+void cache_seed(struct collection *col, struct snapshot *s)
+{
+	struct snapshot *old;
+	uint64_t now;
+
+	pthread_mutex_lock(&col->mu);
+	now = col->now_ns();
+	/* expired: as old as its TTL and a nanosecond */
+	s->fetched_ns = now > col->ttl_ns ? now - col->ttl_ns - 1 : 0;
+	old = col->cur;
+	col->cur = s;
+	col->seeded = true;
+	col->overdue = true; /* stale until a fetch finishes */
+	pthread_mutex_unlock(&col->mu);
+	snapshot_put(old);
+}
+
 int cache_get(struct collection *col, uint64_t deadline_ns, struct snapshot **out,
 	      struct gcf_error *err)
 {
@@ -336,6 +375,10 @@ int cache_get_cancel(struct collection *col, uint64_t deadline_ns,
 	*out = NULL;
 	pthread_mutex_lock(&col->mu);
 	now = col->now_ns();
+	if (col->seeded && !col->done && !col->invalidated && serve_seed(col, deadline_ns, out)) {
+		pthread_mutex_unlock(&col->mu);
+		return 0;
+	}
 	if (fresh(col, now)) {
 		col->stats.hits++;
 		*out = snapshot_get(col->cur);

@@ -108,6 +108,8 @@ struct collection {
 	uint64_t fetch_started_ns; /* clock_now_ns() when the fetch in flight began */
 	unsigned bg_fetches;       /* fetch threads running (cache_release waits) */
 	bool closing;              /* cache_release: no fetch starts any more */
+	bool seeded;               /* cur came from cache_seed: served at once until a
+				    * fetch finishes (done > 0) */
 	uint64_t gen;              /* fetches started */
 	uint64_t done;             /* fetches finished */
 	int last_rc;               /* result of the last finished fetch */
@@ -168,6 +170,19 @@ struct snapshot *cache_peek_fresh(struct collection *col);
  * kernel took from that snapshot is served from it, never mixed with the
  * bytes of the newer one. */
 struct snapshot *cache_peek_prev(struct collection *col);
+
+/*
+ * Installs s (a snapshot loaded from disk after a restart; the cache takes
+ * over the caller's reference) as col's current snapshot, already expired
+ * and marked stale (cache_status). Until a fetch of col finishes, every
+ * cache_get is answered with it at once, and the first one starts its
+ * revalidation on a thread of its own; a refresh asked for (cache_invalidate)
+ * is waited for as usual. Once that fetch finishes, the cache's usual rules
+ * apply: a fresh snapshot replaces it; a failure serves it stale (it counts
+ * as just past its TTL) or surfaces, as for any refresh. Call before the
+ * collection is used.
+ */
+void cache_seed(struct collection *col, struct snapshot *s);
 
 /* Marks col so that the next cache_get refetches. */
 void cache_invalidate(struct collection *col);

@@ -133,6 +133,7 @@ static void coll_published(void *ctx, struct collection *col, struct snapshot *o
 	uint64_t dir = views_dir(d, coll);
 
 	(void)col;
+	warm_published(coll, fresh); /* saved by the store's writer thread */
 	if (!n->running || !dir)
 		return;
 	diff_notify(&d->inodes, dir, old, fresh, &sink);

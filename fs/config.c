@@ -17,6 +17,7 @@
 
 #include <ini.h>
 
+#include "diskstore.h"
 #include "log.h"
 
 #define GLOBAL_SECTION "gpucloudfs"
@@ -248,6 +249,7 @@ const struct config_setting config_settings[] = {
     {"redis_user", CONFIG_TEXT, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis_user)},
     {"redis_password_file", CONFIG_PATH, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis_password_file)},
     {"redis_prefix", CONFIG_TEXT, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis_prefix)},
+    {"cache_dir", CONFIG_DIR, 0, 0, CONFIG_GLOBAL, 0, .cli = true, IN_CFG(cache_dir)},
     {NULL},
 };
 
@@ -284,6 +286,8 @@ static int setting_what(const struct config_setting *s, struct buf *out)
 		return buf_addstr(out, "a redis://host:port/db URL or unix:/path");
 	case CONFIG_TEXT:
 		return buf_addstr(out, "a non-empty value");
+	case CONFIG_DIR:
+		return buf_addstr(out, "an absolute path or none");
 	}
 	return -EINVAL;
 }
@@ -318,6 +322,8 @@ static int setting_parse(const struct config_setting *s, const char *value, unsi
 		return strncmp(value, "redis://", 8) && strncmp(value, "unix:", 5) ? -EINVAL : 0;
 	case CONFIG_TEXT:
 		return *value ? 0 : -EINVAL;
+	case CONFIG_DIR:
+		return value[0] == '/' || !strcmp(value, "none") ? 0 : -EINVAL;
 	}
 	return -EINVAL;
 }
@@ -703,6 +709,23 @@ static int read_records(const char *path, struct reader *r, bool *group_readable
 	return 0;
 }
 
+/* cache_dir when the file does not set it: the default directory, or none
+ * when neither XDG_CACHE_HOME nor HOME is an absolute path. */
+static int default_cache_dir(struct config *cfg, struct gcf_error *err)
+{
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	int rc = diskstore_default_dir(&b);
+
+	if (rc == -ENOENT) {
+		log_warn("disk cache: off: neither XDG_CACHE_HOME nor HOME is an absolute path");
+		rc = provider_set_string(&cfg->cache_dir, "none");
+	} else if (!rc) {
+		rc = provider_set_string(&cfg->cache_dir, buf_str(&b));
+	}
+	buf_release(&b);
+	return rc ? nomem(err) : 0;
+}
+
 int config_load(const char *path, struct config *cfg, struct gcf_error *err)
 {
 	struct reader r = {0};
@@ -725,6 +748,8 @@ int config_load(const char *path, struct config *cfg, struct gcf_error *err)
 			 "credentials");
 	if (!rc)
 		rc = finish(&j, cfg);
+	if (!rc && !cfg->cache_dir)
+		rc = default_cache_dir(cfg, err);
 	records_free(&r);
 	if (rc)
 		config_release(cfg);

@@ -50,6 +50,9 @@ struct config {
 	char *redis_prefix;        /* its key prefix, or NULL (gcf) */
 	struct conn **conns;       /* in file order */
 	size_t nconns;
+	/* snapshots for a warm restart: a directory or "none"; config_load sets
+	 * the default (diskstore_default_dir); NULL = none */
+	char *cache_dir;
 };
 
 /* What a value means: how it is parsed, checked, described and shown. */
@@ -64,6 +67,7 @@ enum config_type {
 	CONFIG_PROVIDER, /* a provider's name: chooses conn->prov, stored nowhere else */
 	CONFIG_REDIS,    /* a redis:// URL or unix:/path (checked in full by fleet_new) */
 	CONFIG_TEXT,     /* a non-empty string (checked by its user) */
+	CONFIG_DIR,      /* an absolute path of a directory (it need not exist yet), or none */
 };
 
 /* Where a setting may stand. CONFIG_BOTH: a connection that does not set it

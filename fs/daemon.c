@@ -37,6 +37,7 @@ int daemon_start_notifier(struct daemon *d, struct fuse_session *se)
 
 	for (size_t i = 0; i < d->nconns; i++)
 		http_preload(d->conns[i].http);
+	warm_start(d); /* failure logged: snapshots are then saved at the end */
 	rc = notify_start(&d->notifier, se);
 	if (!rc) /* after the notifier: a prefetch's publish may tell the kernel */
 		prefetch(d);
@@ -112,6 +113,7 @@ int daemon_init(struct daemon *d, struct config *cfg, struct gcf_error *err)
 		if (rc)
 			return rc;
 	}
+	warm_open(d);
 	return fleetcache_open(d, err);
 }
 
@@ -120,6 +122,7 @@ void daemon_release(struct daemon *d)
 	if (!d)
 		return;
 	notify_stop(&d->notifier);
+	warm_close(d);
 	for (size_t i = 0; i < d->nconns; i++) {
 		struct conn_rt *cr = &d->conns[i];
 
@@ -135,6 +138,7 @@ void daemon_release(struct daemon *d)
 		http_free(cr->http);
 	}
 	fleetcache_close(d);
+	warm_release(d);
 	free(d->conns);
 	inodes_release(&d->inodes);
 	status_release(&d->status);

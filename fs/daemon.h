@@ -30,6 +30,7 @@
 #include "stats.h"
 #include "status.h"
 #include "views.h"
+#include "warm.h"
 
 struct daemon;
 struct conn_rt;
@@ -61,6 +62,8 @@ struct coll_rt {
 	char *filter_name;
 	char *filter_value;
 	bool by_id; /* the filter is the kind's ID field */
+
+	struct warm_coll warm; /* main collections: the disk store (warm.h) */
 };
 
 struct conn_rt {
@@ -85,18 +88,20 @@ struct daemon {
 	/* Injectable transport (tests); NULL = http_perform on the connection's client. */
 	struct fetch_io io_override;
 	struct fleetcache *fleet; /* fleet mode (fleetcache.h); NULL = off */
+	struct warm warm;         /* snapshots on disk (warm.h) */
 };
 
 /* Takes ownership of *cfg (left zeroed). Builds every connection's HTTP
- * client, collections and rate limiters and the fixed inodes.
+ * client, collections and rate limiters and the fixed inodes, and seeds the
+ * collections from the disk store (warm.h; cfg->cache_dir).
  * Returns 0 or a negative errno with err set. */
 int daemon_init(struct daemon *d, struct config *cfg, struct gcf_error *err);
 void daemon_release(struct daemon *d);
 
 /* Starts the daemon's threads, after fuse_daemonize (a fork keeps none):
  * the notifier that tells the kernel what each refresh changed (stopped by
- * daemon_release) and each connection's reading of the CA certificates
- * (http_preload). 0 or a negative errno. */
+ * daemon_release), the disk store's writer (warm.h) and each connection's
+ * reading of the CA certificates (http_preload). 0 or a negative errno. */
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se);
 
 /* Drops every snapshot's freshness (SIGHUP). */

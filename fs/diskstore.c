@@ -33,8 +33,7 @@ static void file_name(const struct snapfile_key *key, char out[2 * SNAPFILE_KEY_
 	memcpy(out + 2 * SNAPFILE_KEY_LEN, SUFFIX, sizeof(SUFFIX));
 }
 
-/* The default directory into out. 0, -ENOENT or -ENOMEM. */
-static int default_dir(struct buf *out)
+int diskstore_default_dir(struct buf *out)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
@@ -106,7 +105,7 @@ int diskstore_open(struct diskstore *ds, const char *dir)
 	if (dir && dir[0])
 		rc = buf_addstr(&path, dir);
 	else
-		rc = default_dir(&path);
+		rc = diskstore_default_dir(&path);
 	if (rc == -ENOENT)
 		log_warn("disk cache: off: neither XDG_CACHE_HOME nor HOME is an absolute path");
 	if (rc)

@@ -38,6 +38,11 @@ struct diskstore {
 	atomic_ulong seq; /* temporary file names */
 };
 
+/* The default directory ($XDG_CACHE_HOME/gpucloudfs when XDG_CACHE_HOME is
+ * an absolute path, else $HOME/.cache/gpucloudfs) appended to out.
+ * 0, -ENOENT (neither is an absolute path) or -ENOMEM. */
+int diskstore_default_dir(struct buf *out);
+
 /*
  * Opens (creating it, and missing parents, 0700) the cache directory: dir,
  * or NULL for the default ($XDG_CACHE_HOME/gpucloudfs when XDG_CACHE_HOME is

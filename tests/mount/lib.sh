@@ -13,6 +13,11 @@ T_FAIL=0
 T_SIM_PID=
 T_GCF_PIDS=()
 T_MOUNTS=()
+# The disk store (cache_dir) is never the real ~/.cache: the default one is
+# under T_DIR, and gcf_mount gives each mount a store of its own (-o
+# cache_dir), so that a remount starts cold as before, unless the config
+# names a cache_dir (tests/mount/22-warm-restart.sh).
+export XDG_CACHE_HOME=$T_DIR/xdg-cache
 
 t_cleanup() {
 	local m p
@@ -180,6 +185,7 @@ gcf_mount() {
 	local cfg=$1 mnt=$2
 	shift 2
 	mkdir -p "$mnt"
+	grep -q '^cache_dir' "$cfg" || set -- -o "cache_dir=$T_DIR/store.${#T_MOUNTS[@]}" "$@"
 	"$GCF_BIN" -c "$cfg" -f "$@" "$mnt" >"$mnt.log" 2>&1 &
 	T_GCF_PIDS+=($!)
 	T_MOUNTS+=("$mnt")

@@ -731,6 +731,7 @@ static void test_config_table_coherent(void **state)
 		case CONFIG_URL:
 		case CONFIG_REDIS:
 		case CONFIG_TEXT:
+		case CONFIG_DIR:
 			assert_int_equal(want, CONFIG_STORE_STR);
 			break;
 		default:
@@ -811,7 +812,7 @@ static void test_config_settings_in_man_page(void **state)
 				 "connection may not set",
 				 s->name, s->scope == CONFIG_GLOBAL ? "must" : "must not");
 		if (s->type == CONFIG_PATH || s->type == CONFIG_URL || s->type == CONFIG_PROVIDER ||
-		    s->type == CONFIG_REDIS || s->type == CONFIG_TEXT)
+		    s->type == CONFIG_REDIS || s->type == CONFIG_TEXT || s->type == CONFIG_DIR)
 			continue;
 		if (s->type == CONFIG_BOOL)
 			snprintf(def, sizeof(def), "(default %s", s->def ? "yes" : "no");

@@ -152,6 +152,19 @@ static void test_diskstore_default_dir(void **state)
 	assert_string_equal(ds.path, want);
 	diskstore_close(&ds);
 
+	/* what config_load takes as cache_dir's default: the same path */
+	{
+		struct buf b = BUF_INIT(BUF_NOLIMIT);
+
+		assert_int_equal(diskstore_default_dir(&b), 0);
+		assert_string_equal(buf_str(&b), want);
+		buf_release(&b);
+		unsetenv("XDG_CACHE_HOME");
+		setenv("HOME", "relative", 1);
+		assert_int_equal(diskstore_default_dir(&b), -ENOENT);
+		buf_release(&b);
+	}
+
 	if (xdg)
 		setenv("XDG_CACHE_HOME", xdg, 1);
 	else
