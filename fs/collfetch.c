@@ -56,7 +56,7 @@ static int coll_fetch_local(void *ctx, struct collection *col, uint64_t deadline
 			      .wall_now = wall_now,
 			      .on_retry = record_retry,
 			      .max_body = d->cfg.max_body};
-	struct listing l;
+	struct listing l = {0};
 	time_t now = time(NULL);
 	int rc;
 

@@ -270,6 +270,7 @@ static int full(struct incr_state *s, bool probe, const struct fetch_io *io, con
 	long total;
 	int rc;
 
+	memset(out, 0, sizeof(*out));
 	s->next.full = true;
 	s->next.have_mark = false;
 	if (probe && k->update_field) {
@@ -467,7 +468,7 @@ int incr_fetch(struct incr_state *s, struct collection *col, const struct fetch_
 	}
 	if (rc == 1)
 		rc = full(s,
-			  prev && kind != INCR_FULL_ASKED &&
+			  prev && kind != INCR_FULL_ASKED && c->full_refresh_s &&
 			      prev->nentries >= (k->page_max ? k->page_max : 100),
 			  io, c, k, rl, deadline_ns, out, st, err);
 	snapshot_put(prev);

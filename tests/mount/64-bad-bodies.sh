@@ -10,7 +10,8 @@ BOUND_MS=6000
 SLACK_MS=1000
 sim_start --tasks 120 --services 5 --ctyun-queues 3 --baidu-units 3 --alaya-products 3
 M=$T_DIR/mnt
-write_config_all "$T_DIR/c.ini" "timeout = 2" "op_timeout = 6" "ttl = 1"
+# full_refresh = 0: every refresh is a full listing, whose requests this test counts
+write_config_all "$T_DIR/c.ini" "timeout = 2" "op_timeout = 6" "ttl = 1" "full_refresh = 0"
 gcf_mount "$T_DIR/c.ini" "$M"
 E=$M/.gpucloudfs/errors
 st=$M/.gpucloudfs/stats.json
