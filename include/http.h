@@ -100,11 +100,4 @@ void http_preload(struct http *h);
 int http_perform(struct http *h, const struct http_req *rq, struct http_resp *rs,
 		 uint64_t deadline_ns, struct gcf_error *err);
 
-/* CLOCK_MONOTONIC now, in nanoseconds: clock_now_ns() under its old name,
- * kept while fs/ still calls it by that name. */
-static inline uint64_t http_now_ns(void)
-{
-	return clock_now_ns();
-}
-
 #endif

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "gcf_error.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 
@@ -150,7 +151,7 @@ static void test_http_deadline_passed(void **state)
 	/* would fail to connect if it were sent: port 1 on loopback */
 	assert_int_equal(http_req_init(&rq, "GET", "http://127.0.0.1:1", "/", NULL), 0);
 	http_resp_init(&rs, 0);
-	assert_int_equal(http_perform(h, &rq, &rs, http_now_ns() - 1, &err), -ETIMEDOUT);
+	assert_int_equal(http_perform(h, &rq, &rs, clock_now_ns() - 1, &err), -ETIMEDOUT);
 	assert_int_equal(err.cls, GCF_TIMEOUT);
 	assert_int_equal(rs.status, 0);
 	gcf_error_release(&err);
@@ -263,7 +264,7 @@ static int exchange(const char *reply, size_t max_body, struct buf *request, str
 	assert_int_equal(http_req_add_header(&rq, "Authorization", "sim-secret-value"), 0);
 	assert_int_equal(buf_addstr(&rq.body, "{\"Offset\":0}"), 0);
 	http_resp_init(rs, max_body);
-	rc = http_perform(h, &rq, rs, http_now_ns() + 5000000000ull, err);
+	rc = http_perform(h, &rq, rs, clock_now_ns() + 5000000000ull, err);
 	pthread_join(t, NULL);
 	close(s.fd);
 	*request = s.request;
