@@ -533,6 +533,21 @@ static int fetch_once(struct job *j, struct listing *out, struct gcf_error *err)
 	return rc;
 }
 
+/* A job over every page of (c, k), no filter, in the stable order. */
+static void job_init(struct job *j, const struct fetch_io *io, const struct conn *c,
+		     const struct kind *k, struct ratelimit *rl, uint64_t deadline_ns,
+		     struct fetch_stats *st)
+{
+	memset(j, 0, sizeof(*j));
+	j->io = io;
+	j->c = c;
+	j->k = k;
+	j->rl = rl;
+	j->deadline_ns = deadline_ns;
+	j->size = k->page_max ? k->page_max : 100;
+	j->st = st;
+}
+
 int fetch_listing(const struct fetch_io *io, const struct conn *c, const struct kind *k,
 		  const char *filter_name, const char *filter_value, struct ratelimit *rl,
 		  uint64_t deadline_ns, struct listing *out, struct fetch_stats *st,
@@ -542,16 +557,9 @@ int fetch_listing(const struct fetch_io *io, const struct conn *c, const struct 
 	int rc = 1;
 
 	memset(out, 0, sizeof(*out));
-	memset(&j, 0, sizeof(j));
-	j.io = io;
-	j.c = c;
-	j.k = k;
+	job_init(&j, io, c, k, rl, deadline_ns, st);
 	j.fname = filter_name;
 	j.fval = filter_value;
-	j.rl = rl;
-	j.deadline_ns = deadline_ns;
-	j.size = k->page_max ? k->page_max : 100;
-	j.st = st;
 	for (int attempt = 0; attempt < FETCH_ATTEMPTS && rc == 1; attempt++) {
 		j.last_attempt = attempt == FETCH_ATTEMPTS - 1;
 		rc = fetch_once(&j, out, err);
@@ -574,16 +582,9 @@ int fetch_pages_while(const struct fetch_io *io, const struct conn *c, const str
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	memset(&j, 0, sizeof(j));
 	*total = -1;
-	j.io = io;
-	j.c = c;
-	j.k = k;
-	j.rl = rl;
-	j.deadline_ns = deadline_ns;
-	j.size = k->page_max ? k->page_max : 100;
+	job_init(&j, io, c, k, rl, deadline_ns, st);
 	j.by_update = true; /* newest first: the caller stops at what it has */
-	j.st = st;
 	for (unsigned p = 0; p < FETCH_MAX_PAGES; p++) {
 		struct page_result *np = realloc(j.pages, (p + 1) * sizeof(*np));
 		struct page_result *pr;
