@@ -127,7 +127,7 @@ RETRIES=$(stats retries)
 PAGES_OK=$(stats pages)
 JSON=$(stats json_bytes)
 SAMPLES=$(wc -l <"$DIR/samples.tsv")
-FETCHING=$(awk -F'\t' '$2 ~ /^fetching, [0-9]+ of / && $3 ~ /^fetching/ && $4 > 0' "$DIR/samples.tsv" | wc -l)
+FETCHING=$(awk -F'\t' '$2 ~ /^fetching, [0-9,]+ (of |pages)/ && $3 ~ /^fetching/ && $4 > 0' "$DIR/samples.tsv" | wc -l)
 say "progress samples (ms, xattr, stats.json text, errors lines in progress):"
 sed -n '1~5p' "$DIR/samples.tsv" >&2
 RSS_LIST=$(awk '/VmRSS/ {print $2}' "/proc/$GCF_PID/status")
