@@ -22,7 +22,8 @@
 # the mount is unmounted in the EXIT trap. Needs python3, jq, curl, fusermount3.
 #
 # Environment: SCALE_TASKS (default 100000), GCF_BIN (default build/gpucloudfs),
-# SCALE_KEEP=1 (keep the run directory with the logs).
+# SCALE_KEEP=1 (keep the run directory with the logs), SCALE_CACHE_DIR (the disk store;
+# default a directory in the run's, `none` for none), SCALE_CONFIG (more [gpucloudfs] lines).
 set -u -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -68,6 +69,8 @@ cat >"$DIR/c.ini" <<CFG
 [gpucloudfs]
 ca_file = $(jq -r .ca_file "$DIR/sim/ready.json")
 ttl = 3600
+cache_dir = ${SCALE_CACHE_DIR:-$DIR/cache}
+${SCALE_CONFIG:-}
 
 [tencent]
 secret_id = sim-tencent-id
