@@ -23,9 +23,8 @@ static void add_cache_stats(cJSON *o, struct coll_rt *coll)
 	char when[32] = "";
 
 	cache_status(&coll->col, &stale, &le, &cs);
-	if (s) {
+	if (s)
 		clock_format_utc(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", s->fetched_wall);
-	}
 	cJSON_AddNumberToObject(o, "objects", s ? (double)s->nentries : 0);
 	cJSON_AddNumberToObject(o, "json_bytes", s ? (double)s->json_bytes : 0);
 	cJSON_AddNumberToObject(o, "cache_hits", (double)cs.hits);

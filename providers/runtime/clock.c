@@ -22,7 +22,7 @@ size_t clock_format_utc(char *out, size_t size, const char *fmt, time_t t)
 	out[0] = '\0';
 	if (!gmtime_r(&t, &tm))
 		return 0;
-	/* fmt is checked at each call (clock.h declares the strftime format) */
+		/* fmt is checked at each call (clock.h declares the strftime format) */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	return strftime(out, size, fmt, &tm);
