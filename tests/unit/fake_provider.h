@@ -208,6 +208,34 @@ static const struct provider fake_provider = {
     .kinds = fake_kinds,
 };
 
+/* A connection "fake" of prov at endpoint with the daemon tests' settings
+ * (ttl 60 s, timeout 10 s, concurrency 2, stale_if_error 600 s,
+ * refresh_wait 2 s); the caller changes what its test needs. NULL when out
+ * of memory. Freed by the daemon that takes it (config_conn_free). */
+static inline struct conn *fake_conn_new(const struct provider *prov, const char *endpoint)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->prov = prov;
+	c->name = strdup("fake");
+	c->endpoint = strdup(endpoint);
+	c->ttl_s = 60;
+	c->timeout_s = 10;
+	c->connect_timeout_s = 5;
+	c->concurrency = 2;
+	c->stale_if_error_s = 600;
+	c->refresh_wait_s = 2;
+	if (!c->name || !c->endpoint) {
+		free(c->name);
+		free(c->endpoint);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* ---- the cloud side: a struct fetch_io perform ----------------------- */
 
 /* Waits (mu held, bounded by 5 s) until another request has been in flight

@@ -35,22 +35,13 @@ static int setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
 	struct config cfg = {0};
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = fake_conn_new(&fake_provider, "http://cloud.invalid");
 	struct gcf_error err = GCF_ERROR_INIT;
 
 	if (!x || !c || fake_cloud_init(&x->fc, 120))
 		return -1;
-	c->prov = &fake_provider;
-	c->name = strdup("fake");
-	c->endpoint = strdup("http://cloud.invalid");
-	c->ttl_s = 60;
-	c->timeout_s = 10;
-	c->connect_timeout_s = 5;
-	c->concurrency = 2;
-	c->stale_if_error_s = 600;
-	c->refresh_wait_s = 2;
 	cfg.conns = calloc(1, sizeof(*cfg.conns));
-	if (!c->name || !c->endpoint || !cfg.conns)
+	if (!cfg.conns)
 		return -1;
 	cfg.conns[0] = c;
 	cfg.nconns = 1;

@@ -58,25 +58,18 @@ static int setup(void **state)
 	struct fx *x = calloc(1, sizeof(*x));
 	struct config cfg = {0};
 	struct gcf_error err = GCF_ERROR_INIT;
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = fake_conn_new(&tree_provider, "http://cloud.invalid");
 
 	cfg.conns = calloc(1, sizeof(*cfg.conns));
 	if (!x || !c || !cfg.conns || fake_cloud_init(&x->fc, 3))
 		return -1;
-	c->prov = &tree_provider;
-	c->name = strdup("fake");
-	c->endpoint = strdup("http://cloud.invalid");
-	c->ttl_s = 60;
 	c->timeout_s = 5;
-	c->connect_timeout_s = 5;
 	c->concurrency = 1;
-	c->stale_if_error_s = 600;
-	c->refresh_wait_s = 2;
 	cfg.conns[0] = c;
 	cfg.nconns = 1;
 	cfg.op_timeout_s = 10;
 	cfg.xattr = true;
-	if (!c->name || !c->endpoint || daemon_init(&x->d, &cfg, &err))
+	if (daemon_init(&x->d, &cfg, &err))
 		return -1;
 	x->d.io_override.perform = fake_cloud_perform;
 	x->d.io_override.ctx = &x->fc;

@@ -62,22 +62,13 @@ static int teardown(void **state)
 static void daemon_up(struct fx *x, struct daemon *d, const char *endpoint, const char *cache_dir)
 {
 	struct config cfg = {0};
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = fake_conn_new(&fake_provider, endpoint);
 	struct gcf_error err = GCF_ERROR_INIT;
 
 	assert_non_null(c);
-	c->prov = &fake_provider;
-	c->name = strdup("fake");
-	c->endpoint = strdup(endpoint);
-	c->ttl_s = 60;
-	c->timeout_s = 10;
-	c->connect_timeout_s = 5;
-	c->concurrency = 2;
-	c->stale_if_error_s = 600;
-	c->refresh_wait_s = 2;
 	cfg.conns = calloc(1, sizeof(*cfg.conns));
 	cfg.cache_dir = strdup(cache_dir);
-	assert_true(c->name && c->endpoint && cfg.conns && cfg.cache_dir);
+	assert_true(cfg.conns && cfg.cache_dir);
 	cfg.conns[0] = c;
 	cfg.nconns = 1;
 	assert_int_equal(daemon_init(d, &cfg, &err), 0);
