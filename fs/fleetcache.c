@@ -319,9 +319,22 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
 }
 
-/* Bytes read from Redis -> *out, as coll_fetch would have made it. */
+/* The clock_now_ns() time a publication of wall time published_ms was
+ * made (its age on the wall clock, taken from now; never in the future,
+ * never 0). */
+static uint64_t published_mono_ns(uint64_t published_ms)
+{
+	uint64_t now = clock_now_ns(), wall = wall_ms();
+	uint64_t age_ns = wall > published_ms ? (wall - published_ms) * 1000000ull : 0;
+
+	return age_ns < now ? now - age_ns : 1;
+}
+
+/* Bytes read from Redis -> *out, as coll_fetch would have made it, dated
+ * from its publication: a shared copy is fresh for the TTL from when its
+ * host fetched it, not from when this host read it. */
 static int install(struct coll_rt *coll, const struct snapfile_key *key, const struct buf *b,
-		   struct snapshot **out)
+		   const struct fleet_meta *meta, struct snapshot **out)
 {
 	struct gcf_error derr = GCF_ERROR_INIT;
 	struct snapshot *s = NULL, *prev;
@@ -338,6 +351,7 @@ static int install(struct coll_rt *coll, const struct snapfile_key *key, const s
 	prev = cache_peek(&coll->col);
 	snapshot_carry_times(prev, s);
 	snapshot_put(prev);
+	coll->col.fetched_preset_ns = published_mono_ns(meta->published_ms);
 	*out = s;
 	log_debug("%s/%s: %zu objects from the fleet", coll->cr->conn->name, coll->kind->dir,
 		  s->nentries);
@@ -358,6 +372,19 @@ static void publish(struct fleetcache *fc, struct coll_rt *coll, const char *ns,
 	if (!snapfile_encode(s, &m, &b))
 		fleet_publish(fc->fleet, ns, b.p, b.len, 2 * ttl_ms + 5000, 0, NULL);
 	buf_release(&b);
+}
+
+/* fleet_fetch, tried again (FLEETCACHE_STALL_TRIES in all) while its chunks
+ * stall with Redis up (answering, but slowly: a loaded host): a shared copy
+ * is worth more than a local fetch that costs the fleet's rate budget. */
+static int shared_get(struct fleetcache *fc, const char *ns, struct buf *b, struct fleet_meta *meta)
+{
+	int rc = fleet_fetch(fc->fleet, ns, b, meta);
+
+	for (int i = 1; i < FLEETCACHE_STALL_TRIES && rc == -ETIMEDOUT && fleet_is_up(fc->fleet);
+	     i++)
+		rc = fleet_fetch(fc->fleet, ns, b, meta);
+	return rc;
 }
 
 static void run_register(struct fleetcache *fc, struct fc_run *run)
@@ -438,17 +465,17 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 		rc = local_run(&run, NULL, NULL, deadline_ns, local, out, err);
 		goto done;
 	}
-	rc = fleet_fetch(fc->fleet, ns, &b, &meta);
+	rc = shared_get(fc, ns, &b, &meta);
 	if (!rc) {
 		uint64_t now = wall_ms();
 
-		if (meta.published_ms + ttl_ms > now && !install(coll, &key, &b, out))
+		if (meta.published_ms + ttl_ms > now && !install(coll, &key, &b, &meta, out))
 			goto done; /* shared hit: fresh, fetched by some host */
 		memcpy(since, meta.pub, sizeof(since));
-	} else if (rc != FLEET_MISS) {
+	} else if (rc != FLEET_MISS && !fleet_is_up(fc->fleet)) {
 		rc = local_run(&run, NULL, NULL, deadline_ns, local, out, err);
 		goto done;
-	}
+	} /* else a miss, or chunks that stalled with Redis up: one fetcher still */
 	for (;;) {
 		rc = fleet_lease_acquire(fc->fleet, ns, FLEETCACHE_LEASE_MS, &run.lease);
 		if (!rc) {
@@ -466,7 +493,9 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 		}
 		/* Another host fetches it: wait for its publication. */
 		rc = fleet_wait_publication(fc->fleet, ns, since, deadline_ns, 0, &b, &meta);
-		if (!rc && !install(coll, &key, &b, out))
+		if (rc == -ETIMEDOUT && fleet_is_up(fc->fleet)) /* a new one, chunks stalled */
+			rc = shared_get(fc, ns, &b, &meta);
+		if (!rc && !install(coll, &key, &b, &meta, out))
 			break;
 		if (!rc) { /* refused bytes: fetch ourselves */
 			memcpy(since, meta.pub, sizeof(since));
@@ -474,7 +503,7 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 		}
 		if (rc == -EAGAIN)
 			continue; /* the lease is free: take it over */
-		if (rc == -ETIMEDOUT) {
+		if (rc == FLEET_DEADLINE) {
 			rc = gcf_error_set(err, GCF_TIMEOUT,
 					   "operation deadline passed while another host of the "
 					   "fleet fetched this listing");
@@ -514,6 +543,7 @@ int fleetcache_stats_json(struct daemon *d, struct cJSON *root)
 	cJSON_AddNumberToObject(o, "fallbacks", (double)st.fallbacks);
 	cJSON_AddNumberToObject(o, "state_changes", (double)st.state_changes);
 	cJSON_AddNumberToObject(o, "rate_waits", (double)st.rate_waits);
+	cJSON_AddNumberToObject(o, "bulk_stalls", (double)st.bulk_stalls);
 	cJSON_AddNumberToObject(o, "fleet_size", (double)st.fleet_size);
 	return 0;
 }
