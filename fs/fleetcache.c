@@ -33,6 +33,13 @@ struct fc_run {
 	struct fleet_lease lease;
 	bool leased;
 	uint64_t renewed_ns;
+	/* Started without the lease because Redis was down: when Redis is back
+	 * the run tries to take the lease (at most once a second, lead_ns), and
+	 * stops (superseded) if another host holds it, rather than spend the
+	 * fleet's budget on a second copy of the same listing. */
+	const char *lead_ns;
+	uint64_t lead_tried_ns;
+	bool superseded;
 };
 
 /* The local pace used while Redis is down, per main collection. */
@@ -264,6 +271,43 @@ static void renew(struct fc_run *run)
 	}
 }
 
+/* A run without the lease (Redis was down when it started), Redis up
+ * again: take the lease, or learn that another host holds it. true when
+ * the run must stop (superseded). */
+static bool lead_or_yield(struct fc_run *run)
+{
+	uint64_t now = clock_now_ns();
+	struct fleet_lease lease;
+	bool due = false;
+	int rc;
+
+	if (!fleet_is_up(run->fc->fleet))
+		return false;
+	pthread_mutex_lock(&run->mu);
+	if (run->superseded) {
+		pthread_mutex_unlock(&run->mu);
+		return true;
+	}
+	if (run->lead_ns && !run->leased && now - run->lead_tried_ns >= 1000000000ull) {
+		run->lead_tried_ns = now;
+		due = true;
+	}
+	pthread_mutex_unlock(&run->mu);
+	if (!due)
+		return false;
+	rc = fleet_lease_acquire(run->fc->fleet, run->lead_ns, FLEETCACHE_LEASE_MS, &lease);
+	pthread_mutex_lock(&run->mu);
+	if (!rc && !run->leased) {
+		run->lease = lease;
+		run->leased = true;
+		run->renewed_ns = now;
+	} else if (rc == FLEET_HELD) {
+		run->superseded = true;
+	}
+	pthread_mutex_unlock(&run->mu);
+	return rc == FLEET_HELD;
+}
+
 /* fetch_io.admit: one slot of the fleet's budget. */
 static int admit(void *ctx, uint64_t deadline_ns, struct gcf_error *err)
 {
@@ -275,6 +319,9 @@ static int admit(void *ctx, uint64_t deadline_ns, struct gcf_error *err)
 	uint64_t wait;
 	int rc;
 
+	if (lead_or_yield(run)) /* a class fetch.c does not retry: the run stops */
+		return gcf_error_set(err, GCF_CONFIG,
+				     "another host of the fleet fetches this listing");
 	renew(run);
 	if (!rate)
 		return 0;
@@ -473,8 +520,9 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 			goto done; /* shared hit: fresh, fetched by some host */
 		memcpy(since, meta.pub, sizeof(since));
 	} else if (rc != FLEET_MISS && !fleet_is_up(fc->fleet)) {
-		rc = local_run(&run, NULL, NULL, deadline_ns, local, out, err);
-		goto done;
+		run.lead_ns = ns;
+		rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
+		goto superseded;
 	} /* else a miss, or chunks that stalled with Redis up: one fetcher still */
 	for (;;) {
 		rc = fleet_lease_acquire(fc->fleet, ns, FLEETCACHE_LEASE_MS, &run.lease);
@@ -488,8 +536,9 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 			break;
 		}
 		if (rc != FLEET_HELD) {
+			run.lead_ns = ns;
 			rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
-			break;
+			goto superseded;
 		}
 		/* Another host fetches it: wait for its publication. */
 		rc = fleet_wait_publication(fc->fleet, ns, since, deadline_ns, 0, &b, &meta);
@@ -510,8 +559,40 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 			gcf_error_set_context(err, coll->cr->conn->name, coll->kind->action);
 			break;
 		}
-		rc = local_run(&run, NULL, NULL, deadline_ns, local, out, err);
-		break;
+		run.lead_ns = ns;
+		rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
+		goto superseded;
+	}
+	goto done;
+superseded:
+	/* Redis came back during a leaderless local fetch and another host
+	 * holds the lease: its publication, within the reader's deadline. */
+	if (rc && run.superseded) {
+		struct gcf_error werr = GCF_ERROR_INIT;
+		int wrc = FLEET_MISS;
+
+		for (int i = 0; i < 2; i++) { /* a publication older than the TTL: the next */
+			wrc =
+			    fleet_wait_publication(fc->fleet, ns, since, deadline_ns, 0, &b, &meta);
+			if (wrc == -ETIMEDOUT && fleet_is_up(fc->fleet))
+				wrc = shared_get(fc, ns, &b, &meta);
+			if (wrc || meta.published_ms + ttl_ms > wall_ms())
+				break;
+			memcpy(since, meta.pub, sizeof(since));
+			wrc = FLEET_MISS;
+		}
+		if (!wrc && !install(coll, &key, &b, &meta, out)) {
+			gcf_error_release(err);
+			rc = 0;
+		} else {
+			gcf_error_set(&werr, GCF_TIMEOUT,
+				      "another host of the fleet fetched this listing, and its "
+				      "publication did not come in time");
+			gcf_error_set_context(&werr, coll->cr->conn->name, coll->kind->action);
+			gcf_error_release(err);
+			gcf_error_move(err, &werr);
+			rc = -ETIMEDOUT;
+		}
 	}
 done:
 	buf_release(&b);
