@@ -130,7 +130,8 @@ run() {
 }
 # failed PREFIX: ls that failed or were incomplete
 failed() { cat "$T_DIR/$1"*.ls | awk -v n="$REF" '$3 != 0 || $4 != n' | wc -l; }
-p99() { cat "$T_DIR/$1"*.ls | awk '{print $2}' | sort -n | awk '{v[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; print v[i]}'; }
+# p99 PREFIX [FROM_MS]: of the ls started at FROM_MS or later
+p99() { cat "$T_DIR/$1"*.ls | awk -v t="${2:-0}" '$1 >= t {print $2}' | sort -n | awk '{v[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; print v[i]}'; }
 fleet_sum() { # fleet_sum PREFIX COUNT FIELD
 	local i s=0 v
 	for ((i = 1; i <= $2; i++)); do
@@ -146,6 +147,7 @@ mounts "$T_DIR/local.ini" one 1
 run one 1
 REQ1=$REQ THR1=$THR MAX1=$MAX1S
 FETCH_MS=$(jq -r '.tencent.tasks.last_fetch_duration_ms' "$T_DIR/one1/.gpucloudfs/stats.json")
+COLD_MS=$(head -1 "$T_DIR/one1.ls" | awk '{print $2}') # the first ls: a full fetch
 REF=$(ls -f "$T_DIR/one1/tencent/tasks" | wc -l) # entries of a complete listing (N + . .. + views)
 umounts one 1
 
@@ -167,6 +169,7 @@ mounts "$T_DIR/redis.ini" fa "$K"
 rm -f "$T_DIR/stop" "$T_DIR/restarted" "$T_DIR/resumed"
 (
 	sleep $((D / 4))
+	now_ms >"$T_DIR/paused"
 	redis_pause
 	sleep 10
 	redis_resume
@@ -197,7 +200,8 @@ run fa "$K"
 D=$D0
 wait "$faults"
 wait "$watcher"
-REQA=$REQ THRA=$THR FAILA=$(failed fa) P99A=$(p99 fa)
+# p99 from the pause on: the first ls of each mount is a cold full fetch
+REQA=$REQ THRA=$THR FAILA=$(failed fa) P99A=$(p99 fa "$(cat "$T_DIR/paused")")
 if [ -s "$T_DIR/resumed" ]; then
 	RESUME=$(((($(cat "$T_DIR/resumed") - $(cat "$T_DIR/restarted")) + 999) / 1000))
 else
@@ -218,7 +222,7 @@ killed=$(now_ms)
 wait "$holder" 2>/dev/null
 cat "$T_DIR/fa2/.gpucloudfs/refresh/tencent/tasks" >/dev/null 2>&1
 TAKE_S=$(awk -v a="$killed" -v b="$(now_ms)" 'BEGIN {printf "%.1f", (b - a) / 1000}')
-TAKEN=$(jq -r '.[".fleet"].takeovers' "$T_DIR/fa2/.gpucloudfs/stats.json")
+TAKEN=$(fleet_sum fa "$K" takeovers) # fa1 is dead: its share reads as 0
 DONE_N=$(ls -f "$T_DIR/fa2/tencent/tasks" | wc -l)
 for ((i = 2; i <= K; i++)); do
 	cp "$T_DIR/fa$i/.gpucloudfs/stats.json" "$T_DIR/fa$i.stats.json" 2>/dev/null
@@ -239,7 +243,7 @@ cat <<TABLE
 | throttled replies, $K mounts + Redis | $THRF | 0 |
 | failed ls, $K mounts + Redis | $FAILF | 0 |
 | Redis paused 10 s, killed, restarted: failed ls | $FAILA | 0 |
-| ... p99 ls latency | ${P99A} ms | <= fetch ${FETCH_S} s + 0.5 s |
+| ... p99 ls latency (from the pause on) | ${P99A} ms | <= fetch ${FETCH_S} s + 0.5 s (a cold full fetch: ${COLD_MS} ms) |
 | ... sharing resumed after the restart | ${RESUME} s | <= 30 s |
 | ... API requests, throttled, fleet fallbacks | $REQA, $THRA, $FALLBACKS | - |
 | lease holder killed mid-fetch: listing complete on another host | ${TAKE_S} s after the kill ($DONE_N entries, takeovers $TAKEN) | <= 15 s + fetch ${FETCH_S} s |
