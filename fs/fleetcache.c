@@ -566,8 +566,10 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 	goto done;
 superseded:
 	/* Redis came back during a leaderless local fetch and another host
-	 * holds the lease: its publication, within the reader's deadline. */
-	if (rc && run.superseded) {
+	 * holds the lease: its publication, within the reader's deadline; when
+	 * Redis fails again or the lease goes without one, fetch locally again
+	 * (FLEETCACHE_YIELDS_MAX times at most). */
+	for (int yields = 0; rc && run.superseded; yields++) {
 		struct gcf_error werr = GCF_ERROR_INIT;
 		int wrc = FLEET_MISS;
 
@@ -584,15 +586,25 @@ superseded:
 		if (!wrc && !install(coll, &key, &b, &meta, out)) {
 			gcf_error_release(err);
 			rc = 0;
-		} else {
-			gcf_error_set(&werr, GCF_TIMEOUT,
-				      "another host of the fleet fetched this listing, and its "
-				      "publication did not come in time");
-			gcf_error_set_context(&werr, coll->cr->conn->name, coll->kind->action);
-			gcf_error_release(err);
-			gcf_error_move(err, &werr);
-			rc = -ETIMEDOUT;
+			break;
 		}
+		if (wrc != FLEET_DEADLINE && yields + 1 < FLEETCACHE_YIELDS_MAX &&
+		    clock_now_ns() < deadline_ns) {
+			gcf_error_release(err);
+			run.superseded = false;
+			run.leased = false;
+			run.lead_tried_ns = 0;
+			rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
+			continue;
+		}
+		gcf_error_set(&werr, GCF_TIMEOUT,
+			      "another host of the fleet fetched this listing, and its "
+			      "publication did not come in time");
+		gcf_error_set_context(&werr, coll->cr->conn->name, coll->kind->action);
+		gcf_error_release(err);
+		gcf_error_move(err, &werr);
+		rc = -ETIMEDOUT;
+		break;
 	}
 done:
 	buf_release(&b);

@@ -50,6 +50,9 @@ struct fetch_io;
 /* Reads of a shared snapshot whose chunks stalled (fleet.h's bulk timeout)
  * before this host gives up on it. */
 #define FLEETCACHE_STALL_TRIES 3
+/* Local fetches one refresh may start after yielding to another host whose
+ * publication then did not come (Redis failed again, or that host died). */
+#define FLEETCACHE_YIELDS_MAX 3
 
 /* Opens fleet mode from d->cfg (redis, redis_user, redis_password_file,
  * redis_prefix): d->fleet stays NULL when redis is unset. Connects to
