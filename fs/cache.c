@@ -172,6 +172,11 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 	col->stats.last_fetch_duration_ns = now - started;
 	if (!rc) {
 		fresh_snap->fetched_ns = now;
+		if (col->fetched_preset_ns && col->fetched_preset_ns < now)
+			fresh_snap->fetched_ns =
+			    col->cur && col->cur->fetched_ns >= col->fetched_preset_ns
+				? (col->cur->fetched_ns < now ? col->cur->fetched_ns + 1 : now)
+				: col->fetched_preset_ns;
 		fresh_snap->gen = target;
 		old = col->cur;
 		col->cur = fresh_snap;
@@ -186,6 +191,7 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 		col->last_err_ns = now;
 	}
 	col->last_rc = rc;
+	col->fetched_preset_ns = 0;
 	col->done = target;
 	col->fetching = false;
 	col->soft = false;

@@ -91,6 +91,13 @@ struct collection {
 	uint64_t (*now_ns)(void); /* injectable monotonic clock */
 	uint64_t fetch_idle_ns;   /* a fetch with no page for this long is abandoned;
 				   * 0 = never; default CACHE_FETCH_IDLE_NS */
+	/* Set by a fetch callback (on the fetch's own thread, before it
+	 * returns 0) whose snapshot is older than the fetch, e.g. one another
+	 * host fetched (fleetcache.c): its now_ns time of fetching. The
+	 * installed snapshot then keeps it as fetched_ns (clamped to now and
+	 * after the current one's) so its TTL runs from there. 0 = now; reset
+	 * at every install. */
+	uint64_t fetched_preset_ns;
 	/* the fetch in flight or the last one (atomics; its now_ns is the
 	 * clock of the fetch's deadlines, clock_now_ns unless injected) */
 	struct fetch_progress progress;

@@ -60,7 +60,7 @@ struct fleet {
 	char *host, *unix_path, *user, *password, *prefix, *host_id;
 	char where[160]; /* "host:port" or the socket path, for logs (no secret) */
 	int port, db;
-	unsigned connect_ms, command_ms, backoff_min_ms, backoff_max_ms;
+	unsigned connect_ms, command_ms, bulk_ms, backoff_min_ms, backoff_max_ms;
 	size_t chunk_size, max_blob;
 	char sha[FS_COUNT][41];
 
@@ -76,7 +76,7 @@ struct fleet {
 	atomic_uint size;
 	atomic_uint_fast64_t last_heartbeat_ns;
 	atomic_uint_fast64_t hits, misses, publications, lease_waits, takeovers, errors, fallbacks,
-	    state_changes, rate_waits;
+	    state_changes, rate_waits, bulk_stalls;
 };
 
 /* ---------------------------------------------------------------- meta */
@@ -380,8 +380,11 @@ int fleet_new(const struct fleet_config *cfg, struct fleet **out, struct gcf_err
 	}
 	f->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 200;
 	f->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : 200;
+	f->bulk_ms = cfg->bulk_timeout_ms ? cfg->bulk_timeout_ms : 2000;
+	if (f->bulk_ms < f->command_ms)
+		f->bulk_ms = f->command_ms;
 	f->backoff_min_ms = cfg->backoff_min_ms ? cfg->backoff_min_ms : 1000;
-	f->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 30000;
+	f->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 5000;
 	if (f->backoff_max_ms < f->backoff_min_ms)
 		f->backoff_max_ms = f->backoff_min_ms;
 	f->backoff_ms = f->backoff_min_ms;
@@ -666,6 +669,31 @@ static int fleet_begin(struct fleet *f, redisContext **out, bool *probe)
 	return 0;
 }
 
+/* The per-read/write timeout of c: f->command_ms for small commands,
+ * f->bulk_ms while chunks move. A failure sets c->err. */
+static void fleet_set_timeout(redisContext *c, unsigned ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (!c->err)
+		(void)redisSetTimeout(c, tv);
+}
+
+/* A connection whose chunk transfer stalled past the bulk timeout after
+ * Redis had answered this call's first command: Redis is slow, not down.
+ * The connection is dropped (replies may be in flight), the error counted,
+ * and the breaker left closed (a probe that got this far closes it). */
+static void fleet_end_stalled(struct fleet *f, redisContext *c, bool probe)
+{
+	atomic_fetch_add(&f->errors, 1);
+	atomic_fetch_add(&f->bulk_stalls, 1);
+	log_debug("fleet: redis '%s': a chunk transfer stalled over %u ms: connection dropped, "
+		  "sharing goes on",
+		  f->where, f->bulk_ms);
+	redisFree(c);
+	fleet_succeeded(f, probe);
+}
+
 /* rc is the call's result: a broken connection (c->err) is dropped and
  * opens the breaker; otherwise c goes back to the pool. */
 static void fleet_end(struct fleet *f, redisContext *c, bool probe)
@@ -846,7 +874,7 @@ int fleet_publish(struct fleet *f, const char *ns, const void *data, size_t len,
 	struct timespec ts;
 	redisContext *c;
 	redisReply *r;
-	bool probe;
+	bool probe, bulk = false;
 	int rc;
 
 	if (!f)
@@ -872,7 +900,21 @@ int fleet_publish(struct fleet *f, const char *ns, const void *data, size_t len,
 	rc = fleet_begin(f, &c, &probe);
 	if (rc)
 		return rc;
-	rc = fleet_put_chunks(f, c, ns, &m, data, ttl_ms);
+	/* Redis answers a small command at the command timeout (or the breaker
+	 * opens), then the chunks move at the bulk timeout. */
+	{
+		const char *argv[1] = {"PING"};
+
+		r = fleet_argv(c, 1, argv, NULL);
+		rc = r && r->type == REDIS_REPLY_STATUS ? 0 : fleet_reply_error(f, c, r);
+		freeReplyObject(r);
+	}
+	if (!rc) {
+		bulk = true;
+		fleet_set_timeout(c, f->bulk_ms);
+		rc = fleet_put_chunks(f, c, ns, &m, data, ttl_ms);
+		fleet_set_timeout(c, f->command_ms);
+	}
 	if (!rc) {
 		const char *argv[6] = {"SET", key, (const char *)enc, "PX", px, "GET"};
 		size_t lens[6] = {3, 0, FLEET_META_LEN, 2, 0, 3};
@@ -892,7 +934,10 @@ int fleet_publish(struct fleet *f, const char *ns, const void *data, size_t len,
 		}
 		freeReplyObject(r);
 	}
-	fleet_end(f, c, probe);
+	if (c->err && bulk && fleet_ctx_errno(c) == -ETIMEDOUT)
+		fleet_end_stalled(f, c, probe);
+	else
+		fleet_end(f, c, probe);
 	if (rc)
 		return rc;
 	atomic_fetch_add(&f->publications, 1);
@@ -901,10 +946,11 @@ int fleet_publish(struct fleet *f, const char *ns, const void *data, size_t len,
 	return 0;
 }
 
-/* GET meta, then the chunks (pipelined GETs); verifies. On a miss, out is
- * empty. Returns 0, FLEET_MISS, -EFBIG or an I/O error. */
+/* GET meta, then the chunks (pipelined GETs, with the bulk timeout: *bulk
+ * set from then on); verifies. On a miss, out is empty. Returns 0,
+ * FLEET_MISS, -EFBIG or an I/O error. */
 static int fleet_fetch_on(struct fleet *f, redisContext *c, const char *ns, struct buf *out,
-			  struct fleet_meta *m)
+			  struct fleet_meta *m, bool *bulk)
 {
 	char key[FLEET_NS_MAX + 48];
 	redisReply *r;
@@ -928,6 +974,8 @@ static int fleet_fetch_on(struct fleet *f, redisContext *c, const char *ns, stru
 		return FLEET_MISS;
 	if (m->length > out->max)
 		return -EFBIG;
+	*bulk = true;
+	fleet_set_timeout(c, f->bulk_ms);
 	for (uint32_t base = 0; base < m->chunks && !rc; base += FLEET_WINDOW) {
 		uint32_t end = m->chunks - base > FLEET_WINDOW ? base + FLEET_WINDOW : m->chunks;
 
@@ -952,6 +1000,7 @@ static int fleet_fetch_on(struct fleet *f, redisContext *c, const char *ns, stru
 			freeReplyObject(r);
 		}
 	}
+	fleet_set_timeout(c, f->command_ms);
 	if (!rc)
 		rc = fleet_blob_verify(m, out->p, out->len);
 	return rc;
@@ -961,7 +1010,7 @@ int fleet_fetch(struct fleet *f, const char *ns, struct buf *out, struct fleet_m
 {
 	struct fleet_meta m;
 	redisContext *c;
-	bool probe;
+	bool probe, bulk = false;
 	int rc;
 
 	buf_reset(out);
@@ -971,8 +1020,11 @@ int fleet_fetch(struct fleet *f, const char *ns, struct buf *out, struct fleet_m
 	if (rc)
 		return rc;
 	memset(&m, 0, sizeof(m));
-	rc = fleet_fetch_on(f, c, ns, out, &m);
-	fleet_end(f, c, probe);
+	rc = fleet_fetch_on(f, c, ns, out, &m, &bulk);
+	if (c->err && bulk && fleet_ctx_errno(c) == -ETIMEDOUT)
+		fleet_end_stalled(f, c, probe);
+	else
+		fleet_end(f, c, probe);
 	if (rc) {
 		buf_reset(out);
 		if (rc == FLEET_MISS)
@@ -1056,7 +1108,7 @@ int fleet_wait_publication(struct fleet *f, const char *ns, const char *since_pu
 			return -EAGAIN;
 		now = clock_now_ns();
 		if (now >= deadline_ns)
-			return -ETIMEDOUT;
+			return FLEET_DEADLINE;
 		{
 			uint64_t left = deadline_ns - now, step = (uint64_t)poll_ms * 1000000ull;
 			struct timespec ts;
@@ -1237,6 +1289,7 @@ void fleet_stats_get(const struct fleet *f, struct fleet_stats *out)
 	out->fallbacks = atomic_load(&f->fallbacks);
 	out->state_changes = atomic_load(&f->state_changes);
 	out->rate_waits = atomic_load(&f->rate_waits);
+	out->bulk_stalls = atomic_load(&f->bulk_stalls);
 	out->fleet_size = atomic_load(&f->size);
 	out->up = atomic_load(&f->up);
 }

@@ -10,7 +10,7 @@
  * returned only whole, with its length and SHA-256 checked, and every key
  * written carries a TTL. Redis failing never fails a caller: after an I/O
  * error or a timeout (connect and command timeouts, 200 ms by default) the
- * module is "down" for a back-off (1 s doubling to 30 s) during which every
+ * module is "down" for a back-off (1 s doubling to 5 s) during which every
  * call returns FLEET_DOWN without touching the network; then one call
  * probes, and sharing resumes by itself when it succeeds. One log line per
  * change of state. The caller's answer to FLEET_DOWN is its local
@@ -48,6 +48,9 @@
 #define FLEET_DOWN (-ENOTCONN) /* not configured, or circuit open: use local behaviour */
 #define FLEET_MISS (-ENOENT)   /* no complete, valid blob (or lease not ours any more) */
 #define FLEET_HELD (-EBUSY)    /* lease held by another host */
+/* fleet_wait_publication's deadline passed. Distinct from -ETIMEDOUT (a
+ * Redis command that timed out), which asks for the local behaviour. */
+#define FLEET_DEADLINE (-ETIME)
 
 /* "P:<32 hex>": the namespace of one collection or one limiter. */
 #define FLEET_NS_MAX  96
@@ -64,8 +67,12 @@ struct fleet_config {
 	const char *host_id;         /* this host in P:hosts; NULL = hostname:pid */
 	unsigned connect_timeout_ms; /* 0 = 200 */
 	unsigned command_timeout_ms; /* 0 = 200 (per socket read or write) */
+	unsigned bulk_timeout_ms;    /* 0 = 2000: per socket read or write while chunks
+					move (a loaded Redis or host stalls on megabytes
+					longer than on a small command) */
 	unsigned backoff_min_ms;     /* 0 = 1000: first down period */
-	unsigned backoff_max_ms;     /* 0 = 30000: doubling stops here */
+	unsigned backoff_max_ms;     /* 0 = 5000: doubling stops here (a probe costs one
+					connect: sharing resumes within this of Redis's return) */
 	size_t chunk_size;           /* 0 = 256 KiB */
 	size_t max_blob;             /* 0 = 1 GiB: larger metadata is refused as garbage */
 };
@@ -121,7 +128,10 @@ int fleet_publish(struct fleet *f, const char *ns, const void *data, size_t len,
  * A missing metadata key, a missing chunk (evicted or expired), a chunk of
  * the wrong length, a wrong checksum or garbage metadata are all
  * FLEET_MISS, and out is left empty: never a partial blob. -EFBIG when
- * out's ceiling is below the length. meta may be NULL.
+ * out's ceiling is below the length. meta may be NULL. When the metadata
+ * came back but the chunks stalled past the bulk timeout, the connection
+ * is dropped and -ETIMEDOUT returned without opening the breaker (Redis
+ * answered: it is slow, not down; fleet_is_up() stays true).
  */
 int fleet_fetch(struct fleet *f, const char *ns, struct buf *out, struct fleet_meta *meta);
 
@@ -130,8 +140,9 @@ int fleet_fetch(struct fleet *f, const char *ns, struct buf *out, struct fleet_m
  * every poll_ms (0 = 50) until deadline_ns (clock_now_ns() scale), while
  * the lease on ns is held by someone. Returns 0 with out/meta filled,
  * -EAGAIN when the lease is free and nothing new was published (its holder
- * died or gave up: try fleet_lease_acquire, a takeover), -ETIMEDOUT at the
- * deadline, FLEET_DOWN or another error. Counts one lease wait.
+ * died or gave up: try fleet_lease_acquire, a takeover), FLEET_DEADLINE at
+ * the deadline, FLEET_DOWN or another error (-ETIMEDOUT: a Redis command
+ * timed out). Counts one lease wait.
  */
 int fleet_wait_publication(struct fleet *f, const char *ns, const char *since_pub,
 			   uint64_t deadline_ns, unsigned poll_ms, struct buf *out,
@@ -190,6 +201,8 @@ struct fleet_stats {
 	uint64_t fallbacks;     /* calls answered FLEET_DOWN by the open breaker */
 	uint64_t state_changes; /* up -> down and down -> up */
 	uint64_t rate_waits;    /* fleet_rate_acquire answered "wait" */
+	uint64_t bulk_stalls;   /* chunk transfers that stalled past the bulk timeout
+				   (also counted in errors; the breaker stayed closed) */
 	unsigned fleet_size;    /* fleet_last_size() */
 	bool up;                /* fleet_is_up() */
 };

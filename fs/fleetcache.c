@@ -33,6 +33,13 @@ struct fc_run {
 	struct fleet_lease lease;
 	bool leased;
 	uint64_t renewed_ns;
+	/* Started without the lease because Redis was down: when Redis is back
+	 * the run tries to take the lease (at most once a second, lead_ns), and
+	 * stops (superseded) if another host holds it, rather than spend the
+	 * fleet's budget on a second copy of the same listing. */
+	const char *lead_ns;
+	uint64_t lead_tried_ns;
+	bool superseded;
 };
 
 /* The local pace used while Redis is down, per main collection. */
@@ -264,6 +271,43 @@ static void renew(struct fc_run *run)
 	}
 }
 
+/* A run without the lease (Redis was down when it started), Redis up
+ * again: take the lease, or learn that another host holds it. true when
+ * the run must stop (superseded). */
+static bool lead_or_yield(struct fc_run *run)
+{
+	uint64_t now = clock_now_ns();
+	struct fleet_lease lease;
+	bool due = false;
+	int rc;
+
+	if (!fleet_is_up(run->fc->fleet))
+		return false;
+	pthread_mutex_lock(&run->mu);
+	if (run->superseded) {
+		pthread_mutex_unlock(&run->mu);
+		return true;
+	}
+	if (run->lead_ns && !run->leased && now - run->lead_tried_ns >= 1000000000ull) {
+		run->lead_tried_ns = now;
+		due = true;
+	}
+	pthread_mutex_unlock(&run->mu);
+	if (!due)
+		return false;
+	rc = fleet_lease_acquire(run->fc->fleet, run->lead_ns, FLEETCACHE_LEASE_MS, &lease);
+	pthread_mutex_lock(&run->mu);
+	if (!rc && !run->leased) {
+		run->lease = lease;
+		run->leased = true;
+		run->renewed_ns = now;
+	} else if (rc == FLEET_HELD) {
+		run->superseded = true;
+	}
+	pthread_mutex_unlock(&run->mu);
+	return rc == FLEET_HELD;
+}
+
 /* fetch_io.admit: one slot of the fleet's budget. */
 static int admit(void *ctx, uint64_t deadline_ns, struct gcf_error *err)
 {
@@ -275,6 +319,9 @@ static int admit(void *ctx, uint64_t deadline_ns, struct gcf_error *err)
 	uint64_t wait;
 	int rc;
 
+	if (lead_or_yield(run)) /* a class fetch.c does not retry: the run stops */
+		return gcf_error_set(err, GCF_CONFIG,
+				     "another host of the fleet fetches this listing");
 	renew(run);
 	if (!rate)
 		return 0;
@@ -319,9 +366,22 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
 }
 
-/* Bytes read from Redis -> *out, as coll_fetch would have made it. */
+/* The clock_now_ns() time a publication of wall time published_ms was
+ * made (its age on the wall clock, taken from now; never in the future,
+ * never 0). */
+static uint64_t published_mono_ns(uint64_t published_ms)
+{
+	uint64_t now = clock_now_ns(), wall = wall_ms();
+	uint64_t age_ns = wall > published_ms ? (wall - published_ms) * 1000000ull : 0;
+
+	return age_ns < now ? now - age_ns : 1;
+}
+
+/* Bytes read from Redis -> *out, as coll_fetch would have made it, dated
+ * from its publication: a shared copy is fresh for the TTL from when its
+ * host fetched it, not from when this host read it. */
 static int install(struct coll_rt *coll, const struct snapfile_key *key, const struct buf *b,
-		   struct snapshot **out)
+		   const struct fleet_meta *meta, struct snapshot **out)
 {
 	struct gcf_error derr = GCF_ERROR_INIT;
 	struct snapshot *s = NULL, *prev;
@@ -338,6 +398,7 @@ static int install(struct coll_rt *coll, const struct snapfile_key *key, const s
 	prev = cache_peek(&coll->col);
 	snapshot_carry_times(prev, s);
 	snapshot_put(prev);
+	coll->col.fetched_preset_ns = published_mono_ns(meta->published_ms);
 	*out = s;
 	log_debug("%s/%s: %zu objects from the fleet", coll->cr->conn->name, coll->kind->dir,
 		  s->nentries);
@@ -358,6 +419,19 @@ static void publish(struct fleetcache *fc, struct coll_rt *coll, const char *ns,
 	if (!snapfile_encode(s, &m, &b))
 		fleet_publish(fc->fleet, ns, b.p, b.len, 2 * ttl_ms + 5000, 0, NULL);
 	buf_release(&b);
+}
+
+/* fleet_fetch, tried again (FLEETCACHE_STALL_TRIES in all) while its chunks
+ * stall with Redis up (answering, but slowly: a loaded host): a shared copy
+ * is worth more than a local fetch that costs the fleet's rate budget. */
+static int shared_get(struct fleetcache *fc, const char *ns, struct buf *b, struct fleet_meta *meta)
+{
+	int rc = fleet_fetch(fc->fleet, ns, b, meta);
+
+	for (int i = 1; i < FLEETCACHE_STALL_TRIES && rc == -ETIMEDOUT && fleet_is_up(fc->fleet);
+	     i++)
+		rc = fleet_fetch(fc->fleet, ns, b, meta);
+	return rc;
 }
 
 static void run_register(struct fleetcache *fc, struct fc_run *run)
@@ -438,17 +512,18 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 		rc = local_run(&run, NULL, NULL, deadline_ns, local, out, err);
 		goto done;
 	}
-	rc = fleet_fetch(fc->fleet, ns, &b, &meta);
+	rc = shared_get(fc, ns, &b, &meta);
 	if (!rc) {
 		uint64_t now = wall_ms();
 
-		if (meta.published_ms + ttl_ms > now && !install(coll, &key, &b, out))
+		if (meta.published_ms + ttl_ms > now && !install(coll, &key, &b, &meta, out))
 			goto done; /* shared hit: fresh, fetched by some host */
 		memcpy(since, meta.pub, sizeof(since));
-	} else if (rc != FLEET_MISS) {
-		rc = local_run(&run, NULL, NULL, deadline_ns, local, out, err);
-		goto done;
-	}
+	} else if (rc != FLEET_MISS && !fleet_is_up(fc->fleet)) {
+		run.lead_ns = ns;
+		rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
+		goto superseded;
+	} /* else a miss, or chunks that stalled with Redis up: one fetcher still */
 	for (;;) {
 		rc = fleet_lease_acquire(fc->fleet, ns, FLEETCACHE_LEASE_MS, &run.lease);
 		if (!rc) {
@@ -461,12 +536,15 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 			break;
 		}
 		if (rc != FLEET_HELD) {
+			run.lead_ns = ns;
 			rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
-			break;
+			goto superseded;
 		}
 		/* Another host fetches it: wait for its publication. */
 		rc = fleet_wait_publication(fc->fleet, ns, since, deadline_ns, 0, &b, &meta);
-		if (!rc && !install(coll, &key, &b, out))
+		if (rc == -ETIMEDOUT && fleet_is_up(fc->fleet)) /* a new one, chunks stalled */
+			rc = shared_get(fc, ns, &b, &meta);
+		if (!rc && !install(coll, &key, &b, &meta, out))
 			break;
 		if (!rc) { /* refused bytes: fetch ourselves */
 			memcpy(since, meta.pub, sizeof(since));
@@ -474,14 +552,58 @@ int fleetcache_fetch(struct coll_rt *coll, uint64_t deadline_ns, fleetcache_loca
 		}
 		if (rc == -EAGAIN)
 			continue; /* the lease is free: take it over */
-		if (rc == -ETIMEDOUT) {
+		if (rc == FLEET_DEADLINE) {
 			rc = gcf_error_set(err, GCF_TIMEOUT,
 					   "operation deadline passed while another host of the "
 					   "fleet fetched this listing");
 			gcf_error_set_context(err, coll->cr->conn->name, coll->kind->action);
 			break;
 		}
-		rc = local_run(&run, NULL, NULL, deadline_ns, local, out, err);
+		run.lead_ns = ns;
+		rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
+		goto superseded;
+	}
+	goto done;
+superseded:
+	/* Redis came back during a leaderless local fetch and another host
+	 * holds the lease: its publication, within the reader's deadline; when
+	 * Redis fails again or the lease goes without one, fetch locally again
+	 * (FLEETCACHE_YIELDS_MAX times at most). */
+	for (int yields = 0; rc && run.superseded; yields++) {
+		struct gcf_error werr = GCF_ERROR_INIT;
+		int wrc = FLEET_MISS;
+
+		for (int i = 0; i < 2; i++) { /* a publication older than the TTL: the next */
+			wrc =
+			    fleet_wait_publication(fc->fleet, ns, since, deadline_ns, 0, &b, &meta);
+			if (wrc == -ETIMEDOUT && fleet_is_up(fc->fleet))
+				wrc = shared_get(fc, ns, &b, &meta);
+			if (wrc || meta.published_ms + ttl_ms > wall_ms())
+				break;
+			memcpy(since, meta.pub, sizeof(since));
+			wrc = FLEET_MISS;
+		}
+		if (!wrc && !install(coll, &key, &b, &meta, out)) {
+			gcf_error_release(err);
+			rc = 0;
+			break;
+		}
+		if (wrc != FLEET_DEADLINE && yields + 1 < FLEETCACHE_YIELDS_MAX &&
+		    clock_now_ns() < deadline_ns) {
+			gcf_error_release(err);
+			run.superseded = false;
+			run.leased = false;
+			run.lead_tried_ns = 0;
+			rc = local_run(&run, ns, &key, deadline_ns, local, out, err);
+			continue;
+		}
+		gcf_error_set(&werr, GCF_TIMEOUT,
+			      "another host of the fleet fetched this listing, and its "
+			      "publication did not come in time");
+		gcf_error_set_context(&werr, coll->cr->conn->name, coll->kind->action);
+		gcf_error_release(err);
+		gcf_error_move(err, &werr);
+		rc = -ETIMEDOUT;
 		break;
 	}
 done:
@@ -514,6 +636,7 @@ int fleetcache_stats_json(struct daemon *d, struct cJSON *root)
 	cJSON_AddNumberToObject(o, "fallbacks", (double)st.fallbacks);
 	cJSON_AddNumberToObject(o, "state_changes", (double)st.state_changes);
 	cJSON_AddNumberToObject(o, "rate_waits", (double)st.rate_waits);
+	cJSON_AddNumberToObject(o, "bulk_stalls", (double)st.bulk_stalls);
 	cJSON_AddNumberToObject(o, "fleet_size", (double)st.fleet_size);
 	return 0;
 }

@@ -47,6 +47,12 @@ struct fetch_io;
  * 1 s / rate + margin / rate apart, so that jitter between the hosts and the
  * cloud never puts rate + 1 requests into one second the cloud counts. */
 #define FLEETCACHE_RATE_MARGIN 0.05
+/* Reads of a shared snapshot whose chunks stalled (fleet.h's bulk timeout)
+ * before this host gives up on it. */
+#define FLEETCACHE_STALL_TRIES 3
+/* Local fetches one refresh may start after yielding to another host whose
+ * publication then did not come (Redis failed again, or that host died). */
+#define FLEETCACHE_YIELDS_MAX 3
 
 /* Opens fleet mode from d->cfg (redis, redis_user, redis_password_file,
  * redis_prefix): d->fleet stays NULL when redis is unset. Connects to

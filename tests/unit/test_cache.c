@@ -62,6 +62,7 @@ struct fake {
 	unsigned long failures_before; /* stats.failures when it was told */
 	unsigned pages;                /* when set, fetches report that many pages of 10 */
 	uint64_t deadline;             /* the deadline the last fetch was given */
+	uint64_t preset;               /* when set, a fetch sets col->fetched_preset_ns */
 	struct collection col;
 };
 
@@ -110,6 +111,10 @@ static int fake_fetch(void *ctx, struct collection *col, uint64_t deadline_ns,
 		return gcf_error_set(err, GCF_SERVER, "the cloud broke");
 	}
 	*out = new_snapshot();
+	pthread_mutex_lock(&f->mu);
+	if (f->preset)
+		col->fetched_preset_ns = f->preset;
+	pthread_mutex_unlock(&f->mu);
 	return 0;
 }
 
@@ -282,6 +287,38 @@ static void test_cache_refetch_after_ttl(void **state)
 	assert_int_equal(atomic_load(&a->refs), 1);
 	snapshot_put(a);
 	snapshot_put(b);
+}
+
+/* A fetch callback that got an older snapshot (another host's, fleet mode)
+ * dates it: its TTL runs from then, not from the install. The date is
+ * never after now nor before the current snapshot's, and used once. */
+static void test_cache_preset_fetched_ns(void **state)
+{
+	struct fake *f = *state;
+	struct snapshot *a, *b, *c;
+
+	f->preset = fake_now() - 20 * SEC;
+	a = get_ok(f);
+	assert_int_equal(a->fetched_ns, fake_now() - 20 * SEC);
+	assert_int_equal(f->col.fetched_preset_ns, 0);
+	advance((TTL_S - 20) * SEC - 1);
+	snapshot_put(get_ok(f)); /* still fresh: a hit */
+	assert_int_equal(fetches(f), 1);
+	advance(1);
+	/* expired 20 s early; a preset older than the current one is clamped */
+	f->preset = a->fetched_ns - SEC;
+	b = get_ok(f);
+	assert_int_equal(fetches(f), 2);
+	assert_int_equal(b->fetched_ns, a->fetched_ns + 1);
+	/* no preset: now */
+	f->preset = 0;
+	advance(TTL_S * SEC);
+	c = get_ok(f);
+	assert_int_equal(fetches(f), 3);
+	assert_int_equal(c->fetched_ns, fake_now());
+	snapshot_put(a);
+	snapshot_put(b);
+	snapshot_put(c);
 }
 
 static void test_cache_invalidate_forces_refetch(void **state)
@@ -902,6 +939,7 @@ int main(void)
 	    T(test_cache_first_get_fetches),
 	    T(test_cache_hit_within_ttl_does_not_fetch),
 	    T(test_cache_refetch_after_ttl),
+	    T(test_cache_preset_fetched_ns),
 	    T(test_cache_invalidate_forces_refetch),
 	    T(test_cache_failed_refresh_serves_stale),
 	    T(test_cache_error_without_snapshot_held_then_retried),

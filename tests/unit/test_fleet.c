@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -646,7 +647,7 @@ static void test_fleet_lease(void **state)
 
 		assert_int_equal(fleet_wait_publication(a, ns, NULL, clock_now_ns() + 200000000ull,
 							20, &out, &m),
-				 -ETIMEDOUT);
+				 FLEET_DEADLINE);
 		assert_int_equal(fleet_publish(b, ns, "listing", 7, 10000, 0, NULL), 0);
 		assert_int_equal(fleet_wait_publication(a, ns, NULL, clock_now_ns() + 1000000000ull,
 							20, &out, &m),
@@ -654,7 +655,7 @@ static void test_fleet_lease(void **state)
 		assert_int_equal(out.len, 7);
 		assert_int_equal(fleet_wait_publication(a, ns, m.pub, clock_now_ns() + 150000000ull,
 							20, &out, &m),
-				 -ETIMEDOUT);
+				 FLEET_DEADLINE);
 		assert_int_equal(fleet_lease_release(b, &lb), 0);
 		assert_int_equal(fleet_wait_publication(
 				     a, ns, m.pub, clock_now_ns() + 1000000000ull, 20, &out, &m),
@@ -986,6 +987,154 @@ static void test_fleet_breaker(void **state)
 	fleet_free(f);
 }
 
+/* ---- a server that answers the metadata, then stalls on the chunks ---- */
+
+struct staller {
+	int lfd, pipefd[2]; /* pipefd[0] readable: stop */
+	int answer_first;   /* 1: answer the first command (GET meta), 0: none */
+	uint8_t meta[FLEET_META_LEN];
+	pthread_t th;
+};
+
+/* Reads one RESP command array from fd (blocking); 0 or -1 at EOF/stop. */
+static int staller_read_cmd(struct staller *st, int fd)
+{
+	char c;
+	int nl = 0, want = -1;
+
+	/* count CRLFs: "*N\r\n" then N x ("$len\r\n" "arg\r\n") */
+	for (;;) {
+		struct timeval tv = {0, 50000};
+		fd_set rs;
+
+		FD_ZERO(&rs);
+		FD_SET(fd, &rs);
+		FD_SET(st->pipefd[0], &rs);
+		if (select((fd > st->pipefd[0] ? fd : st->pipefd[0]) + 1, &rs, NULL, NULL, &tv) < 0)
+			return -1;
+		if (FD_ISSET(st->pipefd[0], &rs))
+			return -1;
+		if (!FD_ISSET(fd, &rs))
+			continue;
+		if (read(fd, &c, 1) != 1)
+			return -1;
+		if (nl == 0 && want < 0 && c >= '0' && c <= '9')
+			want = (want < 0 ? 0 : want) * 10 + (c - '0');
+		else if (nl == 0 && want >= 0 && c >= '0' && c <= '9')
+			want = want * 10 + (c - '0');
+		if (c == '\n' && ++nl == 1 + 2 * want)
+			return 0;
+	}
+}
+
+static void *staller_main(void *arg)
+{
+	struct staller *st = arg;
+	int fd = accept(st->lfd, NULL, NULL);
+	char hdr[32];
+
+	if (fd < 0)
+		return NULL;
+	if (st->answer_first && staller_read_cmd(st, fd) == 0) {
+		int n = snprintf(hdr, sizeof(hdr), "$%d\r\n", FLEET_META_LEN);
+
+		if (write(fd, hdr, (size_t)n) != n || write(fd, st->meta, FLEET_META_LEN) < 0 ||
+		    write(fd, "\r\n", 2) != 2)
+			fprintf(stderr, "staller: write failed\n");
+	}
+	/* then silence until told to stop */
+	while (staller_read_cmd(st, fd) == 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+static int staller_start(struct staller *st, int answer_first)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	struct fleet_meta m = {.length = 4096, .chunk_size = 1024, .chunks = 4, .published_ms = 1};
+
+	memcpy(m.pub, "0123456789abcdef", FLEET_PUB_LEN + 1);
+	fleet_meta_encode(&m, st->meta);
+	st->answer_first = answer_first;
+	st->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (st->lfd < 0 || bind(st->lfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(st->lfd, (struct sockaddr *)&a, &len) || listen(st->lfd, 4) ||
+	    pipe(st->pipefd))
+		return -1;
+	if (pthread_create(&st->th, NULL, staller_main, st))
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+static void staller_stop(struct staller *st)
+{
+	if (write(st->pipefd[1], "x", 1) != 1)
+		fprintf(stderr, "staller: stop failed\n");
+	shutdown(st->lfd, SHUT_RDWR);
+	pthread_join(st->th, NULL);
+	close(st->lfd);
+	close(st->pipefd[0]);
+	close(st->pipefd[1]);
+}
+
+/* The chunks of a snapshot stall past the bulk timeout after Redis answered
+ * its metadata: -ETIMEDOUT after the bulk timeout (not the command
+ * timeout), the breaker stays closed (slow is not down), one bulk stall
+ * counted. The same stall on the metadata (a small command) opens it. */
+static void test_fleet_bulk_stall(void **state)
+{
+	struct staller st;
+	struct fleet_config cfg = {.command_timeout_ms = 100,
+				   .connect_timeout_ms = 200,
+				   .bulk_timeout_ms = 500,
+				   .backoff_min_ms = 60000};
+	struct gcf_error err = GCF_ERROR_INIT;
+	struct buf out = BUF_INIT(BUF_NOLIMIT);
+	struct fleet_stats fs;
+	struct fleet *f = NULL;
+	char url[64], ns[FLEET_NS_MAX];
+	uint64_t t0;
+	double ms;
+	int port;
+
+	(void)state;
+	for (int answer = 1; answer >= 0; answer--) {
+		memset(&st, 0, sizeof(st));
+		port = staller_start(&st, answer);
+		assert_true(port > 0);
+		snprintf(url, sizeof(url), "redis://127.0.0.1:%d", port);
+		cfg.url = url;
+		assert_int_equal(fleet_new(&cfg, &f, &err), 0);
+		make_ns(f, "tasks", ns);
+		t0 = clock_now_ns();
+		assert_int_equal(fleet_fetch(f, ns, &out, NULL), -ETIMEDOUT);
+		ms = ms_since(t0);
+		assert_int_equal(out.len, 0);
+		fleet_stats_get(f, &fs);
+		if (answer) {
+			print_message("fleet: chunks stalled: -ETIMEDOUT after %.0f ms (bulk "
+				      "timeout 500, command timeout 100), breaker closed\n",
+				      ms);
+			assert_true(ms >= 450 && ms < 2000);
+			assert_true(fleet_is_up(f));
+			assert_int_equal(fs.bulk_stalls, 1);
+			assert_int_equal(fs.state_changes, 0);
+		} else {
+			assert_true(ms < 450);
+			assert_false(fleet_is_up(f));
+			assert_int_equal(fs.bulk_stalls, 0);
+			assert_int_equal(fs.state_changes, 1);
+		}
+		fleet_free(f);
+		f = NULL;
+		staller_stop(&st);
+	}
+	buf_release(&out);
+	gcf_error_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1002,6 +1151,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_fleet_rate_never_over, flush),
 	    cmocka_unit_test_setup(test_fleet_noscript_recovers, flush),
 	    cmocka_unit_test_teardown(test_fleet_breaker, breaker_teardown),
+	    cmocka_unit_test(test_fleet_bulk_stall),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
