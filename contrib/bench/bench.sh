@@ -303,11 +303,18 @@ SIM_HTTPS=$(jq -r .https_port "$RUN/sim/ready.json")
 SIM_CA=$(jq -r .ca_file "$RUN/sim/ready.json")
 SIM_CTL="http://127.0.0.1:$SIM_HTTP/_sim"
 
+# A cold mount is cold: no disk store (warm restarts are contrib/bench/warm-restart.sh's
+# figures). Binaries from before the store have no such setting.
+NO_STORE=
+if grep -q cache_dir "$GCF_BIN"; then
+	NO_STORE="cache_dir = none"
+fi
 cat >"$RUN/config.ini" <<EOF
 [gpucloudfs]
 ttl = $TTL
 concurrency = $CONC
 ca_file = $SIM_CA
+$NO_STORE
 $(printf '%s\n' "${BENCH_CONFIG:-}" | tr ';' '\n')
 
 [tencent]
