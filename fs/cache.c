@@ -51,8 +51,7 @@ void cache_release(struct collection *col)
 		pthread_cond_wait(&col->cv, &col->mu);
 	pthread_mutex_unlock(&col->mu);
 	snapshot_put(col->cur);
-	snapshot_put(col->prev);
-	col->cur = col->prev = NULL;
+	col->cur = NULL;
 	gcf_error_release(&col->last_err);
 	free(col->progress.label);
 	col->progress.label = NULL;
@@ -146,13 +145,13 @@ static int answer(struct collection *col, struct snapshot **out, struct gcf_erro
 }
 
 /* Publishes the outcome of fetch number target (mu not held): a failure is
- * told to on_failure first; then swaps the snapshot in, keeps the replaced
- * one for reads in flight, wakes the waiters, then tells on_publish. Takes
- * over fresh_snap and ferr. */
+ * told to on_failure first; then swaps the snapshot in (the replaced one
+ * lives on in the readers that hold it), wakes the waiters, then tells
+ * on_publish. Takes over fresh_snap and ferr. */
 static void publish(struct collection *col, uint64_t target, uint64_t started, int rc,
 		    struct snapshot *fresh_snap, struct gcf_error *ferr)
 {
-	struct snapshot *old = NULL, *pub = NULL, *gone = NULL;
+	struct snapshot *old = NULL, *pub = NULL;
 	enum cache_outcome outcome = CACHE_FRESH;
 	uint64_t now;
 
@@ -181,9 +180,6 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 		old = col->cur;
 		col->cur = fresh_snap;
 		pub = snapshot_get(fresh_snap); /* kept alive for on_publish */
-		gone = col->prev;
-		col->prev = snapshot_get(old);
-		col->prev_until_ns = now + CACHE_PREV_GRACE_NS;
 		gcf_error_release(&col->last_err);
 	} else {
 		col->stats.failures++;
@@ -203,7 +199,6 @@ static void publish(struct collection *col, uint64_t target, uint64_t started, i
 		col->on_publish(col->ctx, col, old, pub);
 	snapshot_put(pub);
 	snapshot_put(old);
-	snapshot_put(gone);
 	gcf_error_release(ferr);
 }
 
@@ -461,22 +456,6 @@ struct snapshot *cache_peek(struct collection *col)
 	pthread_mutex_lock(&col->mu);
 	s = snapshot_get(col->cur);
 	pthread_mutex_unlock(&col->mu);
-	return s;
-}
-
-struct snapshot *cache_peek_prev(struct collection *col)
-{
-	struct snapshot *s = NULL, *gone = NULL;
-
-	pthread_mutex_lock(&col->mu);
-	if (col->prev && col->now_ns() < col->prev_until_ns) {
-		s = snapshot_get(col->prev);
-	} else {
-		gone = col->prev; /* past its grace: free it now */
-		col->prev = NULL;
-	}
-	pthread_mutex_unlock(&col->mu);
-	snapshot_put(gone);
 	return s;
 }
 

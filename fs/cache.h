@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #include "clock.h"
-#include "defaults.h" /* CACHE_ERROR_HOLD_NS, CACHE_PREV_GRACE_NS, CACHE_CANCEL_POLL_NS */
+#include "defaults.h" /* CACHE_ERROR_HOLD_NS, CACHE_CANCEL_POLL_NS */
 #include "gcf_error.h"
 #include "progress.h"
 #include "snapshot.h"
@@ -106,8 +106,6 @@ struct collection {
 	pthread_cond_t cv;
 	/* guarded by mu: */
 	struct snapshot *cur;
-	struct snapshot *prev; /* the one cur replaced, kept CACHE_PREV_GRACE_NS */
-	uint64_t prev_until_ns;
 	bool fetching;
 	bool invalidated;          /* next access refetches whatever the TTL says */
 	bool soft;                 /* the fetch in flight refreshes an expired snapshot */
@@ -171,12 +169,6 @@ struct snapshot *cache_peek(struct collection *col);
 /* The current snapshot only if it is fresh (younger than the TTL and not
  * invalidated); NULL otherwise. One reference. Never fetches. */
 struct snapshot *cache_peek_fresh(struct collection *col);
-
-/* The snapshot the current one replaced, while it is younger than
- * CACHE_PREV_GRACE_NS (NULL after). One reference. A read whose size the
- * kernel took from that snapshot is served from it, never mixed with the
- * bytes of the newer one. */
-struct snapshot *cache_peek_prev(struct collection *col);
 
 /*
  * Installs s (a snapshot loaded from disk after a restart; the cache takes

@@ -21,10 +21,6 @@
  * costs one request, not one each. */
 #define CACHE_ERROR_HOLD_NS 1000000000ull
 
-/* A replaced snapshot stays readable this long: a read whose size the kernel
- * took from it is served from it, never mixed with the newer bytes. */
-#define CACHE_PREV_GRACE_NS 2000000000ull
-
 /* How often a reader that may give up (an interrupted FUSE request) looks
  * whether it was cancelled while it waits for a fetch. */
 #define CACHE_CANCEL_POLL_NS 50000000ull
