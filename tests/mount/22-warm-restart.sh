@@ -40,13 +40,13 @@ listing() { (cd "$1" && stat -c '%n %Y' -- *); }
 gcf_mount "$T_DIR/c.ini" "$M"
 # tencent/tasks first, alone: its file is the first one written.
 listing "$M/tencent/tasks" >"$T_DIR/before.tencent_tasks"
-check "tencent/tasks saved (bounded poll)" wait_for 100 0.1 test "$(nsnaps)" = 1
+check "tencent/tasks saved (bounded poll)" wait_for 300 0.1 test "$(nsnaps)" = 1
 TASKS=$(find "$C" -name '*.snap')
 for d in $COLLS; do
 	listing "$M/$d" >"$T_DIR/before.${d//\//_}"
 done
 check "the other account sees its own tasks" test "$(wc -l <"$T_DIR/before.other_tasks")" -gt 0
-check "all six collections saved (bounded poll)" wait_for 100 0.1 test "$(nsnaps)" = 6
+check "all six collections saved (bounded poll)" wait_for 300 0.1 test "$(nsnaps)" = 6
 OTHER=
 for f in "$C"/*.snap; do
 	[ "$f" != "$TASKS" ] && [ "$(snap_kind "$f")" = tasks ] && OTHER=$f
