@@ -79,7 +79,7 @@ static int coll_fetch_local(void *ctx, struct collection *col, uint64_t deadline
 			snapshot_carry_times(prev, *out);
 			snapshot_put(prev);
 			if (!coll->main)
-				incr_commit(&coll->incr, *out);
+				incr_commit(&coll->incr, &coll->col, *out);
 		} else
 			gcf_error_set_context(err, c->name, coll->kind->action);
 	}

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "fetch.h"
 #include "fleet.h"
+#include "incremental.h"
 #include "log.h"
 #include "snapfile.h"
 
@@ -385,8 +386,12 @@ static int install(struct coll_rt *coll, const struct snapfile_key *key, const s
 {
 	struct gcf_error derr = GCF_ERROR_INIT;
 	struct snapshot *s = NULL, *prev;
-	int rc = snapfile_decode(b->p, b->len, key, &s, NULL, &derr);
+	struct snapfile_meta sm;
+	const char *why = NULL;
+	int rc;
 
+	snapfile_meta_init(&sm);
+	rc = snapfile_decode(b->p, b->len, key, &s, &sm, &derr);
 	if (rc) {
 		/* fleet.c checked the SHA-256: only another version or a hash
 		 * collision of identities gets here. Fetch locally. */
@@ -398,6 +403,14 @@ static int install(struct coll_rt *coll, const struct snapfile_key *key, const s
 	prev = cache_peek(&coll->col);
 	snapshot_carry_times(prev, s);
 	snapshot_put(prev);
+	/* A main collection adopts the publisher's watermark with its
+	 * snapshot (the fetch of this collection is ours: single-flight), so
+	 * that whoever refreshes it next does so incrementally. */
+	if (!coll->main && incr_adopt(&coll->incr, &coll->col, s, &sm, &why))
+		log_debug("%s/%s: shared snapshot without a usable watermark (%s): the next "
+			  "refresh is full",
+			  coll->cr->conn->name, coll->kind->dir, why ? why : "?");
+	snapfile_meta_release(&sm);
 	coll->col.fetched_preset_ns = published_mono_ns(meta->published_ms);
 	*out = s;
 	log_debug("%s/%s: %zu objects from the fleet", coll->cr->conn->name, coll->kind->dir,
@@ -411,11 +424,18 @@ static void publish(struct fleetcache *fc, struct coll_rt *coll, const char *ns,
 {
 	struct buf b = BUF_INIT(BUF_NOLIMIT);
 	struct snapfile_meta m;
+	struct incr_wm wm;
 	uint64_t ttl_ms = (uint64_t)coll->cr->conn->ttl_s * 1000ull;
 
 	snapfile_meta_init(&m);
 	m.key = *key;
 	m.kind = (char *)coll->kind->dir;
+	/* the watermark of exactly this snapshot, for whoever fetches next */
+	if (!coll->main)
+		incr_export(&coll->incr, &coll->col, s, &wm);
+	else
+		memset(&wm, 0, sizeof(wm));
+	incr_wm_meta(&wm, &m);
 	if (!snapfile_encode(s, &m, &b))
 		fleet_publish(fc->fleet, ns, b.p, b.len, 2 * ttl_ms + 5000, 0, NULL);
 	buf_release(&b);

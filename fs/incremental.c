@@ -449,7 +449,7 @@ int incr_fetch(struct incr_state *s, struct collection *col, const struct fetch_
 	if (!k->update_field)
 		kind = INCR_FULL_UNORDERED;
 	else if (!prev || prev != s->base || prev->content_hash != s->base_hash ||
-		 prev->nentries != s->base_n || !s->have_mark || !s->full_ns)
+		 prev->nentries != s->base_n || !s->have_mark || !s->have_full)
 		kind = INCR_FULL_FIRST;
 	else if (asked(col))
 		kind = INCR_FULL_ASKED;
@@ -484,13 +484,177 @@ int incr_fetch(struct incr_state *s, struct collection *col, const struct fetch_
 	return rc;
 }
 
-void incr_commit(struct incr_state *s, const struct snapshot *snap)
+static void lock(struct collection *col)
 {
+	if (col)
+		pthread_mutex_lock(&col->mu);
+}
+
+static void unlock(struct collection *col)
+{
+	if (col)
+		pthread_mutex_unlock(&col->mu);
+}
+
+void incr_commit(struct incr_state *s, struct collection *col, const struct snapshot *snap)
+{
+	lock(col);
 	s->base = snap;
 	s->base_hash = snap->content_hash;
 	s->base_n = snap->nentries;
 	s->have_mark = s->next.have_mark;
 	s->mark = s->next.mark;
-	if (s->next.full)
+	if (s->next.full) {
 		s->full_ns = clock_now_ns();
+		s->full_wall = time(NULL);
+		s->have_full = true;
+	}
+	unlock(col);
+}
+
+/* ---- the state a snapshot carries ---------------------------------------- */
+
+static const unsigned char wm_magic[8] = "GCFINCR";
+#define WM_LAYOUT    1u
+#define WM_HAVE_MARK 1u
+#define WM_HAVE_FULL 2u
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void incr_export(struct incr_state *s, struct collection *col, const struct snapshot *snap,
+		 struct incr_wm *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!snap)
+		return;
+	lock(col);
+	if (s->base == snap && s->base_hash == snap->content_hash && s->base_n == snap->nentries &&
+	    s->have_mark && s->have_full) {
+		out->valid = true;
+		out->have_mark = true;
+		out->have_full = true;
+		out->mark = s->mark;
+		out->full_wall = s->full_wall;
+		out->content_hash = snap->content_hash;
+		out->nentries = snap->nentries;
+	}
+	unlock(col);
+}
+
+void incr_wm_meta(struct incr_wm *w, struct snapfile_meta *m)
+{
+	m->wm_time_s = 0;
+	m->wm_count = 0;
+	m->wm_total = -1;
+	m->extra = NULL;
+	m->extra_len = 0;
+	if (!w->valid)
+		return;
+	memcpy(w->extra, wm_magic, sizeof(wm_magic));
+	put32(w->extra + 8, WM_LAYOUT);
+	put32(w->extra + 12, (w->have_mark ? WM_HAVE_MARK : 0) | (w->have_full ? WM_HAVE_FULL : 0));
+	put64(w->extra + 16, (uint64_t)(int64_t)w->full_wall);
+	put64(w->extra + 24, w->content_hash);
+	put64(w->extra + 32, w->nentries);
+	m->wm_time_s = (int64_t)w->mark;
+	m->extra = w->extra;
+	m->extra_len = INCR_WM_EXTRA_LEN;
+}
+
+int incr_wm_read(const struct snapfile_meta *m, const struct snapshot *snap, struct incr_wm *out,
+		 const char **why)
+{
+	const unsigned char *x = m ? m->extra : NULL;
+	uint32_t flags;
+
+	memset(out, 0, sizeof(*out));
+	if (!x || !m->extra_len) {
+		*why = "no watermark";
+		return -EINVAL;
+	}
+	if (m->extra_len != INCR_WM_EXTRA_LEN || memcmp(x, wm_magic, sizeof(wm_magic)) ||
+	    get32(x + 8) != WM_LAYOUT) {
+		*why = "a watermark of another layout";
+		return -EINVAL;
+	}
+	flags = get32(x + 12);
+	if (!(flags & WM_HAVE_MARK) || !(flags & WM_HAVE_FULL)) {
+		*why = "no watermark";
+		return -EINVAL;
+	}
+	if (get64(x + 24) != snap->content_hash || get64(x + 32) != (uint64_t)snap->nentries) {
+		*why = "a watermark of another content";
+		return -EINVAL;
+	}
+	out->valid = out->have_mark = out->have_full = true;
+	out->mark = (time_t)m->wm_time_s;
+	out->full_wall = (time_t)(int64_t)get64(x + 16);
+	out->content_hash = snap->content_hash;
+	out->nentries = snap->nentries;
+	return 0;
+}
+
+int incr_adopt(struct incr_state *s, struct collection *col, const struct snapshot *snap,
+	       const struct snapfile_meta *m, const char **why)
+{
+	const char *reason = NULL;
+	struct incr_wm w;
+	int rc = incr_wm_read(m, snap, &w, &reason);
+
+	lock(col);
+	if (rc && s->base && s->have_mark && s->base_hash == snap->content_hash &&
+	    s->base_n == snap->nentries) {
+		/* no watermark with it, but ours is of the same content: keep it */
+		s->base = snap;
+	} else if (rc) {
+		/* the current watermark is of another snapshot: forget it */
+		s->base = NULL;
+		s->have_mark = false;
+	} else {
+		time_t wall = time(NULL);
+		uint64_t age = wall > w.full_wall ? (uint64_t)(wall - w.full_wall) : 0;
+
+		s->base = snap;
+		s->base_hash = snap->content_hash;
+		s->base_n = snap->nentries;
+		s->have_mark = true;
+		s->mark = w.mark;
+		s->have_full = true;
+		s->full_wall = w.full_wall;
+		/* modulo 2^64: now - full_ns is the age, even past the boot */
+		s->full_ns = clock_now_ns() - age * 1000000000ull;
+		s->adopted++;
+	}
+	unlock(col);
+	if (why)
+		*why = reason;
+	return rc;
 }

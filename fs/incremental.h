@@ -47,6 +47,31 @@
  *
  * State: one struct incr_state per main collection, used only by that
  * collection's fetch (single-flight: one at a time), zeroed = no watermark.
+ * What a snapshot's bytes carry of it (incr_export, incr_adopt) is written
+ * under the collection's lock, so that a publish callback may read it.
+ *
+ * The watermark travels with its snapshot (snapfile.h's meta: the same
+ * bytes on disk, warm.h, and in Redis, fleetcache.h): wm_time_s is the
+ * watermark, and the extra blob (INCR_WM_EXTRA_LEN bytes, below) says
+ * whether it is valid, the wall time of the last full listing behind it,
+ * and the content hash and entry count of exactly the snapshot it belongs
+ * to. A daemon that installs a snapshot from its disk store after a
+ * restart, or from the fleet, adopts its state with it: its next refresh
+ * past the TTL is incremental from that watermark, and the interval full
+ * refresh comes full_refresh_s after the last full listing of whoever
+ * made it (neither postponed nor repeated by the restart or the change of
+ * fetcher). A blob that does not belong to the snapshot (another content,
+ * another count, an unknown layout) is ignored: the next refresh is full,
+ * as with no watermark. The collection key is checked by snapfile_decode.
+ *
+ * Extra blob, layout 1, little-endian:
+ *   0  8  magic "GCFINCR\0"
+ *   8  4  layout (1)
+ *  12  4  flags: 1 = wm_time_s is a watermark, 2 = the full time is set
+ *  16  8  wall time of the last full listing behind it (seconds, signed)
+ *  24  8  content_hash of the snapshot it belongs to (snapshot_seal)
+ *  32  8  number of entries of that snapshot
+ * wm_count is 0 and wm_total -1 (unused).
  */
 #ifndef GCF_INCREMENTAL_H
 #define GCF_INCREMENTAL_H
@@ -58,6 +83,7 @@
 
 #include "cache.h"
 #include "fetch.h"
+#include "snapfile.h"
 #include "snapshot.h"
 
 /* Why a refresh was full, or that it was not (INCR_DELTA). */
@@ -80,7 +106,11 @@ struct incr_state {
 	const struct snapshot *base;
 	uint64_t base_hash;
 	size_t base_n;
-	uint64_t full_ns; /* clock_now_ns() of the last full refresh; 0 = none */
+	/* clock_now_ns() of the last full refresh (modulo 2^64: an adopted one
+	 * may predate this boot; only now - full_ns is used) */
+	uint64_t full_ns;
+	bool have_full;   /* full_ns and full_wall are set */
+	time_t full_wall; /* wall time of the last full refresh */
 	time_t mark;      /* the watermark */
 	bool have_mark;
 	/* set by incr_fetch, made current by incr_commit */
@@ -90,6 +120,18 @@ struct incr_state {
 	} next;
 	enum incr_kind last; /* what the last refresh was */
 	struct incr_counts counts;
+	unsigned long adopted; /* watermarks adopted with a snapshot (disk, fleet) */
+};
+
+#define INCR_WM_EXTRA_LEN 40
+
+/* The part of a collection's state a snapshot carries (incr_export). */
+struct incr_wm {
+	bool valid; /* belongs to the snapshot it was exported for */
+	bool have_mark, have_full;
+	time_t mark, full_wall;
+	uint64_t content_hash, nentries;
+	unsigned char extra[INCR_WM_EXTRA_LEN]; /* encoded by incr_wm_meta */
 };
 
 /*
@@ -104,8 +146,36 @@ int incr_fetch(struct incr_state *s, struct collection *col, const struct fetch_
 	       struct gcf_error *err);
 
 /* The listing incr_fetch returned became snapshot snap (rendered, times
- * carried over): its watermark is now the current one. */
-void incr_commit(struct incr_state *s, const struct snapshot *snap);
+ * carried over): its watermark is now the current one. Takes col->mu
+ * (NULL: no lock, for tests). */
+void incr_commit(struct incr_state *s, struct collection *col, const struct snapshot *snap);
+
+/* What snapshot snap carries of s (under col->mu, NULL: none): out->valid
+ * is false unless s's watermark is that of exactly snap (the same
+ * snapshot, content and count) with a full listing behind it. Any thread. */
+void incr_export(struct incr_state *s, struct collection *col, const struct snapshot *snap,
+		 struct incr_wm *out);
+
+/* Sets m's watermark fields (wm_time_s, wm_count, wm_total, extra) from w;
+ * m->extra points into w (keep w alive while m is used). An invalid w
+ * leaves them empty (no watermark). */
+void incr_wm_meta(struct incr_wm *w, struct snapfile_meta *m);
+
+/* Reads what m (from snapfile_decode with the collection's key) says
+ * about the state behind snap, without adopting it. 0 with *out valid, or
+ * -EINVAL with *why set (no watermark, another layout, another content). */
+int incr_wm_read(const struct snapfile_meta *m, const struct snapshot *snap, struct incr_wm *out,
+		 const char **why);
+
+/* snap (decoded with m) is about to become col's current snapshot, in
+ * place of a fetch: a restart's seed (before any fetch runs) or a fleet
+ * publication (on the collection's fetch thread). Adopts its watermark and
+ * the time of its last full listing (under col->mu, NULL: none) when m
+ * carries valid ones for exactly snap, and returns 0; else forgets the
+ * current watermark (the next refresh is full) and returns -EINVAL with
+ * *why (may be NULL) set. */
+int incr_adopt(struct incr_state *s, struct collection *col, const struct snapshot *snap,
+	       const struct snapfile_meta *m, const char **why);
 
 /* The update time of object o (k->update_field), 0 or -EINVAL (absent or
  * not a time). */

@@ -5,6 +5,7 @@
 #include "warm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -61,12 +62,21 @@ static int coll_key(const struct conn *c, const struct kind *k, struct snapfile_
 	return rc;
 }
 
+/* Is the state a file holds (a) the one to write (b)? */
+static bool same_wm(const struct incr_wm *a, const struct incr_wm *b)
+{
+	if (a->valid != b->valid)
+		return false;
+	return !a->valid || (a->mark == b->mark && a->full_wall == b->full_wall);
+}
+
 /* Loads and seeds main collection m of cr. */
 static void seed(struct warm *w, struct conn_rt *cr, struct coll_rt *m)
 {
 	struct snapfile_meta meta;
 	struct snapshot *s = NULL;
-	char when[32];
+	const char *why = NULL;
+	char when[32], mark[48] = "";
 
 	snapfile_meta_init(&meta);
 	if (coll_key(cr->conn, m->kind, &m->warm.key)) {
@@ -86,9 +96,19 @@ static void seed(struct warm *w, struct conn_rt *cr, struct coll_rt *m)
 	}
 	m->warm.saved = true;
 	m->warm.saved_hash = s->content_hash;
+	/* Its watermark, when it is exactly this snapshot's: the first
+	 * revalidation is incremental. No fetch runs yet. */
+	if (!incr_adopt(&m->incr, &m->col, s, &meta, &why)) {
+		incr_wm_read(&meta, s, &m->warm.saved_wm, &why);
+		strcpy(mark, ", incremental from ");
+		clock_format_utc(mark + strlen(mark), sizeof(mark) - strlen(mark),
+				 "%Y-%m-%dT%H:%M:%SZ", m->incr.mark);
+	} else {
+		snprintf(mark, sizeof(mark), " (%s: full)", why ? why : "no watermark");
+	}
 	clock_format_utc(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", s->fetched_wall);
-	log_info("disk cache: %s/%s: %zu objects of %s, served stale until revalidated",
-		 cr->conn->name, m->kind->dir, s->nentries, when);
+	log_info("disk cache: %s/%s: %zu objects of %s, served stale until revalidated%s",
+		 cr->conn->name, m->kind->dir, s->nentries, when, mark);
 	cache_seed(&m->col, s);
 	snapfile_meta_release(&meta);
 }
@@ -117,18 +137,21 @@ void warm_open(struct daemon *d)
 			seed(w, &d->conns[i], &d->conns[i].colls[k]);
 }
 
-/* Writes snapshot s of main collection m (writer thread, no lock held). */
-static void save(struct warm *w, struct coll_rt *m, struct snapshot *s)
+/* Writes snapshot s of main collection m with its incremental state wm
+ * (writer thread, no lock held). */
+static void save(struct warm *w, struct coll_rt *m, struct snapshot *s, struct incr_wm *wm)
 {
 	const char *name = m->cr->conn->name, *dir = m->kind->dir;
 	struct snapfile_meta meta;
 	int rc;
 
-	if (m->warm.saved && m->warm.saved_hash == s->content_hash)
-		return; /* the file holds this content */
+	if (m->warm.saved && m->warm.saved_hash == s->content_hash &&
+	    same_wm(&m->warm.saved_wm, wm))
+		return; /* the file holds this content and state */
 	snapfile_meta_init(&meta);
 	meta.key = m->warm.key;
 	meta.kind = (char *)dir; /* only read by the encoder */
+	incr_wm_meta(wm, &meta);
 	rc = diskstore_save_snapshot(&w->ds, s, &meta);
 	if (rc) {
 		if (!m->warm.failing)
@@ -143,11 +166,13 @@ static void save(struct warm *w, struct coll_rt *m, struct snapshot *s)
 	m->warm.failing = false;
 	m->warm.saved = true;
 	m->warm.saved_hash = s->content_hash;
-	log_debug("disk cache: %s/%s: saved %zu objects", name, dir, s->nentries);
+	m->warm.saved_wm = *wm;
+	log_debug("disk cache: %s/%s: saved %zu objects%s", name, dir, s->nentries,
+		  wm->valid ? " with its watermark" : "");
 }
 
-/* mu held: takes the next queued snapshot, or returns NULL. */
-static struct snapshot *take(struct daemon *d, struct coll_rt **owner)
+/* mu held: takes the next queued snapshot and its state, or returns NULL. */
+static struct snapshot *take(struct daemon *d, struct coll_rt **owner, struct incr_wm *wm)
 {
 	for (size_t i = 0; d->warm.npending && i < d->nconns; i++)
 		for (size_t k = 0; k < d->conns[i].ncolls; k++) {
@@ -157,6 +182,7 @@ static struct snapshot *take(struct daemon *d, struct coll_rt **owner)
 			if (!s)
 				continue;
 			m->warm.pending = NULL;
+			*wm = m->warm.pending_wm;
 			d->warm.npending--;
 			*owner = m;
 			return s;
@@ -170,10 +196,11 @@ static void drain(struct daemon *d)
 	struct warm *w = &d->warm;
 	struct coll_rt *m;
 	struct snapshot *s;
+	struct incr_wm wm;
 
-	while ((s = take(d, &m))) {
+	while ((s = take(d, &m, &wm))) {
 		pthread_mutex_unlock(&w->mu);
-		save(w, m, s);
+		save(w, m, s, &wm);
 		snapshot_put(s);
 		pthread_mutex_lock(&w->mu);
 	}
@@ -216,15 +243,19 @@ void warm_published(struct coll_rt *coll, struct snapshot *fresh)
 {
 	struct warm *w = &coll->d->warm;
 	struct snapshot *old = NULL;
+	struct incr_wm wm;
 	bool closed;
 
 	if (coll->main || !w->on || !coll->warm.keyed)
 		return;
+	/* the state of exactly this snapshot (none if a later fetch moved on) */
+	incr_export(&coll->incr, &coll->col, fresh, &wm);
 	pthread_mutex_lock(&w->mu);
 	closed = w->closed;
 	if (!closed) {
 		old = coll->warm.pending;
 		coll->warm.pending = snapshot_get(fresh);
+		coll->warm.pending_wm = wm;
 		if (!old)
 			w->npending++;
 		pthread_cond_signal(&w->cv);
@@ -234,7 +265,7 @@ void warm_published(struct coll_rt *coll, struct snapshot *fresh)
 	/* No writer any more (unmount): this fetch thread writes it, and
 	 * cache_release waits for it. One fetch per collection at a time. */
 	if (closed)
-		save(w, coll, fresh);
+		save(w, coll, fresh, &wm);
 }
 
 void warm_close(struct daemon *d)

@@ -14,6 +14,14 @@
  * collection until a write succeeds again, never a reader's error. Filtered
  * views are never stored.
  *
+ * A snapshot is saved with the incremental refresh's state that belongs to
+ * it (incremental.h: the watermark and the time of the last full listing,
+ * captured when it is published), and a seeded snapshot adopts it: the
+ * first revalidation after a restart is incremental (a handful of
+ * requests, not a full listing), and the interval full refresh keeps its
+ * schedule. A file whose content is unchanged is written again when that
+ * state changed (a watermark found, a new full listing).
+ *
  * The key of a collection is snapfile_key_init of: the provider's name; the
  * endpoint; the region (the first non-secret provider key whose name starts
  * with "region"); as the access key ID, every other non-secret provider key
@@ -31,6 +39,7 @@
 #include <stdint.h>
 
 #include "diskstore.h"
+#include "incremental.h"
 #include "snapfile.h"
 
 struct daemon;
@@ -41,11 +50,13 @@ struct snapshot;
 struct warm_coll {
 	bool keyed; /* key is set: the collection is stored */
 	struct snapfile_key key;
-	struct snapshot *pending; /* the next to write (warm.mu) */
+	struct snapshot *pending;  /* the next to write (warm.mu) */
+	struct incr_wm pending_wm; /* its incremental state (warm.mu) */
 	/* the writer thread's (warm_open's before it runs): */
-	bool saved;          /* the file holds content saved_hash */
-	uint64_t saved_hash; /* snapshot content_hash of the file */
-	bool failing;        /* the last write failed (logged once) */
+	bool saved;              /* the file holds content saved_hash */
+	uint64_t saved_hash;     /* snapshot content_hash of the file */
+	struct incr_wm saved_wm; /* and this incremental state */
+	bool failing;            /* the last write failed (logged once) */
 };
 
 /* The daemon's store and its writer thread. */
