@@ -4,12 +4,17 @@
 # change, an addition, a deletion, a same-second update, a field that changes
 # without UpdateTime moving, and a change made while a full listing pages
 # (pages shift under it) all appear after a refresh; a refresh asked for is full.
+# Then kill -9 and a restart: the snapshot comes back from the disk store with
+# its watermark, and the first revalidation is incremental (1 request + the
+# active query), yet a change and an addition made while the daemon was down
+# appear.
 . "$(dirname "$0")/lib.sh"
 
 TTL=2
 N=300 # 6 pages of 50
 sim_start --tasks $N
-write_config "$T_DIR/c.ini" "ttl = $TTL" "refresh_wait = 60" "full_refresh = 600"
+write_config "$T_DIR/c.ini" "ttl = $TTL" "refresh_wait = 60" "full_refresh = 600" \
+	"cache_dir = $T_DIR/store"
 M=$T_DIR/mnt
 gcf_mount "$T_DIR/c.ini" "$M"
 D=$M/tencent/tasks
@@ -124,4 +129,51 @@ refresh
 refresh # missed by the first if the pages shifted under it, never by the second
 check_eq "shift during an incremental refresh: seen within two refreshes" late "$(field "$late" Message)"
 check_eq "shift during an incremental refresh: $N objects" $N "$(ls "$D" | wc -l)"
+
+# --- kill -9 and a restart: the watermark is restored with the snapshot
+# file_mark: the watermark the tasks file holds (epoch seconds), or "none"
+# (snapfile header: wm_time_s at 72, extra length at 124; incremental.h's
+# extra blob: flags at 12, bit 1 = a watermark).
+file_mark() {
+	python3 - "$T_DIR/store" <<'PY'
+import glob, struct, sys
+for f in glob.glob(sys.argv[1] + "/*.snap"):
+    b = open(f, "rb").read()
+    klen, xlen = struct.unpack_from("<II", b, 120)
+    if b[128:128 + klen] != b"tasks":
+        continue
+    x = b[128 + klen:128 + klen + xlen]
+    if xlen == 40 and x[:8] == b"GCFINCR\0" and struct.unpack_from("<I", x, 12)[0] & 1:
+        print(struct.unpack_from("<q", b, 72)[0])
+    else:
+        print("none")
+PY
+}
+epoch() { python3 -c 'import sys,datetime; print(int(datetime.datetime.fromisoformat(sys.argv[1].replace("Z","+00:00")).timestamp()))' "$1"; }
+mark=$(epoch "$(newest_time)")
+saved() { [ "$(file_mark)" = "$mark" ]; }
+check "the store holds the last snapshot with its watermark (bounded poll)" wait_for 100 0.1 saved
+pid=${T_GCF_PIDS[${#T_GCF_PIDS[@]} - 1]}
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M"
+# while the daemon is down: a change and an addition
+chg=$(sim GET objects/tencent/tasks | jq -r '[.[] | select(.Status == "SUCCEED")][5].Id')
+sim POST mutate/tencent/tasks "{\"id\": \"$chg\", \"set\": {\"Message\": \"while-down\"}}" >/dev/null
+new2=train-900000000000000002
+obj=$(sim GET objects/tencent/tasks | jq -c --arg id $new2 --arg t "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	'.[0] | .Id = $id | .Name = "added-while-down" | .Status = "SUCCEED" | .UpdateTime = $t')
+sim POST objects/tencent/tasks "$obj" >/dev/null
+ap=$(active_pages)
+clear
+gcf_mount "$T_DIR/c.ini" "$M"
+check_eq "restart: the first ls answers from disk ($N objects, stale)" $N "$(ls "$D" | wc -l)"
+check "restart: the log says the watermark came back" grep -q "disk cache: tencent/tasks: $N objects of .*incremental from" "$M.log"
+stale_gone() { [ "$(xattr "$D" user.gpucloudfs.stale)" = 0 ]; }
+check "restart: revalidated (bounded poll)" wait_for 200 0.1 stale_gone
+reval=$(requests $A)
+check_eq "restart: the first revalidation is incremental: 1 + $ap requests, not $((N / 50 + 1))" $((1 + ap)) "$reval"
+check_eq "restart: the change made while down is seen" while-down "$(field "$chg" Message)"
+check_eq "restart: the addition made while down is seen" added-while-down "$(cat "$D/$new2/name" 2>/dev/null)"
+check_eq "restart: $((N + 1)) objects" $((N + 1)) "$(ls "$D" | wc -l)"
 gcf_finish
