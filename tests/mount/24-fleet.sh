@@ -5,6 +5,8 @@
 #    three cold readers at once cost the requests of one;
 #  - without `redis` nothing connects and stats.json says fleet off;
 #  - other credentials never read these snapshots;
+#  - a host that adopted a shared snapshot refreshes it incrementally from
+#    the publisher's watermark (1 request + the active query, not a listing);
 #  - Redis paused (SIGSTOP), then killed and restarted, during listing loops:
 #    0 failed ls, and sharing resumes by itself;
 #  - the lease holder killed mid-fetch: another host completes the listing;
@@ -77,6 +79,47 @@ check_eq "other credentials: no shared hit" 0 "$(fleet "$T_DIR/b" shared_hits)"
 check "keys hold no credential" sh -c "! redis-cli -h 127.0.0.1 -p $REDIS_PORT --scan | grep -qi -e akid -e sim-"
 gcf_umount "$T_DIR/b"
 for i in 1 2 3; do gcf_umount "$T_DIR/m$i"; done
+
+# --- the watermark travels with the shared snapshot ----------------------------
+# Host i1 lists (cold, undated), then refreshes (a full listing dated by its
+# page 0: 1 + 10 requests) and publishes it with its watermark; host i2 reads
+# that publication (0 requests) and adopts the watermark with it; when i2's
+# copy expires (and the publication with it) i2 takes the lease and refreshes
+# incrementally from that watermark.
+write_config "$T_DIR/i.ini" "ttl = 3" "refresh_wait = 60" "full_refresh = 600" \
+	"redis = $REDIS_URL" "redis_prefix = t24i"
+gcf_mount "$T_DIR/i.ini" "$T_DIR/i1"
+gcf_mount "$T_DIR/i.ini" "$T_DIR/i2"
+A=DescribeTrainingTasks
+# refresh_on MNT: waits out the TTL (ls until it makes a request; refresh_wait
+# is long: the ls returns once the refresh is done); DELTA = its requests.
+refresh_on() {
+	local n0
+	n0=$(requests $A)
+	wait_for 200 0.05 sh -c "ls '$1/tencent/tasks' >/dev/null; [ \$(curl -sf '$SIM_CTL/counts' | jq -r '.requests.$A // 0') -gt $n0 ]"
+	DELTA=$(($(requests $A) - n0))
+}
+active_pages() {
+	sim GET objects/tencent/tasks |
+		jq '[.[] | select(.Status == "RUNNING" or .Status == "STOPPING")] | length | (. + 49) / 50 | floor | if . < 1 then 1 else . end'
+}
+sim POST counts/reset >/dev/null
+check_eq "i1: cold listing, 10 requests" 500 "$(count "$T_DIR/i1" tasks)"
+refresh_on "$T_DIR/i1"
+check_eq "i1: its first refresh is a dated full listing (1 + 10)" 11 "$DELTA"
+n0=$(requests $A)
+check_eq "i2: reads i1's publication" 500 "$(count "$T_DIR/i2" tasks)"
+check_eq "... with 0 requests" "$n0" "$(requests $A)"
+id2=$(sim GET objects/tencent/tasks | jq -r '[.[] | select(.Status == "SUCCEED")][2].Id')
+sim POST mutate/tencent/tasks "{\"id\": \"$id2\", \"set\": {\"Message\": \"fleet-delta\"}}" >/dev/null
+ap=$(active_pages)
+refresh_on "$T_DIR/i2"
+check_eq "i2 (the adopter) refreshes incrementally: 1 + $ap requests, not 11" $((1 + ap)) "$DELTA"
+check_eq "... and sees the change" fleet-delta "$(jq -r .Message "$T_DIR/i2/tencent/tasks/$id2/info.json")"
+check_eq "... 500 tasks" 500 "$(count "$T_DIR/i2" tasks)"
+check "... i2 took the lease itself (a publication of its own)" test "$(fleet "$T_DIR/i2" publications)" -ge 1
+gcf_umount "$T_DIR/i1"
+gcf_umount "$T_DIR/i2"
 
 # --- Redis paused, killed, restarted during listing loops ----------------------
 T_GCF_PIDS=()
