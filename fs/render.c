@@ -220,6 +220,7 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 {
 	struct filelist fl = {0};
 	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	cJSON *back = NULL;
 	const cJSON *f;
 	size_t ord;
 	int rc;
@@ -241,7 +242,20 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 	}
 	if (!rc)
 		rc = filelist_add(&fl, in, a, "info.json", FILE_SOURCE, 0, b.p, b.len, e->json);
-	for (const struct kind_json *j = k->json_files; !rc && j && j->file; j++) {
+	/* The other files are measured from info.json read back, as a read
+	 * renders them (render_entry_files): the same bytes by construction,
+	 * even where printing and parsing are not inverses (a number past the
+	 * double range without its token prints as null). */
+	if (!rc) {
+		back = cJSON_ParseWithLength(e->json, e->json_len);
+		if (back && jsontext_attach(back, e->json, e->json_len) == -ENOMEM)
+			rc = -ENOMEM;
+		if (back)
+			obj = back;
+		else /* cannot happen with cJSON's own output: info.json alone */
+			obj = NULL;
+	}
+	for (const struct kind_json *j = k->json_files; obj && !rc && j && j->file; j++) {
 		f = member_of(obj, j->field, &ord);
 		if (!f || cJSON_IsNull(f))
 			continue;
@@ -251,7 +265,7 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 			rc = filelist_add(&fl, in, a, j->file, FILE_PRETTY, ord, b.p, b.len, NULL);
 	}
 	ord = 0;
-	for (f = obj->child; f && !rc; f = f->next, ord++) {
+	for (f = obj ? obj->child : NULL; f && !rc; f = f->next, ord++) {
 		struct buf fname = BUF_INIT(BUF_NOLIMIT);
 		int st;
 
@@ -283,6 +297,7 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 	}
 	free(fl.v);
 	buf_release(&b);
+	cJSON_Delete(back);
 	return rc;
 }
 

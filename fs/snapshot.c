@@ -276,19 +276,23 @@ int snapshot_file_read(struct snapshot *s, const struct file *f, off_t off, size
 	if (!e)
 		return -EIO;
 	j = (size_t)(f - e->files);
-	*owned = malloc(n);
-	if (!*owned)
-		return -ENOMEM;
+	/* f->size is trusted only once rendered bytes have it (decoded
+	 * snapshots may lie): the copy is made from them. */
 	pthread_mutex_lock(&s->jsonl_mu);
 	r = rendered_find(s, e);
-	if (r)
+	if (r && (*owned = malloc(n)))
 		memcpy(*owned, r->bytes + r->off[j] + off, n);
+	else if (r)
+		rc = -ENOMEM;
 	pthread_mutex_unlock(&s->jsonl_mu);
 	if (!r) {
 		/* Rendered without the lock: readers of other entries go on. */
 		r = render_new(e, &rc);
+		if (r && !(*owned = malloc(n)))
+			rc = -ENOMEM;
 		if (r) {
-			memcpy(*owned, r->bytes + r->off[j] + off, n);
+			if (*owned)
+				memcpy(*owned, r->bytes + r->off[j] + off, n);
 			pthread_mutex_lock(&s->jsonl_mu);
 			if (rendered_find(s, e)) { /* another reader was quicker */
 				drop = r;
