@@ -5,8 +5,9 @@
  * After a recursive listing the kernel may hold a node for every file of
  * every object (hundreds of thousands), so a node is one allocation with
  * its name inline, and the bytes of control files hang off a pointer that
- * is NULL everywhere else. A FILE node's bytes are borrowed from the
- * snapshot it holds (pin), or, once superseded, a copy in content.
+ * is NULL everywhere else. A FILE node's bytes are a file of the snapshot
+ * it holds (pin), read (rendered) through it, or, once superseded, a copy in
+ * content.
  */
 #include "inode.h"
 #include "gcf_hash.h"
@@ -31,8 +32,8 @@ struct node {
 	uint64_t content_hash;   /* FILE: hash of its bytes; KIND: the listing */
 	uint64_t content_stamp;  /* FILE: fetched_ns of pin; KIND: the time reported */
 	struct content *content; /* NULL until inodes_set_content (or detach) */
-	struct snapshot *pin;    /* FILE: holds data alive (NULL once detached) */
-	const char *data;        /* FILE: its bytes (size of them) */
+	struct snapshot *pin;    /* FILE: holds file alive (NULL once detached) */
+	const struct file *file; /* FILE: its bytes, a file of pin (size of them) */
 	size_t size;             /* FILE */
 	time_t mtime;            /* FILE: its object's */
 	struct node *next_ino, *next_name;
@@ -375,13 +376,18 @@ static bool has_bytes(const struct node *n)
 	return (n->type == NODE_FILE || n->type == NODE_JSONL) && (n->pin || n->content);
 }
 
+/* Same size and hash: the same bytes. They are compared too when both are
+ * at hand (kept, not rendered on demand), which costs nothing. */
 static bool same_bytes(const struct node *n, const struct file *f)
 {
+	const char *mine;
+
 	if (!has_bytes(n) || n->content_hash != f->hash || n->size != f->size)
 		return false;
-	if (n->pin && n->data == f->data)
+	if (n->pin && n->file == f)
 		return true;
-	return !memcmp(n->pin ? n->data : n->content->data, f->data, f->size);
+	mine = n->pin ? n->file->data : n->content->data;
+	return !mine || !f->data || !memcmp(mine, f->data, f->size);
 }
 
 /* n (whose bytes are f's) holds them from s when s is at least as new as
@@ -399,7 +405,7 @@ static struct snapshot *carry(struct node *n, struct snapshot *s, const struct f
 		return NULL;
 	old = n->pin;
 	n->pin = snapshot_get(s);
-	n->data = f->data;
+	n->file = f;
 	n->content_stamp = s->fetched_ns;
 	if (n->content) { /* a detached node whose bytes came back */
 		free(n->content);
@@ -431,7 +437,7 @@ uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, en
 			else if (named)
 				unname(t, n);
 			n->pin = snapshot_get(s);
-			n->data = f->data;
+			n->file = f;
 			n->size = f->size;
 			n->content_hash = f->hash;
 			n->content_stamp = s->fetched_ns;
@@ -474,6 +480,7 @@ int inodes_file_attr(struct inodes *t, uint64_t ino, struct snapshot *s, const s
 int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size, struct snapshot **hold,
 		     char **owned, const char **p, size_t *len)
 {
+	const struct file *file = NULL;
 	struct node *n;
 	int rc = -ENOENT;
 
@@ -484,16 +491,14 @@ int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size, str
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
 	if (n && has_bytes(n)) {
-		const char *data = n->pin ? n->data : n->content->data;
-
 		rc = 0;
 		if (off >= 0 && (size_t)off < n->size) {
 			*len = n->size - (size_t)off < size ? n->size - (size_t)off : size;
 			if (n->pin) {
 				*hold = snapshot_get(n->pin);
-				*p = data + off;
+				file = n->file;
 			} else if ((*owned = malloc(*len))) { /* small, and rare */
-				memcpy(*owned, data + off, *len);
+				memcpy(*owned, n->content->data + off, *len);
 				*p = *owned;
 			} else {
 				*len = 0;
@@ -502,6 +507,18 @@ int inodes_file_read(struct inodes *t, uint64_t ino, off_t off, size_t size, str
 		}
 	}
 	pthread_mutex_unlock(&t->mu);
+	/* Rendered (when not kept) outside the table's mutex: the reference
+	 * holds the file. */
+	if (file) {
+		rc = snapshot_file_read(*hold, file, off, *len, owned, p, len);
+		if (rc || !*p) {
+			snapshot_put(*hold);
+			*hold = NULL;
+		} else if (*owned) { /* a copy: the snapshot is not needed */
+			snapshot_put(*hold);
+			*hold = NULL;
+		}
+	}
 	return rc;
 }
 
@@ -521,38 +538,59 @@ void inodes_file_carry(struct inodes *t, uint64_t parent, const char *name, stru
 
 int inodes_file_detach(struct inodes *t, uint64_t ino)
 {
-	struct snapshot *put = NULL;
+	struct snapshot *put = NULL, *s = NULL;
+	const struct file *file = NULL;
 	struct content *copy = NULL;
 	struct node *n;
+	const char *p;
+	char *owned = NULL;
 	size_t len = 0;
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
 	if (n && n->pin) {
-		len = n->size;
-		/* Copied under the mutex: the snapshot cannot go meanwhile,
-		 * and the bytes of one field are small. */
-		copy = malloc(offsetof(struct content, data) + len + 1);
-		rc = -ENOMEM;
-		if (copy) {
-			memcpy(copy->data, n->data, len);
+		s = snapshot_get(n->pin);
+		file = n->file;
+	}
+	pthread_mutex_unlock(&t->mu);
+	/* The bytes (one field) are copied, rendered if need be, without the
+	 * mutex; the reference keeps them. */
+	if (file) {
+		rc = snapshot_file_read(s, file, 0, file->size, &owned, &p, &len);
+		if (!rc && len != file->size)
+			rc = -EIO;
+		if (!rc) {
+			copy = malloc(offsetof(struct content, data) + len + 1);
+			rc = copy ? 0 : -ENOMEM;
+		}
+		if (!rc) {
+			memcpy(copy->data, p, len);
 			copy->data[len] = '\0';
 			copy->len = len;
-			copy->fnv = n->content_hash;
-			free(n->content);
-			n->content = copy;
-			put = n->pin;
-			n->pin = NULL;
-			n->data = NULL;
-			rc = 0;
+			copy->fnv = file->hash;
 		}
+		free(owned);
+	}
+	pthread_mutex_lock(&t->mu);
+	n = find_ino(t, ino);
+	if (n && copy && n->pin == s && n->file == file) {
+		free(n->content);
+		n->content = copy;
+		copy = NULL;
+		put = n->pin;
+		n->pin = NULL;
+		n->file = NULL;
+	} else if (!rc && copy) { /* moved meanwhile: detach again */
+		rc = -EAGAIN;
 	}
 	if (n && n->type == NODE_FILE)
 		unname(t, n);
 	pthread_mutex_unlock(&t->mu);
+	free(copy);
 	snapshot_put(put);
-	return rc;
+	snapshot_put(s);
+	return rc == -EAGAIN ? inodes_file_detach(t, ino) : rc;
 }
 
 void inodes_file_stats(struct inodes *t, size_t *unnamed, size_t *copies, size_t *copy_bytes)

@@ -79,6 +79,54 @@ int render_parse_time_tz(const cJSON *v, int default_offset_s, time_t *out)
 	return 0;
 }
 
+/* File names, one copy each per snapshot: open addressing over FNV-1a. */
+struct interner {
+	const char **v;
+	size_t cap, n; /* cap: a power of two, or 0 */
+};
+
+static int intern_grow(struct interner *in)
+{
+	size_t cap = in->cap ? 2 * in->cap : 64;
+	const char **v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < in->cap; i++) {
+		size_t k;
+
+		if (!in->v[i])
+			continue;
+		k = gcf_fnv1a_str(GCF_FNV1A_BASIS, in->v[i]) & (cap - 1);
+		while (v[k])
+			k = (k + 1) & (cap - 1);
+		v[k] = in->v[i];
+	}
+	free(in->v);
+	in->v = v;
+	in->cap = cap;
+	return 0;
+}
+
+/* The snapshot's copy of name (made in the arena on first use), or NULL. */
+static const char *intern(struct interner *in, struct arena_block **a, const char *name)
+{
+	size_t k;
+
+	if (2 * (in->n + 1) > in->cap && intern_grow(in))
+		return NULL;
+	k = gcf_fnv1a_str(GCF_FNV1A_BASIS, name) & (in->cap - 1);
+	while (in->v[k]) {
+		if (!strcmp(in->v[k], name))
+			return in->v[k];
+		k = (k + 1) & (in->cap - 1);
+	}
+	in->v[k] = arena_memdup(a, name, strlen(name));
+	if (in->v[k])
+		in->n++;
+	return in->v[k];
+}
+
 /* Files of one entry, collected before they are sorted into the arena. */
 struct filelist {
 	struct file *v;
@@ -93,13 +141,17 @@ static bool filelist_has(const struct filelist *fl, const char *name)
 	return false;
 }
 
-/* Adds name -> data (copied into the arena) unless the name is taken. */
-static int filelist_add(struct filelist *fl, struct arena_block **a, const char *name,
-			const char *data, size_t len)
+/* Adds name, whose len bytes are made by (how, member), unless the name is
+ * taken; keep: the bytes themselves when the snapshot keeps them (a
+ * FILE_SOURCE file), else NULL. A file past the limits of struct file (4 GiB,
+ * 2^28 members) is not made. */
+static int filelist_add(struct filelist *fl, struct interner *in, struct arena_block **a,
+			const char *name, enum file_how how, size_t member, const char *bytes,
+			size_t len, const char *keep)
 {
 	struct file *f;
 
-	if (filelist_has(fl, name))
+	if (filelist_has(fl, name) || len > UINT32_MAX || member > FILE_MEMBER_MAX)
 		return 0;
 	if (fl->n == fl->cap) {
 		size_t cap = fl->cap ? 2 * fl->cap : 16;
@@ -111,12 +163,14 @@ static int filelist_add(struct filelist *fl, struct arena_block **a, const char 
 		fl->cap = cap;
 	}
 	f = &fl->v[fl->n];
-	f->name = arena_memdup(a, name, strlen(name));
-	f->data = arena_memdup(a, data, len);
-	if (!f->name || !f->data)
+	f->name = intern(in, a, name);
+	if (!f->name)
 		return -ENOMEM;
-	f->size = len;
-	f->hash = gcf_fnv1a(GCF_FNV1A_BASIS, data, len);
+	f->data = keep;
+	f->size = (uint32_t)len;
+	f->how = how;
+	f->member = (unsigned)member;
+	f->hash = gcf_fnv1a(GCF_FNV1A_BASIS, bytes, len);
 	fl->n++;
 	return 0;
 }
@@ -139,17 +193,36 @@ static int scalar_text(const cJSON *v, struct buf *b)
 	return rc ? rc : buf_addch(b, '\n');
 }
 
+/* The first member of obj named key (as cJSON_GetObjectItemCaseSensitive
+ * finds it) and its number, or NULL. */
+static const cJSON *member_of(const cJSON *obj, const char *key, size_t *ord)
+{
+	size_t i = 0;
+
+	for (const cJSON *c = obj->child; c && c->string; c = c->next, i++)
+		if (!strcmp(c->string, key)) {
+			*ord = i;
+			return c;
+		}
+	return NULL;
+}
+
 static int cmp_file_name(const void *a, const void *b)
 {
 	return strcmp(((const struct file *)a)->name, ((const struct file *)b)->name);
 }
 
+/* Fills e from obj; e->files is a malloc'd list the caller moves into the
+ * arena (render_snapshot lays every entry's files out in entry order). */
 static int render_entry(const struct kind *k, const cJSON *obj, const char *name,
-			time_t fetched_wall, struct arena_block **a, struct entry *e)
+			time_t fetched_wall, struct arena_block **a, struct interner *in,
+			struct entry *e)
 {
 	struct filelist fl = {0};
 	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	cJSON *back = NULL;
 	const cJSON *f;
+	size_t ord;
 	int rc;
 
 	e->mtime = fetched_wall;
@@ -162,24 +235,40 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 		}
 
 	rc = add_pretty(&b, obj);
+	if (!rc) {
+		e->json = arena_memdup(a, b.p, b.len);
+		e->json_len = b.len;
+		rc = e->json ? 0 : -ENOMEM;
+	}
 	if (!rc)
-		rc = filelist_add(&fl, a, "info.json", b.p, b.len);
-	for (const struct kind_json *j = k->json_files; !rc && j && j->file; j++) {
-		f = cJSON_GetObjectItemCaseSensitive(obj, j->field);
+		rc = filelist_add(&fl, in, a, "info.json", FILE_SOURCE, 0, b.p, b.len, e->json);
+	/* The other files are measured from info.json read back, as a read
+	 * renders them (render_entry_files): the same bytes by construction,
+	 * even where printing and parsing are not inverses (a number past the
+	 * double range without its token prints as null). */
+	if (!rc) {
+		back = cJSON_ParseWithLength(e->json, e->json_len);
+		if (back && jsontext_attach(back, e->json, e->json_len) == -ENOMEM)
+			rc = -ENOMEM;
+		if (back)
+			obj = back;
+		else /* cannot happen with cJSON's own output: info.json alone */
+			obj = NULL;
+	}
+	for (const struct kind_json *j = k->json_files; obj && !rc && j && j->file; j++) {
+		f = member_of(obj, j->field, &ord);
 		if (!f || cJSON_IsNull(f))
 			continue;
 		buf_reset(&b);
 		rc = add_pretty(&b, f);
 		if (!rc)
-			rc = filelist_add(&fl, a, j->file, b.p, b.len);
+			rc = filelist_add(&fl, in, a, j->file, FILE_PRETTY, ord, b.p, b.len, NULL);
 	}
-	cJSON_ArrayForEach(f, obj)
-	{
+	ord = 0;
+	for (f = obj ? obj->child : NULL; f && !rc; f = f->next, ord++) {
 		struct buf fname = BUF_INIT(BUF_NOLIMIT);
 		int st;
 
-		if (rc)
-			break;
 		if (!f->string)
 			continue;
 		buf_reset(&b);
@@ -194,24 +283,66 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 		if (st == -ENOMEM)
 			rc = st;
 		else if (!st)
-			rc = filelist_add(&fl, a, fname.p, b.p, b.len);
+			rc = filelist_add(&fl, in, a, fname.p, FILE_SCALAR, ord, b.p, b.len, NULL);
 		buf_release(&fname);
 	}
 	if (!rc) {
 		qsort(fl.v, fl.n, sizeof(*fl.v), cmp_file_name);
-		e->files = arena_alloc(a, fl.n * sizeof(*fl.v) + 1);
-		if (!e->files) {
+		e->files = fl.v;
+		e->nfiles = fl.n;
+		fl.v = NULL;
+		e->name = arena_memdup(a, name, strlen(name));
+		if (!e->name)
 			rc = -ENOMEM;
-		} else {
-			memcpy(e->files, fl.v, fl.n * sizeof(*fl.v));
-			e->nfiles = fl.n;
-			e->name = arena_memdup(a, name, strlen(name));
-			if (!e->name)
-				rc = -ENOMEM;
-		}
 	}
 	free(fl.v);
 	buf_release(&b);
+	cJSON_Delete(back);
+	return rc;
+}
+
+int render_entry_files(const struct entry *e, struct buf *out, size_t *off)
+{
+	cJSON *obj = NULL;
+	bool need = false;
+	int rc = 0;
+
+	for (size_t j = 0; j < e->nfiles; j++)
+		need |= !e->files[j].data;
+	if (need) {
+		if (!e->json)
+			return -EIO;
+		obj = cJSON_ParseWithLength(e->json, e->json_len);
+		if (!obj)
+			return -EIO;
+		if (jsontext_attach(obj, e->json, e->json_len) == -ENOMEM)
+			rc = -ENOMEM;
+	}
+	for (size_t j = 0; j < e->nfiles && !rc; j++) {
+		const struct file *f = &e->files[j];
+		size_t start = out->len;
+		const cJSON *m = NULL;
+
+		off[j] = start;
+		if (f->data)
+			continue;
+		if (f->how == FILE_PRETTY || f->how == FILE_SCALAR)
+			m = cJSON_IsObject(obj) ? cJSON_GetArrayItem(obj, (int)f->member) : NULL;
+		if (f->how == FILE_WHOLE)
+			rc = add_pretty(out, obj);
+		else if (f->how == FILE_PRETTY && m)
+			rc = add_pretty(out, m);
+		else if (f->how == FILE_SCALAR && m)
+			rc = scalar_text(m, out);
+		else
+			rc = -EIO;
+		if (rc > 0 ||
+		    (!rc && (out->len - start != f->size ||
+			     gcf_fnv1a(GCF_FNV1A_BASIS, out->p + start, f->size) != f->hash)))
+			rc = -EIO;
+	}
+	off[e->nfiles] = out->len;
+	cJSON_Delete(obj);
 	return rc;
 }
 
@@ -228,6 +359,28 @@ static int cmp_entry_name(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
+/* Moves every entry's files (malloc'd lists) into one arena array, in entry
+ * order: snapshot_file_entry() finds a file's entry by its address. On
+ * failure the lists stay with their entries. */
+static int files_to_arena(struct snapshot *s, size_t nfiles)
+{
+	struct file *all = arena_alloc(&s->arena, (nfiles ? nfiles : 1) * sizeof(*all));
+	size_t at = 0;
+
+	if (!all)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nentries; i++) {
+		struct entry *e = &s->entries[i];
+
+		if (e->nfiles)
+			memcpy(all + at, e->files, e->nfiles * sizeof(*all));
+		free(e->files);
+		e->files = all + at;
+		at += e->nfiles;
+	}
+	return 0;
+}
+
 int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, time_t fetched_wall,
 		    struct snapshot **out, struct gcf_error *err)
 {
@@ -235,7 +388,8 @@ int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, t
 	char **names = calloc(n ? n : 1, sizeof(*names));
 	char **ids = calloc(n ? n : 1, sizeof(*ids));
 	const cJSON **objs = calloc(n ? n : 1, sizeof(*objs));
-	size_t m = 0;
+	struct interner in = {0};
+	size_t m = 0, nfiles = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -270,7 +424,10 @@ int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, t
 			rc = -ENOMEM;
 	}
 	for (size_t i = 0; i < m && !rc; i++) {
-		rc = render_entry(k, objs[i], names[i], fetched_wall, &s->arena, &s->entries[i]);
+		rc = render_entry(k, objs[i], names[i], fetched_wall, &s->arena, &in,
+				  &s->entries[i]);
+		if (!rc)
+			nfiles += s->entries[i].nfiles;
 		if (!rc) {
 			s->entries[i].id = arena_memdup(&s->arena, ids[i], strlen(ids[i]));
 			if (!s->entries[i].id)
@@ -280,6 +437,7 @@ int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, t
 	if (!rc) {
 		s->nentries = m;
 		qsort(s->entries, m, sizeof(*s->entries), cmp_entry_name);
+		rc = files_to_arena(s, nfiles);
 	}
 	if (!rc) {
 		s->fetched_wall = fetched_wall;
@@ -297,7 +455,10 @@ out:
 	free(names);
 	free(ids);
 	free(objs);
+	free(in.v);
 	if (s) {
+		for (size_t i = 0; s->entries && i < m; i++)
+			free(s->entries[i].files);
 		arena_free(s->arena);
 		free(s->entries);
 		free(s);

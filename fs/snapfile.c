@@ -4,8 +4,9 @@
  * Encoding sizes the output exactly first, then writes it in one pass.
  * Decoding checks the header and the SHA-256 trailer, then walks the records
  * once, checking each length against what is left before reading it, and
- * copies names and file bytes into one arena allocation sized from the
- * header's counts (which must then match exactly). Every multi-byte integer
+ * copies names, IDs, JSON texts and kept file bytes into one arena
+ * allocation sized from the header's counts (which must then match
+ * exactly). File names are written once, in a table the files point into. Every multi-byte integer
  * is little-endian, written and read byte by byte.
  */
 #include "snapfile.h"
@@ -43,10 +44,14 @@ enum {
 	OFF_EXTRA_LEN = 124,
 };
 
-/* Entry record: name_len u32, id_len u32, mtime i64, nfiles u32; then the
- * name, a NUL, the ID, a NUL. File record: name_len u32, size u64, hash u64;
- * then the name, a NUL, the bytes, a NUL. */
-#define ENTRY_REC 20
+/* Name table: count u32, then per name len u32, the name, a NUL. Entry
+ * record: name_len u32, id_len u32, mtime i64, nfiles u32, json_len u32
+ * (0 = none); then the name, a NUL, the ID, a NUL, the JSON and a NUL when
+ * there is one. File record: name index u32, how << 28 | member u32, size
+ * u32, hash u64; then, for a kept (FILE_STORED) file only, the bytes and a
+ * NUL. */
+#define NAME_REC  4
+#define ENTRY_REC 24
 #define FILE_REC  20
 #define KIND_MAX  255
 
@@ -169,12 +174,59 @@ static bool add_size(size_t *acc, size_t b)
 	return !__builtin_add_overflow(*acc, b, acc);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct file names of s, sorted (malloc'd array, *n of them). */
+static int name_table(const struct snapshot *s, const char ***out, size_t *n)
+{
+	size_t total = 0, k = 0;
+	const char **v;
+
+	for (size_t i = 0; i < s->nentries; i++)
+		total += s->entries[i].nfiles;
+	v = malloc((total ? total : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/* a rendered snapshot has one copy per name: skip repeats cheaply */
+	for (size_t i = 0; i < s->nentries; i++)
+		for (size_t j = 0; j < s->entries[i].nfiles; j++) {
+			const char *nm = s->entries[i].files[j].name;
+			const struct entry *pe = i ? &s->entries[i - 1] : NULL;
+
+			if (!nm) {
+				free(v);
+				return -EINVAL;
+			}
+			if (pe && j < pe->nfiles && pe->files[j].name == nm)
+				continue;
+			v[k++] = nm;
+		}
+	qsort(v, k, sizeof(*v), cmp_str);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!*n || strcmp(v[*n - 1], v[i]))
+			v[(*n)++] = v[i];
+	*out = v;
+	return 0;
+}
+
+static size_t name_index(const char *const *names, size_t n, const char *name)
+{
+	const char *const *at = bsearch(&name, names, n, sizeof(*names), cmp_str);
+
+	return (size_t)(at - names);
+}
+
 /* Checks s and m and computes the byte count and the header's counts. */
-static int encode_size(const struct snapshot *s, const struct snapfile_meta *m, size_t *total,
-		       uint64_t *nfiles, uint64_t *strings)
+static int encode_size(const struct snapshot *s, const struct snapfile_meta *m,
+		       const char *const *names, size_t nnames, size_t *total, uint64_t *nfiles,
+		       uint64_t *strings)
 {
 	size_t kind_len = m->kind ? strlen(m->kind) : 0;
-	size_t n = SNAPFILE_HEADER_LEN + SNAPFILE_SUM_LEN, str = 0;
+	size_t n = SNAPFILE_HEADER_LEN + SNAPFILE_SUM_LEN + 4, str = 0;
 	uint64_t nf = 0;
 	bool ok = true;
 
@@ -182,12 +234,24 @@ static int encode_size(const struct snapshot *s, const struct snapfile_meta *m, 
 		return -EINVAL;
 	if (m->extra_len > SNAPFILE_EXTRA_MAX || (m->extra_len && !m->extra))
 		return -EINVAL;
+	if (nnames > UINT32_MAX)
+		return -EINVAL;
 	ok = add_size(&n, kind_len) && add_size(&n, m->extra_len);
+	for (size_t i = 0; ok && i < nnames; i++) {
+		size_t fl = strlen(names[i]);
+
+		if (name_problem(names[i], fl))
+			return -EINVAL;
+		ok = add_size(&n, NAME_REC + 1 + fl) && add_size(&str, fl + 1);
+	}
 	for (size_t i = 0; ok && i < s->nentries; i++) {
 		const struct entry *e = &s->entries[i];
 		size_t nl, il;
 
 		if (!e->name || !e->id || (e->nfiles && !e->files) || e->nfiles > UINT32_MAX)
+			return -EINVAL;
+		if ((e->json && (!e->json_len || e->json_len > UINT32_MAX)) ||
+		    (!e->json && e->json_len))
 			return -EINVAL;
 		nl = strlen(e->name);
 		il = strlen(e->id);
@@ -197,20 +261,22 @@ static int encode_size(const struct snapshot *s, const struct snapfile_meta *m, 
 			return -EINVAL;
 		ok = add_size(&n, ENTRY_REC + 2) && add_size(&n, nl) && add_size(&n, il) &&
 		     add_size(&str, nl + 1) && add_size(&str, il + 1);
+		if (ok && e->json)
+			ok = add_size(&n, e->json_len + 1) && add_size(&str, e->json_len + 1);
 		for (size_t j = 0; ok && j < e->nfiles; j++) {
 			const struct file *f = &e->files[j];
-			size_t fl;
 
-			if (!f->name || (f->size && !f->data))
-				return -EINVAL;
-			fl = strlen(f->name);
-			if (name_problem(f->name, fl))
-				return -EINVAL;
 			if (j && strcmp(e->files[j - 1].name, f->name) >= 0)
 				return -EINVAL;
-			ok = add_size(&n, FILE_REC + 2) && add_size(&n, fl) &&
-			     add_size(&n, f->size) && add_size(&str, fl + 1) &&
-			     add_size(&str, f->size) && add_size(&str, 1);
+			if (f->how > FILE_HOW_MAX || (f->how == FILE_STORED && !f->data) ||
+			    (f->how == FILE_SOURCE &&
+			     (f->data != e->json || f->size != e->json_len)) ||
+			    (f->how != FILE_STORED && !e->json))
+				return -EINVAL;
+			ok = add_size(&n, FILE_REC);
+			if (ok && f->how == FILE_STORED)
+				ok = add_size(&n, (size_t)f->size + 1) &&
+				     add_size(&str, (size_t)f->size + 1);
 		}
 		nf += e->nfiles;
 	}
@@ -242,18 +308,32 @@ static int reserve(struct buf *b, size_t n)
 	return 0;
 }
 
+/* Copies n bytes and a NUL to *p. */
+static void put_text(unsigned char **p, const void *s, size_t n)
+{
+	if (n)
+		memcpy(*p, s, n);
+	(*p)[n] = 0;
+	*p += n + 1;
+}
+
 int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, struct buf *out)
 {
-	size_t total, kind_len;
+	size_t total, kind_len, nnames = 0;
 	uint64_t nfiles, strings;
 	unsigned char *base, *p;
+	const char **names = NULL;
 	int rc;
 
-	rc = encode_size(s, m, &total, &nfiles, &strings);
+	rc = name_table(s, &names, &nnames);
+	if (!rc)
+		rc = encode_size(s, m, names, nnames, &total, &nfiles, &strings);
 	if (!rc)
 		rc = reserve(out, total);
-	if (rc)
+	if (rc) {
+		free(names);
 		return rc;
+	}
 	kind_len = strlen(m->kind);
 	base = (unsigned char *)out->p + out->len;
 	memset(base, 0, SNAPFILE_HEADER_LEN);
@@ -278,6 +358,15 @@ int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, str
 	if (m->extra_len)
 		memcpy(p, m->extra, m->extra_len);
 	p += m->extra_len;
+	put_u32(p, (uint32_t)nnames);
+	p += 4;
+	for (size_t i = 0; i < nnames; i++) {
+		size_t fl = strlen(names[i]);
+
+		put_u32(p, (uint32_t)fl);
+		p += NAME_REC;
+		put_text(&p, names[i], fl);
+	}
 	for (size_t i = 0; i < s->nentries; i++) {
 		const struct entry *e = &s->entries[i];
 		size_t nl = strlen(e->name), il = strlen(e->id);
@@ -286,30 +375,25 @@ int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, str
 		put_u32(p + 4, (uint32_t)il);
 		put_u64(p + 8, (uint64_t)(int64_t)e->mtime);
 		put_u32(p + 16, (uint32_t)e->nfiles);
+		put_u32(p + 20, e->json ? (uint32_t)e->json_len : 0);
 		p += ENTRY_REC;
-		memcpy(p, e->name, nl);
-		p += nl;
-		*p++ = 0;
-		memcpy(p, e->id, il);
-		p += il;
-		*p++ = 0;
+		put_text(&p, e->name, nl);
+		put_text(&p, e->id, il);
+		if (e->json)
+			put_text(&p, e->json, e->json_len);
 		for (size_t j = 0; j < e->nfiles; j++) {
 			const struct file *f = &e->files[j];
-			size_t fl = strlen(f->name);
 
-			put_u32(p, (uint32_t)fl);
-			put_u64(p + 4, f->size);
+			put_u32(p, (uint32_t)name_index(names, nnames, f->name));
+			put_u32(p + 4, (uint32_t)f->how << 28 | f->member);
+			put_u32(p + 8, f->size);
 			put_u64(p + 12, f->hash);
 			p += FILE_REC;
-			memcpy(p, f->name, fl);
-			p += fl;
-			*p++ = 0;
-			if (f->size)
-				memcpy(p, f->data, f->size);
-			p += f->size;
-			*p++ = 0;
+			if (f->how == FILE_STORED)
+				put_text(&p, f->data, f->size);
 		}
 	}
+	free(names);
 	rc = crypto_sha256(base, total - SNAPFILE_SUM_LEN, p);
 	if (rc)
 		return rc; /* out->len unchanged: the bytes written are ignored */
@@ -403,14 +487,112 @@ struct decoder {
 	struct strings st;
 	struct file *files;
 	uint64_t nfiles, files_used;
+	const char **names; /* the name table */
+	bool *used;         /* which of its names a file has */
+	uint32_t nnames;
 	struct gcf_error *err;
 };
+
+/* The name table: strictly increasing names, each used by a file (checked
+ * at the end), so that the bytes stay canonical. */
+static int decode_names(struct decoder *d, uint64_t body)
+{
+	struct cursor *c = &d->c;
+	uint32_t n;
+
+	if (c->left < 4)
+		return bad(d->err, "snapshot name table cut short");
+	n = get_u32(c->p);
+	c->p += 4;
+	c->left -= 4;
+	if (n > body / (NAME_REC + 2))
+		return bad(d->err, "snapshot name table of %" PRIu32 " names in %" PRIu64 " bytes",
+			   n, body);
+	d->names = calloc(n ? n : 1, sizeof(*d->names));
+	d->used = calloc(n ? n : 1, sizeof(*d->used));
+	if (!d->names || !d->used)
+		return gcf_error_set(d->err, GCF_NOMEM, "out of memory while reading a snapshot");
+	d->nnames = n;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t fl;
+		const char *why;
+
+		if (c->left < NAME_REC)
+			return bad(d->err, "snapshot file name %" PRIu32 ": cut short", i);
+		fl = get_u32(c->p);
+		c->p += NAME_REC;
+		c->left -= NAME_REC;
+		if ((uint64_t)fl + 1 > c->left)
+			return bad(d->err, "snapshot file name %" PRIu32 ": runs past the end", i);
+		why = name_problem((const char *)c->p, fl);
+		if (why)
+			return bad(d->err, "snapshot file name %" PRIu32 ": %s", i, why);
+		d->names[i] = take_string(c, &d->st, fl);
+		if (!d->names[i])
+			return bad(d->err,
+				   "snapshot file name %" PRIu32 ": no NUL after it, or more "
+				   "text than the header counts",
+				   i);
+		if (i && strcmp(d->names[i - 1], d->names[i]) >= 0)
+			return bad(d->err, "snapshot file names not in strictly increasing order");
+	}
+	return 0;
+}
+
+static int decode_file(struct decoder *d, size_t i, uint32_t j, const struct entry *e,
+		       struct file *f, uint32_t *prev_name)
+{
+	struct cursor *c = &d->c;
+	uint32_t ni, src;
+
+	if (c->left < FILE_REC)
+		return bad(d->err, "snapshot entry %zu file %" PRIu32 ": record cut short", i, j);
+	ni = get_u32(c->p);
+	src = get_u32(c->p + 4);
+	f->size = get_u32(c->p + 8);
+	f->hash = get_u64(c->p + 12);
+	c->p += FILE_REC;
+	c->left -= FILE_REC;
+	if (ni >= d->nnames)
+		return bad(d->err, "snapshot entry %zu file %" PRIu32 ": no such name", i, j);
+	if (j && ni <= *prev_name)
+		return bad(d->err,
+			   "snapshot entry %zu: file names not in strictly increasing order", i);
+	*prev_name = ni;
+	d->used[ni] = true;
+	f->name = d->names[ni];
+	f->how = src >> 28;
+	f->member = src & FILE_MEMBER_MAX;
+	f->data = NULL;
+	if (f->how > FILE_HOW_MAX || (f->how != FILE_STORED && !e->json))
+		return bad(d->err, "snapshot entry %zu file %" PRIu32 ": made in no known way", i,
+			   j);
+	if (f->how == FILE_SOURCE) {
+		if (f->size != e->json_len)
+			return bad(d->err,
+				   "snapshot entry %zu file %" PRIu32 ": not its JSON's size", i,
+				   j);
+		f->data = e->json;
+	} else if (f->how == FILE_STORED) {
+		if ((uint64_t)f->size + 1 > c->left)
+			return bad(d->err, "snapshot entry %zu file %" PRIu32 ": runs past the end",
+				   i, j);
+		f->data = take_string(c, &d->st, f->size);
+		if (!f->data)
+			return bad(d->err,
+				   "snapshot entry %zu: no NUL after a string, or more text than "
+				   "the header counts",
+				   i);
+	}
+	return 0;
+}
 
 static int decode_entry(struct decoder *d, size_t i, struct entry *e, const struct entry *prev)
 {
 	struct cursor *c = &d->c;
-	uint32_t nl, il, nf;
+	uint32_t nl, il, nf, jl, prev_name = 0;
 	const char *why;
+	int rc;
 
 	if (c->left < ENTRY_REC)
 		return bad(d->err, "snapshot entry %zu: record cut short", i);
@@ -418,12 +600,13 @@ static int decode_entry(struct decoder *d, size_t i, struct entry *e, const stru
 	il = get_u32(c->p + 4);
 	e->mtime = (time_t)(int64_t)get_u64(c->p + 8);
 	nf = get_u32(c->p + 16);
+	jl = get_u32(c->p + 20);
 	c->p += ENTRY_REC;
 	c->left -= ENTRY_REC;
 	if (il > SNAPFILE_ID_MAX)
 		return bad(d->err, "snapshot entry %zu: ID of %" PRIu32 " bytes", i, il);
-	if ((size_t)nl + il + 2 > c->left)
-		return bad(d->err, "snapshot entry %zu: name and ID run past the end", i);
+	if ((uint64_t)nl + il + 2 + (jl ? (uint64_t)jl + 1 : 0) > c->left)
+		return bad(d->err, "snapshot entry %zu: name, ID and JSON run past the end", i);
 	why = name_problem((const char *)c->p, nl);
 	if (why)
 		return bad(d->err, "snapshot entry %zu: %s", i, why);
@@ -433,7 +616,9 @@ static int decode_entry(struct decoder *d, size_t i, struct entry *e, const stru
 		return bad(d->err, "snapshot entry %zu: more files than the header counts", i);
 	e->name = take_string(c, &d->st, nl);
 	e->id = e->name ? take_string(c, &d->st, il) : NULL;
-	if (!e->id)
+	e->json = e->id && jl ? take_string(c, &d->st, jl) : NULL;
+	e->json_len = jl;
+	if (!e->id || (jl && !e->json))
 		return bad(d->err,
 			   "snapshot entry %zu: no NUL after a string, or more text than the "
 			   "header counts",
@@ -444,36 +629,9 @@ static int decode_entry(struct decoder *d, size_t i, struct entry *e, const stru
 	e->nfiles = nf;
 	d->files_used += nf;
 	for (uint32_t j = 0; j < nf; j++) {
-		struct file *f = &e->files[j];
-		uint32_t fl;
-		uint64_t size;
-
-		if (c->left < FILE_REC)
-			return bad(d->err, "snapshot entry %zu file %" PRIu32 ": record cut short",
-				   i, j);
-		fl = get_u32(c->p);
-		size = get_u64(c->p + 4);
-		f->hash = get_u64(c->p + 12);
-		c->p += FILE_REC;
-		c->left -= FILE_REC;
-		if ((uint64_t)fl + 2 > c->left || size > c->left - fl - 2)
-			return bad(d->err, "snapshot entry %zu file %" PRIu32 ": runs past the end",
-				   i, j);
-		why = name_problem((const char *)c->p, fl);
-		if (why)
-			return bad(d->err, "snapshot entry %zu file %" PRIu32 ": %s", i, j, why);
-		f->name = take_string(c, &d->st, fl);
-		f->data = f->name ? take_string(c, &d->st, (size_t)size) : NULL;
-		if (!f->data)
-			return bad(d->err,
-				   "snapshot entry %zu: no NUL after a string, or more text than "
-				   "the header counts",
-				   i);
-		f->size = (size_t)size;
-		if (j && strcmp(e->files[j - 1].name, f->name) >= 0)
-			return bad(
-			    d->err,
-			    "snapshot entry %zu: file names not in strictly increasing order", i);
+		rc = decode_file(d, i, j, e, &e->files[j], &prev_name);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -521,9 +679,10 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 			   " bytes) too long",
 			   kind_len, extra_len);
 	body -= kind_len + extra_len;
-	/* Every entry and file takes at least its record, a 1-byte name and two
-	 * NULs; the strings are copied with their NULs, so fit in the body. */
-	if (ne > body / (ENTRY_REC + 3) || nf > body / (FILE_REC + 3) || strings > body)
+	/* Every entry takes at least its record, a 1-byte name and two NULs,
+	 * every file its record; the strings are copied with their NULs, so
+	 * fit in the body. */
+	if (ne > body / (ENTRY_REC + 3) || nf > body / FILE_REC || strings > body)
 		return bad(err,
 			   "snapshot counts impossible for its size: %" PRIu64 " entries, %" PRIu64
 			   " files, %" PRIu64 " text bytes in %zu bytes",
@@ -562,6 +721,7 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 	d.nfiles = nf;
 	d.c.p = p + SNAPFILE_HEADER_LEN + kind_len + extra_len;
 	d.c.left = body;
+	rc = decode_names(&d, body);
 	for (size_t i = 0; i < ne && !rc; i++)
 		rc = decode_entry(&d, i, &s->entries[i], i ? &s->entries[i - 1] : NULL);
 	if (!rc && (d.c.left || d.files_used != nf || d.st.next != d.st.end))
@@ -569,6 +729,11 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 			 "snapshot records do not match its header (%zu bytes left, %" PRIu64
 			 " of %" PRIu64 " files)",
 			 d.c.left, d.files_used, nf);
+	for (uint32_t i = 0; !rc && i < d.nnames; i++)
+		if (!d.used[i])
+			rc = bad(err, "snapshot file name %" PRIu32 " is no file's", i);
+	free(d.names);
+	free(d.used);
 	if (rc)
 		goto fail;
 	s->nentries = ne;

@@ -27,7 +27,7 @@
 #include "gcf_error.h"
 #include "snapshot.h"
 
-#define SNAPFILE_VERSION    1
+#define SNAPFILE_VERSION    2
 #define SNAPFILE_HEADER_LEN 128 /* fixed header; snapfile_peek needs this many bytes */
 #define SNAPFILE_SUM_LEN    32  /* SHA-256 trailer */
 #define SNAPFILE_KEY_LEN    32

@@ -548,30 +548,20 @@ static int file_read(const struct tree_ctx *t, const struct node_info *ni, off_t
  * looks it up too, and the size it shows is that node's.
  */
 
-/* s's .jsonl as a file (its hash: the listing's content hash). */
-static int jsonl_file(struct snapshot *s, struct file *f)
-{
-	int rc = snapshot_jsonl(s, &f->data, &f->size);
-
-	f->name = "";
-	f->hash = s->content_hash;
-	return rc;
-}
-
 static int jsonl_enter(const struct tree_ctx *t, const struct node_info *p, const char *name,
 		       struct coll_rt *cr, struct tree_entry *e)
 {
 	struct snapshot *s = NULL;
-	struct file f;
+	const struct file *f = NULL;
 	int rc = tree_snap(t, cr, &s);
 
-	if (!rc)
-		rc = jsonl_file(s, &f);
+	if (!rc) /* s's .jsonl as a file (its hash: the listing's content hash) */
+		f = snapshot_jsonl_file(s, &rc);
 	if (!rc) {
-		e->ino = inodes_ref_file(&t->d->inodes, p->ino, name, NODE_JSONL, cr, s, &f,
+		e->ino = inodes_ref_file(&t->d->inodes, p->ino, name, NODE_JSONL, cr, s, f,
 					 s->content_wall);
 		if (e->ino)
-			tree_file_attr(&e->attr, e->ino, f.size, s->content_wall, f.hash);
+			tree_file_attr(&e->attr, e->ino, f->size, s->content_wall, f->hash);
 		else
 			rc = -ENOMEM;
 		e->tmo = tree_remaining(cr, s);
@@ -586,13 +576,13 @@ static int jsonl_attr(const struct tree_ctx *t, const struct node_info *ni, stru
 	struct coll_rt *cr = ni->owner;
 	struct snapshot *s = NULL;
 	struct inode_file v;
-	struct file f;
+	const struct file *f = NULL;
 	int rc = tree_snap(t, cr, &s);
 
 	if (!rc)
-		rc = jsonl_file(s, &f);
+		f = snapshot_jsonl_file(s, &rc);
 	if (!rc)
-		rc = inodes_file_attr(&t->d->inodes, ni->ino, s, &f, s->content_wall, &v);
+		rc = inodes_file_attr(&t->d->inodes, ni->ino, s, f, s->content_wall, &v);
 	if (!rc) {
 		tree_file_attr(st, ni->ino, v.size, v.mtime, v.hash);
 		*tmo = tree_remaining(cr, s);

@@ -14,7 +14,10 @@
  *   - when it returns 0 the snapshot keeps snapshot.h's rules: entries and
  *     each entry's files in strictly increasing strcmp order, names
  *     non-empty without '/', every string NUL-terminated at its size, and
- *     snapshot_find finds every entry;
+ *     snapshot_find finds every entry; a file's bytes are kept exactly when
+ *     it says so (FILE_STORED, or FILE_SOURCE: the entry's JSON);
+ *   - reading every file (rendered from the entry's JSON, which is not
+ *     checked at decode) gives 0 with exactly its size in bytes, or -EIO;
  *   - canonical: the decoded snapshot and meta encode to exactly the input.
  */
 #include <errno.h>
@@ -38,7 +41,7 @@ static void check_name(const char *what, const char *name)
 	FUZZ_CHECK(strcmp(name, ".") && strcmp(name, ".."), "%s: '.' or '..'", what);
 }
 
-static void check_snapshot(const struct snapshot *s)
+static void check_snapshot(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->nentries; i++) {
 		const struct entry *e = &s->entries[i];
@@ -50,13 +53,27 @@ static void check_snapshot(const struct snapshot *s)
 		FUZZ_CHECK(snapshot_find(s, e->name) == e, "snapshot_find misses entry %zu", i);
 		for (size_t j = 0; j < e->nfiles; j++) {
 			const struct file *f = &e->files[j];
+			const char *p;
+			char *owned;
+			size_t len;
+			int rc;
 
 			check_name("file", f->name);
 			FUZZ_CHECK(j == 0 || strcmp(e->files[j - 1].name, f->name) < 0,
 				   "files out of order in entry %zu", i);
-			FUZZ_CHECK(f->data && f->data[f->size] == '\0',
+			FUZZ_CHECK(f->how <= FILE_HOW_MAX, "file made in no known way");
+			FUZZ_CHECK(!f->data == (f->how != FILE_STORED && f->how != FILE_SOURCE),
+				   "file kept or not against its how");
+			FUZZ_CHECK(!f->data || f->data[f->size] == '\0',
 				   "file data not NUL-terminated");
+			FUZZ_CHECK(f->how != FILE_SOURCE || f->data == e->json, "source not json");
 			FUZZ_CHECK(entry_file(e, f->name) == f, "entry_file misses a file");
+			FUZZ_CHECK(snapshot_file_entry(s, f) == e, "snapshot_file_entry misses");
+			rc = snapshot_file_read(s, f, 0, f->size, &owned, &p, &len);
+			FUZZ_CHECK(rc == 0 || rc == -EIO || rc == -ENOMEM, "read: %d", rc);
+			FUZZ_CHECK(rc || len == f->size, "read %zu of %u bytes", len,
+				   (unsigned)f->size);
+			free(owned);
 		}
 	}
 }

@@ -27,20 +27,45 @@ def key(*fields):
     return h.digest()
 
 
+STORED, SOURCE, WHOLE, PRETTY, SCALAR = range(5)
+
+
+def fnv(b):
+    h = 0xcbf29ce484222325
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
 def encode(entries, kind=b"tasks", extra=b"", k=None, wall=1700000000, json_bytes=1234,
-           wm=(1714552200, 2, 4), version=1):
-    """entries: [(name, id, mtime, [(fname, data, hash)])], all bytes."""
+           wm=(1714552200, 2, 4), version=2):
+    """entries: [(name, id, mtime, json or None, files)], all bytes; a file is
+    (fname, data, hash) (kept bytes) or (fname, how, member, size, hash)."""
     k = k or key("tencent", "https://tione.tencentcloudapi.com", "ap-shanghai", "AKIDtest",
                  "tasks", None)
-    body = b""
-    nfiles = strings = 0
-    for name, oid, mtime, files in entries:
-        body += struct.pack("<IIqI", len(name), len(oid), mtime, len(files))
+    names = sorted({f[0] for e in entries for f in e[4]})
+    body = struct.pack("<I", len(names))
+    strings = 0
+    for n in names:
+        body += struct.pack("<I", len(n)) + n + b"\0"
+        strings += len(n) + 1
+    nfiles = 0
+    for name, oid, mtime, js, files in entries:
+        body += struct.pack("<IIqII", len(name), len(oid), mtime, len(files), len(js or b""))
         body += name + b"\0" + oid + b"\0"
         strings += len(name) + len(oid) + 2
-        for fname, data, fh in files:
-            body += struct.pack("<IQQ", len(fname), len(data), fh) + fname + b"\0" + data + b"\0"
-            strings += len(fname) + len(data) + 2
+        if js:
+            body += js + b"\0"
+            strings += len(js) + 1
+        for f in files:
+            if len(f) == 3:
+                fname, data, fh = f
+                body += struct.pack("<IIIQ", names.index(fname), STORED << 28, len(data), fh)
+                body += data + b"\0"
+                strings += len(data) + 1
+            else:
+                fname, how, member, size, fh = f
+                body += struct.pack("<IIIQ", names.index(fname), how << 28 | member, size, fh)
             nfiles += 1
     total = 128 + len(kind) + len(extra) + len(body) + 32
     hdr = b"GCFSNAP\0" + struct.pack("<IIQ", version, 128, total) + k
@@ -57,12 +82,18 @@ def put(name, mode, data):
         f.write(bytes([mode]) + data)
 
 
+A_JSON = b'{\n\t"Id":\t"train-a",\n\t"Status":\t"STOPPED",\n\t"Q":\t[1, 2]\n}\n'
 TASKS = [  # sorted: '%' < '-'
-    (b"train%2Fc", b"train/c", 1714000001,
+    (b"train%2Fc", b"train/c", 1714000001, None,
      [(b"info.json", b"{}\n", 13), (b"name", b"llama\n", 14), (b"z", b"", 0)]),
-    (b"train-a", b"train-a", 1714000000,
-     [(b"info.json", b'{\n\t"Id":\t"train-a"\n}\n', 11), (b"status", b"STOPPED\n", 12)]),
-    (b"train-b", b"", -5, []),
+    (b"train-a", b"train-a", 1714000000, A_JSON,
+     [(b"id", SCALAR, 0, 8, fnv(b"train-a\n")),
+      (b"info.json", SOURCE, 0, len(A_JSON), fnv(A_JSON)),
+      (b"q.json", PRETTY, 2, 7, fnv(b"[1, 2]\n")),
+      (b"status", SCALAR, 1, 8, fnv(b"STOPPED\n")),
+      (b"whole", WHOLE, 0, len(A_JSON), fnv(A_JSON)),
+      (b"wrong", SCALAR, 1, 8, 12345)]),
+    (b"train-b", b"", -5, None, []),
 ]
 
 # decodable, with key check and meta (the canonical re-encode runs)
@@ -70,15 +101,15 @@ put("valid", 6, encode(TASKS))
 put("valid-extra", 7, encode(TASKS, extra=b"\x00\xffwatermark"))
 put("valid-empty", 6, encode([]))
 put("valid-nometa", 2, encode(TASKS))
-put("valid-binary-data", 6, encode([(b"x", b"1", 0, [(b"f", b"\0\1\2\0", 9)])]))
+put("valid-binary-data", 6, encode([(b"x", b"1", 0, None, [(b"f", b"\0\1\2\0", 9)])]))
 # refused before the records
 put("truncated", 4, encode(TASKS)[:-7])
 put("bad-magic", 4, b"GCFSNAQ" + encode(TASKS)[7:])
-put("version-2", 4, encode(TASKS, version=2))
+put("version-1", 4, encode(TASKS, version=1))
 put("short", 4, b"GCFSNAP\0\1\0\0\0")
 # lying records behind a good checksum (mode bit 0 reseals anyway)
 put("unsorted", 5, encode(list(reversed(TASKS))))
-put("slash", 5, encode([(b"a/b", b"", 0, [])]))
-put("dup-files", 5, encode([(b"a", b"", 0, [(b"f", b"1", 0), (b"f", b"2", 0)])]))
-put("empty-name", 5, encode([(b"", b"", 0, [])]))
+put("slash", 5, encode([(b"a/b", b"", 0, None, [])]))
+put("dup-files", 5, encode([(b"a", b"", 0, None, [(b"f", b"1", 0), (b"f", b"2", 0)])]))
+put("empty-name", 5, encode([(b"", b"", 0, None, [])]))
 print("wrote", len(os.listdir(OUT)), "seeds to", OUT)

@@ -122,7 +122,7 @@ corrupt_it() {
 	python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=0x20; open(p,"r+b").write(b)' "$TASKS"
 }
 version_it() {
-	python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[8]=2; open(p,"r+b").write(b)' "$TASKS"
+	python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[8]^=0x40; open(p,"r+b").write(b)' "$TASKS"
 }
 foreign_it() { cp "$OTHER" "$TASKS.new" && chmod 600 "$TASKS.new" && mv "$TASKS.new" "$TASKS"; }
 remount_with "truncated file" truncate_it

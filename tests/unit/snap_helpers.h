@@ -19,6 +19,8 @@
 #include "snapfile.h"
 #include "snapshot.h"
 
+#include "file_bytes.h"
+
 extern const struct provider provider_tencent;
 
 #define SNAP_FETCHED_WALL ((time_t)1700000000)
@@ -91,16 +93,20 @@ static inline struct snapshot *snap_synthetic(size_t n, size_t info_bytes, size_
 			len = snprintf(val, sizeof(val), "value-%zu-%zu\n", i, j);
 			f[j].name = arena_memdup(&s->arena, name, strlen(name));
 			f[j].data = arena_memdup(&s->arena, val, (size_t)len);
-			f[j].size = (size_t)len;
+			f[j].size = (uint32_t)len;
 			f[j].hash = i * 131 + j;
+			f[j].how = FILE_STORED;
+			f[j].member = 0;
 		}
 		for (size_t b = 0; b < info_bytes; b++)
 			info[b] = (char)('a' + (i + b) % 26);
 		info[info_bytes] = '\0';
 		f[nscalar].name = "info.json"; /* sorts after "fNN" */
 		f[nscalar].data = info;
-		f[nscalar].size = info_bytes;
+		f[nscalar].size = (uint32_t)info_bytes;
 		f[nscalar].hash = i;
+		f[nscalar].how = FILE_STORED;
+		f[nscalar].member = 0;
 	}
 	s->nentries = n;
 	s->fetched_wall = SNAP_FETCHED_WALL;
@@ -123,12 +129,20 @@ static inline void snap_assert_equal(const struct snapshot *a, const struct snap
 		assert_string_equal(x->id, y->id);
 		assert_int_equal(x->mtime, y->mtime);
 		assert_int_equal(x->nfiles, y->nfiles);
+		assert_int_equal(x->json_len, y->json_len);
+		assert_int_equal(!x->json, !y->json);
+		if (x->json)
+			assert_memory_equal(x->json, y->json, x->json_len + 1);
 		for (size_t j = 0; j < x->nfiles; j++) {
-			assert_string_equal(x->files[j].name, y->files[j].name);
-			assert_int_equal(x->files[j].size, y->files[j].size);
-			assert_int_equal(x->files[j].hash, y->files[j].hash);
-			assert_memory_equal(x->files[j].data, y->files[j].data, x->files[j].size);
-			assert_int_equal(y->files[j].data[y->files[j].size], '\0');
+			const struct file *fx = &x->files[j], *fy = &y->files[j];
+
+			assert_string_equal(fx->name, fy->name);
+			assert_int_equal(fx->size, fy->size);
+			assert_int_equal(fx->hash, fy->hash);
+			assert_int_equal(fx->how, fy->how);
+			assert_int_equal(fx->member, fy->member);
+			assert_int_equal(!fx->data, !fy->data);
+			assert_memory_equal(file_bytes(a, fx), file_bytes(b, fy), fx->size);
 		}
 	}
 }

@@ -92,7 +92,8 @@ static void test_diff_first_snapshot_names_everything(void **state)
 {
 	struct rec *r = *state;
 	struct snapshot s =
-	    SNAP(ENTRY("a", 1, {"status", "x", 1, 11}), ENTRY("b", 1, {"status", "y", 1, 12}));
+	    SNAP(ENTRY("a", 1, {.name = "status", .data = "x", .size = 1, .hash = 11}),
+		 ENTRY("b", 1, {.name = "status", .data = "y", .size = 1, .hash = 12}));
 	char want[128];
 
 	snprintf(want, sizeof(want), "e%llu/a e%llu/b i%llu ", (unsigned long long)r->dir,
@@ -103,8 +104,10 @@ static void test_diff_first_snapshot_names_everything(void **state)
 static void test_diff_identical_sends_nothing(void **state)
 {
 	struct rec *r = *state;
-	struct snapshot o = SNAP(ENTRY("a", 1, {"name", "n", 1, 5}, {"status", "x", 1, 11}));
-	struct snapshot n = SNAP(ENTRY("a", 1, {"name", "n", 1, 5}, {"status", "x", 1, 11}));
+	struct snapshot o = SNAP(ENTRY("a", 1, {.name = "name", .data = "n", .size = 1, .hash = 5},
+				       {.name = "status", .data = "x", .size = 1, .hash = 11}));
+	struct snapshot n = SNAP(ENTRY("a", 1, {.name = "name", .data = "n", .size = 1, .hash = 5},
+				       {.name = "status", .data = "x", .size = 1, .hash = 11}));
 
 	inodes_ref(&r->t, r->dir, "a", NODE_ENTRY, NULL);
 	assert_string_equal(diff(r, &o, &n), "");
@@ -113,8 +116,10 @@ static void test_diff_identical_sends_nothing(void **state)
 static void test_diff_changed_bytes_drop_that_file(void **state)
 {
 	struct rec *r = *state;
-	struct snapshot o = SNAP(ENTRY("a", 1, {"name", "n", 1, 5}, {"status", "x", 1, 11}));
-	struct snapshot n = SNAP(ENTRY("a", 1, {"name", "n", 1, 5}, {"status", "yy", 2, 13}));
+	struct snapshot o = SNAP(ENTRY("a", 1, {.name = "name", .data = "n", .size = 1, .hash = 5},
+				       {.name = "status", .data = "x", .size = 1, .hash = 11}));
+	struct snapshot n = SNAP(ENTRY("a", 1, {.name = "name", .data = "n", .size = 1, .hash = 5},
+				       {.name = "status", .data = "yy", .size = 2, .hash = 13}));
 	uint64_t ea = inodes_ref(&r->t, r->dir, "a", NODE_ENTRY, NULL);
 	uint64_t fs = inodes_ref(&r->t, ea, "status", NODE_FILE, NULL);
 	char want[64];
@@ -125,7 +130,7 @@ static void test_diff_changed_bytes_drop_that_file(void **state)
 	assert_string_equal(diff(r, &o, &n), want);
 	/* same size, other bytes: the hash tells (the name, given up by the
 	 * node above, was looked up again) */
-	n.entries[0].files[1] = (struct file){"status", "z", 1, 14};
+	n.entries[0].files[1] = (struct file){.name = "status", .data = "z", .size = 1, .hash = 14};
 	inodes_ref(&r->t, ea, "status", NODE_FILE, NULL);
 	assert_string_equal(diff(r, &o, &n), want);
 }
@@ -134,9 +139,11 @@ static void test_diff_object_gone_and_came(void **state)
 {
 	struct rec *r = *state;
 	struct snapshot o =
-	    SNAP(ENTRY("a", 1, {"status", "x", 1, 11}), ENTRY("b", 1, {"status", "x", 1, 11}));
+	    SNAP(ENTRY("a", 1, {.name = "status", .data = "x", .size = 1, .hash = 11}),
+		 ENTRY("b", 1, {.name = "status", .data = "x", .size = 1, .hash = 11}));
 	struct snapshot n =
-	    SNAP(ENTRY("b", 1, {"status", "x", 1, 11}), ENTRY("c", 1, {"status", "x", 1, 11}));
+	    SNAP(ENTRY("b", 1, {.name = "status", .data = "x", .size = 1, .hash = 11}),
+		 ENTRY("c", 1, {.name = "status", .data = "x", .size = 1, .hash = 11}));
 	unsigned long long d = r->dir;
 	char want[128];
 
@@ -151,8 +158,10 @@ static void test_diff_object_gone_and_came(void **state)
 static void test_diff_files_that_came_and_went(void **state)
 {
 	struct rec *r = *state;
-	struct snapshot o = SNAP(ENTRY("a", 1, {"gone", "g", 1, 3}, {"status", "x", 1, 11}));
-	struct snapshot n = SNAP(ENTRY("a", 2, {"new", "w", 1, 4}, {"status", "x", 1, 11}));
+	struct snapshot o = SNAP(ENTRY("a", 1, {.name = "gone", .data = "g", .size = 1, .hash = 3},
+				       {.name = "status", .data = "x", .size = 1, .hash = 11}));
+	struct snapshot n = SNAP(ENTRY("a", 2, {.name = "new", .data = "w", .size = 1, .hash = 4},
+				       {.name = "status", .data = "x", .size = 1, .hash = 11}));
 	unsigned long long ea = inodes_ref(&r->t, r->dir, "a", NODE_ENTRY, NULL);
 	unsigned long long fg = inodes_ref(&r->t, ea, "gone", NODE_FILE, NULL);
 	char want[128];
@@ -166,8 +175,11 @@ static void test_diff_files_that_came_and_went(void **state)
 static void test_diff_unseen_object_sends_nothing(void **state)
 {
 	struct rec *r = *state;
-	struct snapshot o = SNAP(ENTRY("a", 1, {"status", "x", 1, 11}));
-	struct snapshot n = SNAP(ENTRY("a", 2, {"status", "yy", 2, 12}, {"zz", "z", 1, 9}));
+	struct snapshot o =
+	    SNAP(ENTRY("a", 1, {.name = "status", .data = "x", .size = 1, .hash = 11}));
+	struct snapshot n =
+	    SNAP(ENTRY("a", 2, {.name = "status", .data = "yy", .size = 2, .hash = 12},
+		       {.name = "zz", .data = "z", .size = 1, .hash = 9}));
 
 	assert_string_equal(diff(r, &o, &n), "");
 }

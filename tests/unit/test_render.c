@@ -24,6 +24,8 @@
 #include "render.h"
 #include "snapshot.h"
 
+#include "file_bytes.h"
+
 extern const struct provider provider_tencent;
 
 #define FETCHED_WALL ((time_t)1700000000)
@@ -92,7 +94,7 @@ static void check_file(const struct snapshot *s, const char *entry, const char *
 
 	if (!f)
 		fail_msg("no file '%s/%s'", entry, name);
-	assert_string_equal(f->data, want);
+	assert_string_equal(file_bytes(s, f), want);
 	assert_int_equal(f->size, strlen(want));
 }
 
@@ -126,12 +128,12 @@ static void test_render_info_json_round_trips(void **state)
 	cJSON *back;
 
 	assert_non_null(f);
-	assert_int_equal(f->size, strlen(f->data));
-	assert_int_equal(f->data[f->size - 1], '\n');
+	assert_int_equal(f->size, strlen(file_bytes(s, f)));
+	assert_int_equal(file_bytes(s, f)[f->size - 1], '\n');
 	assert_int_equal(f->size, strlen(pretty) + 1);
-	assert_memory_equal(f->data, pretty, f->size - 1);
-	assert_non_null(strchr(f->data, '\t')); /* pretty, not one line */
-	back = cJSON_Parse(f->data);
+	assert_memory_equal(file_bytes(s, f), pretty, f->size - 1);
+	assert_non_null(strchr(file_bytes(s, f), '\t')); /* pretty, not one line */
+	back = cJSON_Parse(file_bytes(s, f));
 	assert_non_null(back);
 	assert_true(cJSON_IsObject(back));
 	assert_true(cJSON_Compare(back, obj, 1));
@@ -177,7 +179,7 @@ static void test_render_null_and_nested_have_no_file(void **state)
 	 * BillingPrice Preemptible EnableRDMA CreateTime UpdateTime */
 	assert_int_equal(e->nfiles, 11);
 	for (size_t i = 0; i < e->nfiles; i++)
-		assert_int_equal(e->files[i].size, strlen(e->files[i].data));
+		assert_int_equal(e->files[i].size, strlen(file_bytes(s, &e->files[i])));
 	snapshot_put(s);
 	cJSON_Delete(tree);
 }
@@ -248,9 +250,9 @@ static void test_render_kind_json_file(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(f->size, strlen(pretty) + 1);
-	assert_memory_equal(f->data, pretty, f->size - 1);
-	assert_int_equal(f->data[f->size - 1], '\n');
-	back = cJSON_Parse(f->data);
+	assert_memory_equal(file_bytes(s, f), pretty, f->size - 1);
+	assert_int_equal(file_bytes(s, f)[f->size - 1], '\n');
+	back = cJSON_Parse(file_bytes(s, f));
 	assert_true(cJSON_Compare(back, quota, 1));
 	assert_null(file_of(s, "q-1", "labels.json")); /* null: absent */
 	assert_null(file_of(s, "q-1", "queue_quota"));
@@ -470,7 +472,7 @@ static void test_snapshot_refcount(void **state)
 	/* still readable after the other reference went */
 	f = file_of(s, "train-b", "status");
 	assert_non_null(f);
-	assert_string_equal(f->data, "RUNNING\n");
+	assert_string_equal(file_bytes(s, f), "RUNNING\n");
 	snapshot_put(s); /* the last put frees it: valgrind reports a leak otherwise */
 	assert_null(snapshot_get(NULL));
 	snapshot_put(NULL);

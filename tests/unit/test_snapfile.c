@@ -122,7 +122,8 @@ static void test_snapfile_round_trip_empty_and_no_meta(void **state)
 
 	snap_meta(&m, NULL);
 	b = encode(s, &m);
-	assert_int_equal(b.len, SNAPFILE_HEADER_LEN + strlen("tasks") + SNAPFILE_SUM_LEN);
+	/* the header, the kind, an empty name table (its count), the sum */
+	assert_int_equal(b.len, SNAPFILE_HEADER_LEN + strlen("tasks") + 4 + SNAPFILE_SUM_LEN);
 	/* meta and error record are optional */
 	assert_int_equal(snapfile_decode(b.p, b.len, NULL, &d, NULL, NULL), 0);
 	assert_int_equal(d->nentries, 0);
@@ -275,11 +276,58 @@ static void test_snapfile_refuses_lying_records(void **state)
 		expect_refused(b.p, b.len, &m.key, "impossible");
 		b.p[field + 7] = 0;
 	}
-	/* an entry's name length of 0: rec is 20 bytes before the name */
-	off = find(&b, "task-0000001") - 20;
+	/* an entry's name length of 0: rec is 24 bytes before the name */
+	off = find(&b, "task-0000001") - 24;
 	memset(b.p + off, 0, 4);
 	reseal(&b);
 	expect_refused(b.p, b.len, &m.key, NULL);
+	buf_release(&b);
+	snapshot_put(s);
+}
+
+/* Field files are stored as size and hash, and rendered from the entry's
+ * JSON when read: checksummed bytes whose JSON does not give them (or that
+ * say they are made in no known way) read as -EIO or are refused; the
+ * files' names are stored once. */
+static void test_snapfile_files_render_from_json(void **state)
+{
+	struct snapshot *s = snap_rendered(), *d = NULL;
+	const struct file *f;
+	struct snapfile_meta m;
+	struct buf b;
+	const char *p;
+	char *owned;
+	size_t len, off;
+
+	snap_meta(&m, "AKIDtest");
+	b = encode(s, &m);
+	/* "status" is written once, in the name table, for three entries */
+	off = find(&b, "status");
+	assert_null(memmem(b.p + off + 1, b.len - off - 1, "status", 6));
+	/* the JSON text is the one place a value is: change it */
+	off = find(&b, "RUNNING");
+	b.p[off] = 'X';
+	reseal(&b);
+	assert_int_equal(snapfile_decode(b.p, b.len, &m.key, &d, NULL, NULL), 0);
+	f = entry_file(snapshot_find(d, "train-b"), "status");
+	assert_non_null(f);
+	assert_null(f->data);
+	assert_int_equal(snapshot_file_read(d, f, 0, 100, &owned, &p, &len), -EIO);
+	assert_null(owned);
+	assert_int_equal(len, 0);
+	/* the other entries still read */
+	f = entry_file(snapshot_find(d, "train-a"), "status");
+	assert_string_equal(file_bytes(d, f), "STOPPED\n");
+	snapshot_put(d);
+	b.p[off] = 'R';
+	/* a file's way of being made (how, the top 4 bits) unknown */
+	f = entry_file(snapshot_find(s, "train-a"), "status");
+	off = find(&b, "STOPPED"); /* train-a's JSON; its files follow */
+	off = (size_t)((char *)memmem(b.p + off, b.len - off, &f->hash, 8) - b.p) - 12;
+	assert_int_equal((unsigned char)b.p[off + 7] >> 4, FILE_SCALAR);
+	b.p[off + 7] = (char)0xf0;
+	reseal(&b);
+	expect_refused(b.p, b.len, &m.key, "no known way");
 	buf_release(&b);
 	snapshot_put(s);
 }
@@ -379,6 +427,7 @@ int main(void)
 	    cmocka_unit_test(test_snapfile_refuses_another_key_and_version),
 	    cmocka_unit_test(test_snapfile_refuses_every_truncation_and_flip),
 	    cmocka_unit_test(test_snapfile_refuses_lying_records),
+	    cmocka_unit_test(test_snapfile_files_render_from_json),
 	    cmocka_unit_test(test_snapfile_encode_refuses_what_decode_would),
 	    cmocka_unit_test(test_snapfile_100k_entries),
 	};
