@@ -337,7 +337,6 @@ static int delta(struct incr_state *s, const struct snapshot *prev, const struct
 	/* every other object as the previous snapshot has it */
 	for (size_t i = 0; i < prev->nentries && !rc; i++) {
 		const struct entry *e = &prev->entries[i];
-		const struct file *f = entry_file(e, "info.json");
 		const cJSON *v;
 		cJSON *o, **t;
 
@@ -354,8 +353,8 @@ static int delta(struct incr_state *s, const struct snapshot *prev, const struct
 		}
 		if (at >= 0)
 			continue; /* read again in this refresh */
-		o = f ? cJSON_ParseWithLength(f->data, f->size) : NULL;
-		if (!o || jsontext_attach(o, f->data, f->size) == -ENOMEM) {
+		o = e->json ? cJSON_ParseWithLength(e->json, e->json_len) : NULL;
+		if (!o || jsontext_attach(o, e->json, e->json_len) == -ENOMEM) {
 			cJSON_Delete(o);
 			*why = "an object's info.json cannot be read back";
 			rc = 1;

@@ -234,26 +234,35 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 			break;
 		}
 
+	/* The entry keeps its object as compact JSON (the <kind>.jsonl line,
+	 * about the bytes the cloud sent); every file, info.json included, is
+	 * measured from that text read back, as a read renders it
+	 * (render_entry_files): the same bytes by construction, even where
+	 * printing and parsing are not inverses (a number past the double
+	 * range without its token prints as null). */
 	rc = add_pretty(&b, obj);
 	if (!rc) {
-		e->json = arena_memdup(a, b.p, b.len);
-		e->json_len = b.len;
-		rc = e->json ? 0 : -ENOMEM;
+		struct buf c = BUF_INIT(BUF_NOLIMIT);
+
+		rc = jsontext_compact(b.p, b.len, &c);
+		if (!rc) {
+			e->json = arena_memdup(a, c.p, c.len);
+			e->json_len = c.len;
+			rc = e->json ? 0 : -ENOMEM;
+		}
+		buf_release(&c);
 	}
-	if (!rc)
-		rc = filelist_add(&fl, in, a, "info.json", FILE_SOURCE, 0, b.p, b.len, e->json);
-	/* The other files are measured from info.json read back, as a read
-	 * renders them (render_entry_files): the same bytes by construction,
-	 * even where printing and parsing are not inverses (a number past the
-	 * double range without its token prints as null). */
 	if (!rc) {
 		back = cJSON_ParseWithLength(e->json, e->json_len);
 		if (back && jsontext_attach(back, e->json, e->json_len) == -ENOMEM)
 			rc = -ENOMEM;
-		if (back)
-			obj = back;
-		else /* cannot happen with cJSON's own output: info.json alone */
-			obj = NULL;
+		obj = back; /* NULL cannot happen with cJSON's own output */
+	}
+	if (!rc && obj) {
+		buf_reset(&b);
+		rc = add_pretty(&b, obj);
+		if (!rc)
+			rc = filelist_add(&fl, in, a, "info.json", FILE_WHOLE, 0, b.p, b.len, NULL);
 	}
 	for (const struct kind_json *j = k->json_files; obj && !rc && j && j->file; j++) {
 		f = member_of(obj, j->field, &ord);
