@@ -24,26 +24,48 @@ struct content {
 	char data[];  /* len bytes and a NUL */
 };
 
+/* Where an object directory (ENTRY) stands in the eviction order. */
+enum lru_state {
+	LRU_OUT,      /* in no list (not an ENTRY, pinned, or no cap) */
+	LRU_IN,       /* in lru[0] (no child node) or lru[1] (children) */
+	LRU_EVICTING, /* the kernel was asked to drop it: counted in pending */
+};
+
+/*
+ * 104 bytes and the name on x86-64 (was 107). The fields of field files
+ * (data, size, mtime) share their place with those of object directories
+ * (the eviction lists); pin, content_hash and content_stamp stay apart, so
+ * that they read NULL/0 on every node that does not set them.
+ */
 struct node {
+	struct node *next_ino, *next_name;
 	uint64_t ino, parent;
 	void *owner;
-	uint64_t nlookup;
 	uint64_t content_hash;   /* FILE: hash of its bytes; KIND: the listing */
 	uint64_t content_stamp;  /* FILE: fetched_ns of pin; KIND: the time reported */
 	struct content *content; /* NULL until inodes_set_content (or detach) */
 	struct snapshot *pin;    /* FILE: holds data alive (NULL once detached) */
-	const char *data;        /* FILE: its bytes (size of them) */
-	size_t size;             /* FILE */
-	time_t mtime;            /* FILE: its object's */
-	struct node *next_ino, *next_name;
-	uint8_t type; /* enum node_type */
+	union {
+		struct {                 /* FILE, JSONL */
+			const char *data; /* its bytes (size of them) */
+			size_t size;
+			time_t mtime; /* its object's */
+		};
+		struct { /* ENTRY: the eviction order (inodes_set_cap) */
+			struct node *lru_prev, *lru_next;
+			uint32_t kids; /* nodes whose parent it is */
+		};
+	};
+	uint32_t nlookup; /* saturates: a node at UINT32_MAX is never freed */
+	uint8_t type;     /* enum node_type */
+	uint8_t lru;      /* enum lru_state */
 	bool pinned;
 	bool named;  /* in by_name: the name leads to it */
 	char name[]; /* NUL-terminated, allocated with the node */
 };
 
 /* Chains average at most this many nodes before the tables double. */
-#define LOAD_MAX 2
+#define LOAD_MAX 4
 
 static size_t h_ino(uint64_t ino, size_t cap)
 {
@@ -107,6 +129,118 @@ static int grow(struct inodes *t)
 	return 0;
 }
 
+/* ---- eviction order of object directories -------------------------- */
+
+/* An ENTRY with children goes to lru[1], one without to lru[0]: an object
+ * directory that was only listed costs one node, and is dropped last. */
+static struct inode_lru *lru_of(struct inodes *t, const struct node *n)
+{
+	return &t->lru[n->kids > 0];
+}
+
+static void lru_unlink(struct inodes *t, struct node *n)
+{
+	struct inode_lru *l = lru_of(t, n);
+
+	if (n->lru_prev)
+		n->lru_prev->lru_next = n->lru_next;
+	else
+		l->head = n->lru_next;
+	if (n->lru_next)
+		n->lru_next->lru_prev = n->lru_prev;
+	else
+		l->tail = n->lru_prev;
+	n->lru_prev = n->lru_next = NULL;
+}
+
+static void lru_push(struct inodes *t, struct node *n)
+{
+	struct inode_lru *l = lru_of(t, n);
+
+	n->lru_prev = NULL;
+	n->lru_next = l->head;
+	if (l->head)
+		l->head->lru_prev = n;
+	else
+		l->tail = n;
+	l->head = n;
+}
+
+/* n was used (looked up, listed, its attributes or a file of it asked
+ * for): it goes to the head of its list, back from eviction if need be. */
+static void touch(struct inodes *t, struct node *n)
+{
+	if (n->type != NODE_ENTRY || n->pinned)
+		return;
+	if (n->lru == LRU_IN)
+		lru_unlink(t, n);
+	else if (n->lru == LRU_EVICTING)
+		t->pending -= 1 + (size_t)n->kids;
+	n->lru = LRU_IN;
+	lru_push(t, n);
+}
+
+/* The child count of n changes by delta (+1 or -1), which may move it
+ * from one list to the other. */
+static void kids_add(struct inodes *t, struct node *n, int delta)
+{
+	if (n->lru == LRU_IN)
+		lru_unlink(t, n);
+	else if (n->lru == LRU_EVICTING && delta > 0)
+		t->pending++;
+	else if (n->lru == LRU_EVICTING)
+		t->pending--;
+	n->kids = delta > 0 ? n->kids + 1 : n->kids - 1;
+	if (n->lru == LRU_IN)
+		lru_push(t, n);
+}
+
+/* n leaves the table (or becomes pinned): out of the eviction order. */
+static void lru_drop(struct inodes *t, struct node *n)
+{
+	if (n->type != NODE_ENTRY)
+		return;
+	if (n->lru == LRU_IN)
+		lru_unlink(t, n);
+	else if (n->lru == LRU_EVICTING)
+		t->pending -= 1 + (size_t)n->kids;
+	n->lru = LRU_OUT;
+}
+
+/*
+ * Above the cap (not counting the nodes already asked for), asks the
+ * kernel to drop least recently used object directories, those with
+ * children first, until the count would be 7/8 of the cap. What the kernel
+ * then forgets is freed by inodes_forget; a directory it keeps (busy: a
+ * current directory, an open file under it) stays until it is used again
+ * (touch) or forgotten.
+ */
+static void evict(struct inodes *t)
+{
+	size_t low;
+
+	if (!t->max_nodes || !t->evict || t->n <= t->max_nodes + t->pending)
+		return;
+	low = t->max_nodes - t->max_nodes / 8;
+	while (t->n > low + t->pending) {
+		struct node *v = t->lru[1].tail ? t->lru[1].tail : t->lru[0].tail;
+
+		if (!v || t->evict(t->evict_arg, v->parent, v->name))
+			break;
+		lru_unlink(t, v);
+		v->lru = LRU_EVICTING;
+		t->pending += 1 + (size_t)v->kids;
+		t->evictions++;
+	}
+}
+
+/* One more kernel reference to n (saturating: see struct node). */
+static void ref_once(struct node *n)
+{
+	if (n->nlookup < UINT32_MAX)
+		n->nlookup++;
+}
+
 static struct node *add(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
 			void *owner)
 {
@@ -131,6 +265,19 @@ static struct node *add(struct inodes *t, uint64_t parent, const char *name, enu
 	n->next_name = t->by_name[k];
 	t->by_name[k] = n;
 	t->n++;
+	if (t->n > t->peak)
+		t->peak = t->n;
+	if (type == NODE_ENTRY) {
+		n->lru = LRU_IN;
+		lru_push(t, n);
+	}
+	if (parent) {
+		struct node *p = find_ino(t, parent);
+
+		if (p && p->type == NODE_ENTRY)
+			kids_add(t, p, +1);
+	}
+	evict(t);
 	return n;
 }
 
@@ -153,12 +300,16 @@ static void unname(struct inodes *t, struct node *n)
 static struct snapshot *unlink_node(struct inodes *t, struct node *n)
 {
 	struct snapshot *pin = n->pin;
-	struct node **pp;
+	struct node **pp, *p;
 
 	for (pp = &t->by_ino[h_ino(n->ino, t->cap)]; *pp != n; pp = &(*pp)->next_ino)
 		;
 	*pp = n->next_ino;
 	unname(t, n);
+	lru_drop(t, n);
+	p = find_ino(t, n->parent);
+	if (p && p->type == NODE_ENTRY)
+		kids_add(t, p, -1);
 	t->n--;
 	free(n->content);
 	free(n);
@@ -207,6 +358,7 @@ uint64_t inodes_pin(struct inodes *t, uint64_t parent, const char *name, enum no
 	if (!n)
 		n = add(t, parent, name, type, owner);
 	if (n) {
+		lru_drop(t, n);
 		n->pinned = true;
 		ino = n->ino;
 	}
@@ -225,7 +377,8 @@ uint64_t inodes_ref(struct inodes *t, uint64_t parent, const char *name, enum no
 	if (!n)
 		n = add(t, parent, name, type, owner);
 	if (n) {
-		n->nlookup++;
+		ref_once(n);
+		touch(t, n);
 		if (owner) /* the object may now come from another collection view */
 			n->owner = owner;
 		ino = n->ino;
@@ -264,6 +417,8 @@ int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out)
 		p = find_ino(t, n->parent);
 		if (p)
 			snprintf(out->parent_name, sizeof(out->parent_name), "%s", p->name);
+		/* Using an object's file uses its directory. */
+		touch(t, n->type == NODE_FILE && p ? p : n);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -360,7 +515,8 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
 	if (n) {
-		n->nlookup = n->nlookup > count ? n->nlookup - count : 0;
+		if (n->nlookup < UINT32_MAX) /* else saturated: kept */
+			n->nlookup = n->nlookup > count ? n->nlookup - (uint32_t)count : 0;
 		if (!n->nlookup && !n->pinned)
 			gone = unlink_node(t, n);
 	}
@@ -439,7 +595,7 @@ uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, en
 		}
 	}
 	if (n) {
-		n->nlookup++;
+		ref_once(n);
 		if (owner)
 			n->owner = owner;
 		ino = n->ino;
@@ -569,6 +725,27 @@ void inodes_file_stats(struct inodes *t, size_t *unnamed, size_t *copies, size_t
 				*copy_bytes += n->content->len;
 			}
 		}
+	pthread_mutex_unlock(&t->mu);
+}
+
+void inodes_set_cap(struct inodes *t, size_t max_nodes, inodes_evict_fn fn, void *arg)
+{
+	pthread_mutex_lock(&t->mu);
+	t->max_nodes = max_nodes;
+	t->evict = fn;
+	t->evict_arg = arg;
+	evict(t);
+	pthread_mutex_unlock(&t->mu);
+}
+
+void inodes_cap_stats(struct inodes *t, struct inodes_cap_stats *out)
+{
+	pthread_mutex_lock(&t->mu);
+	out->nodes = t->n;
+	out->peak = t->peak;
+	out->max_nodes = t->max_nodes;
+	out->evictions = t->evictions;
+	out->pending = t->pending;
 	pthread_mutex_unlock(&t->mu);
 }
 

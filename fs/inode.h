@@ -58,11 +58,28 @@ struct node_info {
 	uint64_t content_hash;           /* FILE: hash of the node's bytes (0 = none) */
 };
 
+/* Asks the kernel to drop object directory parent/name (and so its files):
+ * 0 when the request is on its way, else nonzero (nothing was asked).
+ * Called with the table's mutex held: it must not call back into it. */
+typedef int (*inodes_evict_fn)(void *arg, uint64_t parent, const char *name);
+
+struct inode_lru {
+	struct node *head, *tail; /* most recently used first */
+};
+
 struct inodes {
 	pthread_mutex_t mu;
 	struct node **by_ino, **by_name; /* hash tables, chained */
-	size_t cap, n;
+	size_t cap, n, peak;
 	uint64_t next_ino;
+	/* The cap on nodes (inodes_set_cap): object directories in order of
+	 * use, without children (lru[0]) and with (lru[1]). */
+	struct inode_lru lru[2];
+	size_t max_nodes; /* 0 = no cap */
+	size_t pending;   /* nodes under directories the kernel was asked to drop */
+	uint64_t evictions;
+	inodes_evict_fn evict;
+	void *evict_arg;
 };
 
 int inodes_init(struct inodes *t); /* creates the root; 0 or -ENOMEM */
@@ -161,6 +178,29 @@ void inodes_content_stat(struct inodes *t, uint64_t ino, size_t *len, uint64_t *
 
 /* The kernel dropped n references. Unpinned nodes at zero are freed. */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
+
+/*
+ * The cap on nodes. The kernel holds a node for every name it has looked
+ * up, and only forgets under its own memory pressure (which counts its own
+ * ~1 KB per node, not ours). With max_nodes > 0, once the table holds more
+ * than max_nodes nodes (not counting those already asked for), fn is asked
+ * to have the kernel drop the least recently used object directories
+ * (ENTRY nodes: used = looked up, listed, or asked for the attributes of
+ * them or their files), directories with files first, down to 7/8 of the
+ * cap. The kernel then forgets each directory and its files (the nodes are
+ * freed as usual, by inodes_forget), except what is busy (a current
+ * directory, an open file): that it keeps, unhashed, and keeps using by
+ * number, and its nodes stay until it forgets them. Pinned nodes are never
+ * dropped, and a freed node's number is never reused. 0 = no cap.
+ */
+void inodes_set_cap(struct inodes *t, size_t max_nodes, inodes_evict_fn fn, void *arg);
+
+struct inodes_cap_stats {
+	size_t nodes, peak, max_nodes;
+	size_t pending;     /* under directories asked for, not yet forgotten */
+	uint64_t evictions; /* directories the kernel was asked to drop */
+};
+void inodes_cap_stats(struct inodes *t, struct inodes_cap_stats *out);
 
 /* Number of nodes (for statistics and tests). */
 size_t inodes_count(struct inodes *t);

@@ -97,16 +97,16 @@ out:
 	n->tail = NULL;
 }
 
-static void enqueue(struct notifier *n, uint64_t parent, uint64_t ino, const char *name)
+static int enqueue(struct notifier *n, uint64_t parent, uint64_t ino, const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 	struct notify_item *it;
 
 	if (!n->running || (!ino && !parent))
-		return;
+		return -EAGAIN;
 	it = malloc(sizeof(*it) + len + 1);
 	if (!it)
-		return; /* the kernel's timeouts still bound the staleness */
+		return -ENOMEM; /* the kernel's timeouts still bound the staleness */
 	it->next = NULL;
 	it->parent = parent;
 	it->ino = ino;
@@ -120,6 +120,7 @@ static void enqueue(struct notifier *n, uint64_t parent, uint64_t ino, const cha
 	n->queued++;
 	pthread_cond_signal(&n->cv);
 	pthread_mutex_unlock(&n->mu);
+	return 0;
 }
 
 void notify_inode(struct notifier *n, uint64_t ino)
@@ -127,9 +128,9 @@ void notify_inode(struct notifier *n, uint64_t ino)
 	enqueue(n, 0, ino, NULL);
 }
 
-void notify_entry(struct notifier *n, uint64_t parent, const char *name)
+int notify_entry(struct notifier *n, uint64_t parent, const char *name)
 {
-	enqueue(n, parent, 0, name);
+	return enqueue(n, parent, 0, name);
 }
 
 int notify_flush(struct notifier *n, uint64_t deadline_ns)

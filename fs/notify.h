@@ -6,7 +6,9 @@
  * those cached pages, attributes and names and keeps everything else. The
  * calls are made from one notifier thread: an invalidation of a name needs
  * the directory's lock, which a request thread (a lookup in that directory
- * waiting for the same refresh) may hold.
+ * waiting for the same refresh) may hold. The same thread asks the kernel
+ * to drop the object directories the inode table's cap evicts: the lookup
+ * that made the table grow holds its directory's lock while it runs.
  */
 #ifndef GCF_NOTIFY_H
 #define GCF_NOTIFY_H
@@ -38,8 +40,11 @@ void notify_stop(struct notifier *n);
 
 /* Drop the kernel's attributes and pages of ino (a directory: its listing). */
 void notify_inode(struct notifier *n, uint64_t ino);
-/* Drop the kernel's name parent/name (positive or negative). */
-void notify_entry(struct notifier *n, uint64_t parent, const char *name);
+/* Drop the kernel's name parent/name (positive or negative); a directory's
+ * whole subtree goes with it, except what is busy (the inode table's cap
+ * uses this: inodes_set_cap). 0 when queued; -EAGAIN when the thread is
+ * not running, -ENOMEM. */
+int notify_entry(struct notifier *n, uint64_t parent, const char *name);
 
 /* Waits until everything queued before the call was processed, or the
  * deadline (monotonic ns) passes. 0 or -ETIMEDOUT. */
