@@ -31,11 +31,11 @@ static void prefetch(struct daemon *d)
 	}
 }
 
-/* The inode table's cap asks the kernel, through the notifier, to drop an
- * object directory (inodes_set_cap). */
+/* The inode table's cap asks the kernel, through the notifier, to drop a
+ * file of an object directory (inodes_set_cap). */
 static int evict_entry(void *arg, uint64_t parent, const char *name)
 {
-	return notify_entry(arg, parent, name);
+	return notify_evict(arg, parent, name);
 }
 
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se)

@@ -26,19 +26,26 @@ struct content {
 
 /* Where an object directory (ENTRY) stands in the eviction order. */
 enum lru_state {
-	LRU_OUT,      /* in no list (not an ENTRY, pinned, or no cap) */
-	LRU_IN,       /* in lru[0] (no child node) or lru[1] (children) */
-	LRU_EVICTING, /* the kernel was asked to drop it: counted in pending */
+	LRU_OUT,      /* in no list: no child node (or not an ENTRY) */
+	LRU_IN,       /* in t->lru: it has children */
+	LRU_EVICTING, /* the kernel was asked to drop its files: counted in pending */
 };
 
 /*
  * 104 bytes and the name on x86-64 (was 107). The fields of field files
  * (data, size, mtime) share their place with those of object directories
- * (the eviction lists); pin, content_hash and content_stamp stay apart, so
- * that they read NULL/0 on every node that does not set them.
+ * (the eviction order and the list of children); pin, content_hash and
+ * content_stamp stay apart, so that they read NULL/0 on every node that
+ * does not set them.
+ *
+ * The children of an object directory (its files, hundreds of thousands
+ * of nodes after a traversal) are found through their directory's list,
+ * linked by next_name, not through by_name: they cost by_name nothing, and
+ * the cap (inodes_set_cap) can name them to the kernel.
  */
 struct node {
-	struct node *next_ino, *next_name;
+	struct node *next_ino;
+	struct node *next_name; /* by_name chain, or the next child of its ENTRY */
 	uint64_t ino, parent;
 	void *owner;
 	uint64_t content_hash;   /* FILE: hash of its bytes; KIND: the listing */
@@ -51,16 +58,17 @@ struct node {
 			size_t size;
 			time_t mtime; /* its object's */
 		};
-		struct { /* ENTRY: the eviction order (inodes_set_cap) */
-			struct node *lru_prev, *lru_next;
-			uint32_t kids; /* nodes whose parent it is */
+		struct { /* ENTRY */
+			struct node *lru_prev, *lru_next; /* the eviction order */
+			struct node *kids;                /* its children, by next_name */
 		};
 	};
 	uint32_t nlookup; /* saturates: a node at UINT32_MAX is never freed */
 	uint8_t type;     /* enum node_type */
-	uint8_t lru;      /* enum lru_state */
+	uint8_t lru : 2;  /* enum lru_state (ENTRY) */
+	uint8_t kid : 1;  /* in its parent's list of children, not in by_name */
 	bool pinned;
-	bool named;  /* in by_name: the name leads to it */
+	bool named;  /* the name leads to it (by_name, or its parent's list) */
 	char name[]; /* NUL-terminated, allocated with the node */
 };
 
@@ -88,8 +96,14 @@ static struct node *find_ino(struct inodes *t, uint64_t ino)
 
 static struct node *find_name(struct inodes *t, uint64_t parent, const char *name)
 {
-	struct node *n = t->by_name[h_name(parent, name, t->cap)];
+	struct node *p = find_ino(t, parent), *n;
 
+	if (p && p->type == NODE_ENTRY) {
+		for (n = p->kids; n && (!n->named || strcmp(n->name, name)); n = n->next_name)
+			;
+		return n;
+	}
+	n = t->by_name[h_name(parent, name, t->cap)];
 	while (n && (n->parent != parent || strcmp(n->name, name)))
 		n = n->next_name;
 	return n;
@@ -131,89 +145,102 @@ static int grow(struct inodes *t)
 
 /* ---- eviction order of object directories -------------------------- */
 
-/* An ENTRY with children goes to lru[1], one without to lru[0]: an object
- * directory that was only listed costs one node, and is dropped last. */
-static struct inode_lru *lru_of(struct inodes *t, const struct node *n)
-{
-	return &t->lru[n->kids > 0];
-}
-
 static void lru_unlink(struct inodes *t, struct node *n)
 {
-	struct inode_lru *l = lru_of(t, n);
-
 	if (n->lru_prev)
 		n->lru_prev->lru_next = n->lru_next;
 	else
-		l->head = n->lru_next;
+		t->lru.head = n->lru_next;
 	if (n->lru_next)
 		n->lru_next->lru_prev = n->lru_prev;
 	else
-		l->tail = n->lru_prev;
+		t->lru.tail = n->lru_prev;
 	n->lru_prev = n->lru_next = NULL;
 }
 
 static void lru_push(struct inodes *t, struct node *n)
 {
-	struct inode_lru *l = lru_of(t, n);
-
 	n->lru_prev = NULL;
-	n->lru_next = l->head;
-	if (l->head)
-		l->head->lru_prev = n;
+	n->lru_next = t->lru.head;
+	if (t->lru.head)
+		t->lru.head->lru_prev = n;
 	else
-		l->tail = n;
-	l->head = n;
+		t->lru.tail = n;
+	t->lru.head = n;
+}
+
+static size_t count_kids(const struct node *n)
+{
+	size_t c = 0;
+
+	for (const struct node *k = n->kids; k; k = k->next_name)
+		c++;
+	return c;
+}
+
+/* n leaves its place in the order: out of the list, or no longer counted
+ * as asked for. */
+static void lru_leave(struct inodes *t, struct node *n)
+{
+	if (n->lru == LRU_IN)
+		lru_unlink(t, n);
+	else if (n->lru == LRU_EVICTING)
+		t->pending -= count_kids(n);
+	n->lru = LRU_OUT;
 }
 
 /* n was used (looked up, listed, its attributes or a file of it asked
- * for): it goes to the head of its list, back from eviction if need be. */
+ * for): it goes to the head of the order (when it has children). */
 static void touch(struct inodes *t, struct node *n)
-{
-	if (n->type != NODE_ENTRY || n->pinned)
-		return;
-	if (n->lru == LRU_IN)
-		lru_unlink(t, n);
-	else if (n->lru == LRU_EVICTING)
-		t->pending -= 1 + (size_t)n->kids;
-	n->lru = LRU_IN;
-	lru_push(t, n);
-}
-
-/* The child count of n changes by delta (+1 or -1), which may move it
- * from one list to the other. */
-static void kids_add(struct inodes *t, struct node *n, int delta)
-{
-	if (n->lru == LRU_IN)
-		lru_unlink(t, n);
-	else if (n->lru == LRU_EVICTING && delta > 0)
-		t->pending++;
-	else if (n->lru == LRU_EVICTING)
-		t->pending--;
-	n->kids = delta > 0 ? n->kids + 1 : n->kids - 1;
-	if (n->lru == LRU_IN)
-		lru_push(t, n);
-}
-
-/* n leaves the table (or becomes pinned): out of the eviction order. */
-static void lru_drop(struct inodes *t, struct node *n)
 {
 	if (n->type != NODE_ENTRY)
 		return;
-	if (n->lru == LRU_IN)
-		lru_unlink(t, n);
-	else if (n->lru == LRU_EVICTING)
-		t->pending -= 1 + (size_t)n->kids;
-	n->lru = LRU_OUT;
+	lru_leave(t, n);
+	if (n->kids) {
+		n->lru = LRU_IN;
+		lru_push(t, n);
+	}
+}
+
+/* Child k joins the list of its directory p (an ENTRY): p is used. */
+static void kid_add(struct inodes *t, struct node *p, struct node *k)
+{
+	k->kid = 1;
+	k->next_name = p->kids;
+	p->kids = k;
+	if (p->lru == LRU_EVICTING)
+		t->pending++;
+	else
+		touch(t, p);
+}
+
+/* Child k leaves the list of p (freed). */
+static void kid_remove(struct inodes *t, struct node *p, struct node *k)
+{
+	struct node **pp;
+
+	for (pp = &p->kids; *pp != k; pp = &(*pp)->next_name)
+		;
+	*pp = k->next_name;
+	k->next_name = NULL;
+	k->kid = 0;
+	if (p->lru == LRU_EVICTING)
+		t->pending--;
+	if (!p->kids) {
+		if (p->lru == LRU_IN)
+			lru_unlink(t, p);
+		p->lru = LRU_OUT;
+	}
 }
 
 /*
  * Above the cap (not counting the nodes already asked for), asks the
- * kernel to drop least recently used object directories, those with
- * children first, until the count would be 7/8 of the cap. What the kernel
- * then forgets is freed by inodes_forget; a directory it keeps (busy: a
- * current directory, an open file under it) stays until it is used again
- * (touch) or forgotten.
+ * kernel to drop the files of the least recently used object directories,
+ * until the count would be 7/8 of the cap. What the kernel then forgets is
+ * freed by inodes_forget; what it keeps (an open file) stays until it is
+ * forgotten. The directories themselves stay: one of them may be some
+ * process's current directory, and a dropped one would be unreachable for
+ * getcwd() until its name is looked up again.
  */
 static void evict(struct inodes *t)
 {
@@ -222,15 +249,24 @@ static void evict(struct inodes *t)
 	if (!t->max_nodes || !t->evict || t->n <= t->max_nodes + t->pending)
 		return;
 	low = t->max_nodes - t->max_nodes / 8;
-	while (t->n > low + t->pending) {
-		struct node *v = t->lru[1].tail ? t->lru[1].tail : t->lru[0].tail;
+	while (t->n > low + t->pending && t->lru.tail) {
+		struct node *v = t->lru.tail;
+		size_t asked = 0;
 
-		if (!v || t->evict(t->evict_arg, v->parent, v->name))
-			break;
+		for (struct node *k = v->kids; k; k = k->next_name) {
+			if (!k->named)
+				continue; /* the kernel had its name dropped already */
+			if (t->evict(t->evict_arg, v->ino, k->name))
+				break;
+			asked++;
+		}
+		if (!asked)
+			return; /* nothing could be asked: try on the next add */
 		lru_unlink(t, v);
 		v->lru = LRU_EVICTING;
-		t->pending += 1 + (size_t)v->kids;
+		t->pending += count_kids(v);
 		t->evictions++;
+		t->evicted_names += asked;
 	}
 }
 
@@ -244,7 +280,7 @@ static void ref_once(struct node *n)
 static struct node *add(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
 			void *owner)
 {
-	struct node *n;
+	struct node *n, *p;
 	size_t k, len = strlen(name);
 
 	if (t->n + 1 > LOAD_MAX * t->cap && grow(t))
@@ -261,38 +297,35 @@ static struct node *add(struct inodes *t, uint64_t parent, const char *name, enu
 	n->next_ino = t->by_ino[k];
 	t->by_ino[k] = n;
 	n->named = true;
-	k = h_name(parent, name, t->cap);
-	n->next_name = t->by_name[k];
-	t->by_name[k] = n;
+	p = parent ? find_ino(t, parent) : NULL;
+	if (p && p->type == NODE_ENTRY) {
+		kid_add(t, p, n);
+	} else {
+		k = h_name(parent, name, t->cap);
+		n->next_name = t->by_name[k];
+		t->by_name[k] = n;
+	}
 	t->n++;
 	if (t->n > t->peak)
 		t->peak = t->n;
-	if (type == NODE_ENTRY) {
-		n->lru = LRU_IN;
-		lru_push(t, n);
-	}
-	if (parent) {
-		struct node *p = find_ino(t, parent);
-
-		if (p && p->type == NODE_ENTRY)
-			kids_add(t, p, +1);
-	}
 	evict(t);
 	return n;
 }
 
-/* Takes n out of by_name: its number stays, its name goes to another. */
+/* n's name no longer leads to it: its number stays, its name goes to another. */
 static void unname(struct inodes *t, struct node *n)
 {
 	struct node **pp;
 
 	if (!n->named)
 		return;
+	n->named = false;
+	if (n->kid)
+		return; /* stays in its directory's list, skipped by find_name */
 	for (pp = &t->by_name[h_name(n->parent, n->name, t->cap)]; *pp != n; pp = &(*pp)->next_name)
 		;
 	*pp = n->next_name;
 	n->next_name = NULL;
-	n->named = false;
 }
 
 /* Frees n; returns the snapshot it held, for the caller to put once the
@@ -300,16 +333,25 @@ static void unname(struct inodes *t, struct node *n)
 static struct snapshot *unlink_node(struct inodes *t, struct node *n)
 {
 	struct snapshot *pin = n->pin;
-	struct node **pp, *p;
+	struct node **pp;
 
 	for (pp = &t->by_ino[h_ino(n->ino, t->cap)]; *pp != n; pp = &(*pp)->next_ino)
 		;
 	*pp = n->next_ino;
 	unname(t, n);
-	lru_drop(t, n);
-	p = find_ino(t, n->parent);
-	if (p && p->type == NODE_ENTRY)
-		kids_add(t, p, -1);
+	if (n->kid)
+		kid_remove(t, find_ino(t, n->parent), n);
+	if (n->type == NODE_ENTRY) {
+		lru_leave(t, n);
+		/* Forgotten before its files (forgets come in any order): they
+		 * can no longer be looked up (the number is never reused). */
+		for (struct node *k = n->kids, *next; k; k = next) {
+			next = k->next_name;
+			k->next_name = NULL;
+			k->kid = 0;
+			k->named = false;
+		}
+	}
 	t->n--;
 	free(n->content);
 	free(n);
@@ -358,7 +400,6 @@ uint64_t inodes_pin(struct inodes *t, uint64_t parent, const char *name, enum no
 	if (!n)
 		n = add(t, parent, name, type, owner);
 	if (n) {
-		lru_drop(t, n);
 		n->pinned = true;
 		ino = n->ino;
 	}
@@ -745,6 +786,7 @@ void inodes_cap_stats(struct inodes *t, struct inodes_cap_stats *out)
 	out->peak = t->peak;
 	out->max_nodes = t->max_nodes;
 	out->evictions = t->evictions;
+	out->evicted_names = t->evicted_names;
 	out->pending = t->pending;
 	pthread_mutex_unlock(&t->mu);
 }

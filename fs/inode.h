@@ -58,9 +58,10 @@ struct node_info {
 	uint64_t content_hash;           /* FILE: hash of the node's bytes (0 = none) */
 };
 
-/* Asks the kernel to drop object directory parent/name (and so its files):
- * 0 when the request is on its way, else nonzero (nothing was asked).
- * Called with the table's mutex held: it must not call back into it. */
+/* Asks the kernel to drop the name parent/name (a file of an object
+ * directory): 0 when the request is on its way, else nonzero (nothing was
+ * asked). Called with the table's mutex held: it must not call back into
+ * the table. */
 typedef int (*inodes_evict_fn)(void *arg, uint64_t parent, const char *name);
 
 struct inode_lru {
@@ -72,12 +73,12 @@ struct inodes {
 	struct node **by_ino, **by_name; /* hash tables, chained */
 	size_t cap, n, peak;
 	uint64_t next_ino;
-	/* The cap on nodes (inodes_set_cap): object directories in order of
-	 * use, without children (lru[0]) and with (lru[1]). */
-	struct inode_lru lru[2];
+	/* The cap on nodes (inodes_set_cap): object directories that have
+	 * children, in order of use. */
+	struct inode_lru lru;
 	size_t max_nodes; /* 0 = no cap */
-	size_t pending;   /* nodes under directories the kernel was asked to drop */
-	uint64_t evictions;
+	size_t pending;   /* files the kernel was asked to drop, not yet forgotten */
+	uint64_t evictions, evicted_names;
 	inodes_evict_fn evict;
 	void *evict_arg;
 };
@@ -184,21 +185,25 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
  * up, and only forgets under its own memory pressure (which counts its own
  * ~1 KB per node, not ours). With max_nodes > 0, once the table holds more
  * than max_nodes nodes (not counting those already asked for), fn is asked
- * to have the kernel drop the least recently used object directories
- * (ENTRY nodes: used = looked up, listed, or asked for the attributes of
- * them or their files), directories with files first, down to 7/8 of the
- * cap. The kernel then forgets each directory and its files (the nodes are
- * freed as usual, by inodes_forget), except what is busy (a current
- * directory, an open file): that it keeps, unhashed, and keeps using by
- * number, and its nodes stay until it forgets them. Pinned nodes are never
- * dropped, and a freed node's number is never reused. 0 = no cap.
+ * to have the kernel drop the files of the least recently used object
+ * directories (ENTRY nodes: used = looked up, listed, or asked for the
+ * attributes of them or their files), one name at a time, down to 7/8 of
+ * the cap. The kernel then forgets those files (the nodes are freed as
+ * usual, by inodes_forget), except one that is open: that it keeps,
+ * unhashed, and goes on reading by number, and its node stays until it is
+ * forgotten. The directories stay, so a process's current directory is
+ * never dropped (getcwd would fail in it), and the nodes are bounded by
+ * max_nodes or the number of object directories the kernel holds, the
+ * larger. Pinned nodes are never dropped, and a freed node's number is
+ * never reused. 0 = no cap.
  */
 void inodes_set_cap(struct inodes *t, size_t max_nodes, inodes_evict_fn fn, void *arg);
 
 struct inodes_cap_stats {
 	size_t nodes, peak, max_nodes;
-	size_t pending;     /* under directories asked for, not yet forgotten */
-	uint64_t evictions; /* directories the kernel was asked to drop */
+	size_t pending;         /* files asked for, not yet forgotten */
+	uint64_t evictions;     /* object directories whose files were dropped */
+	uint64_t evicted_names; /* the names of files asked for */
 };
 void inodes_cap_stats(struct inodes *t, struct inodes_cap_stats *out);
 

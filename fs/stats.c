@@ -98,7 +98,9 @@ static void add_fetch_stats(cJSON *o, struct coll_rt *m)
 }
 
 /* The inode table and its cap: ".inodes": {"nodes": 1234, "peak": 131072,
- * "max_nodes": 131072, "evictions": 50, "evicting": 20}. */
+ * "max_nodes": 131072, "evictions": 50, "evicted_files": 950, "evicting":
+ * 20}: evictions counts object directories, evicting the files asked for
+ * and not yet forgotten. */
 static void add_inode_stats(cJSON *root, struct daemon *d)
 {
 	struct inodes_cap_stats st;
@@ -111,6 +113,7 @@ static void add_inode_stats(cJSON *root, struct daemon *d)
 	cJSON_AddNumberToObject(o, "peak", (double)st.peak);
 	cJSON_AddNumberToObject(o, "max_nodes", (double)st.max_nodes);
 	cJSON_AddNumberToObject(o, "evictions", (double)st.evictions);
+	cJSON_AddNumberToObject(o, "evicted_files", (double)st.evicted_names);
 	cJSON_AddNumberToObject(o, "evicting", (double)st.pending);
 }
 
