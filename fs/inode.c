@@ -53,12 +53,12 @@ struct node {
 	struct content *content; /* NULL until inodes_set_content (or detach) */
 	struct snapshot *pin;    /* FILE: holds data alive (NULL once detached) */
 	union {
-		struct {                 /* FILE, JSONL */
+		struct {                  /* FILE, JSONL */
 			const char *data; /* its bytes (size of them) */
 			size_t size;
 			time_t mtime; /* its object's */
 		};
-		struct { /* ENTRY */
+		struct {                                  /* ENTRY */
 			struct node *lru_prev, *lru_next; /* the eviction order */
 			struct node *kids;                /* its children, by next_name */
 		};

@@ -172,6 +172,21 @@ int notify_evict(struct notifier *n, uint64_t parent, const char *name)
 	return enqueue(&n->evict, parent, 0, name);
 }
 
+int notify_evict_wait(struct notifier *n, uint64_t max_backlog, uint64_t deadline_ns)
+{
+	struct notify_queue *q = &n->evict;
+	struct timespec ts = {.tv_sec = deadline_ns / 1000000000ull,
+			      .tv_nsec = deadline_ns % 1000000000ull};
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->running && q->queued - q->processed > max_backlog && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&q->done_cv, &q->mu, &ts);
+	rc = !q->running || q->queued - q->processed <= max_backlog ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
 int notify_flush(struct notifier *n, uint64_t deadline_ns)
 {
 	struct notify_queue *q = &n->q;

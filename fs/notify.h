@@ -56,6 +56,12 @@ int notify_entry(struct notifier *n, uint64_t parent, const char *name);
  * kernel forgets the file unless it is open. */
 int notify_evict(struct notifier *n, uint64_t parent, const char *name);
 
+/* Waits while more than max_backlog drops (notify_evict) are queued, or
+ * until the deadline (monotonic ns). The inode table's cap uses it to hold
+ * a traversal to the pace at which the kernel is told (see ops.c). 0 or
+ * -ETIMEDOUT. */
+int notify_evict_wait(struct notifier *n, uint64_t max_backlog, uint64_t deadline_ns);
+
 /* Waits until every invalidation queued before the call (not the drops of
  * notify_evict) was processed, or the
  * deadline (monotonic ns) passes. 0 or -ETIMEDOUT. */

@@ -11,7 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "tree.h"
+
+/* The longest a request thread waits for the drops of the inode cap. */
+#define EVICT_WAIT_NS (20 * 1000000ull)
+
+/*
+ * The cap on nodes (max_nodes) asks the kernel to drop files one name at a
+ * time, on a thread of its own (notify.h); a traversal that makes nodes
+ * faster would leave it ever further behind, and the table ever further
+ * above the cap. So a request that made nodes waits, once replied (holding
+ * no lock of the kernel's or ours, so nothing can wait for it), while more
+ * than 1/16 of the cap is queued, at most EVICT_WAIT_NS.
+ */
+static void evict_pace(struct daemon *d)
+{
+	size_t cap = d->cfg.max_nodes;
+
+	if (cap)
+		notify_evict_wait(&d->notifier, cap / 16 + 64, clock_now_ns() + EVICT_WAIT_NS);
+}
 
 /* A wait for a fetch ends when the kernel interrupts the request (Ctrl-C). */
 static bool req_interrupted(void *arg)
@@ -48,6 +68,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fe.attr_timeout = e.ino ? e.tmo : 0; /* ino 0: a miss, remembered tmo seconds */
 	if (fuse_reply_entry(req, &fe) && e.ino)
 		inodes_forget(&t.d->inodes, e.ino, 1);
+	evict_pace(t.d);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -129,6 +150,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	fuse_reply_buf(req, p, used);
 	tree_dir_close(&h);
 	free(p);
+	if (plus)
+		evict_pace(t.d);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
