@@ -21,9 +21,12 @@
  * The cap on nodes (max_nodes) asks the kernel to drop files one name at a
  * time, on a thread of its own (notify.h); a traversal that makes nodes
  * faster would leave it ever further behind, and the table ever further
- * above the cap. So a request that made nodes waits, once replied (holding
- * no lock of the kernel's or ours, so nothing can wait for it), while more
- * than 1/16 of the cap is queued, at most EVICT_WAIT_NS.
+ * above the cap. So a request that makes nodes (lookup, readdirplus)
+ * first waits while more than 1/16 of the cap is queued, at most
+ * EVICT_WAIT_NS: it holds none of our locks, and the kernel holds its
+ * directory's, which a drop in that same directory waits for; hence the
+ * bound. Waiting before the reply (not after) holds the traversal itself
+ * back, rather than making libfuse start more threads to serve it.
  */
 static void evict_pace(struct daemon *d)
 {
@@ -56,6 +59,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	ctx_of(req, &t, &cancel);
+	evict_pace(t.d);
 	rc = tree_lookup(&t, parent, name, &e);
 	if (rc) {
 		fuse_reply_err(req, -rc);
@@ -68,7 +72,6 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fe.attr_timeout = e.ino ? e.tmo : 0; /* ino 0: a miss, remembered tmo seconds */
 	if (fuse_reply_entry(req, &fe) && e.ino)
 		inodes_forget(&t.d->inodes, e.ino, 1);
-	evict_pace(t.d);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -117,6 +120,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	int rc;
 
 	ctx_of(req, &t, &cancel);
+	if (plus)
+		evict_pace(t.d);
 	rc = p ? tree_dir_open(&t, ino, &h) : -ENOMEM;
 	if (rc) {
 		free(p);
@@ -150,8 +155,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	fuse_reply_buf(req, p, used);
 	tree_dir_close(&h);
 	free(p);
-	if (plus)
-		evict_pace(t.d);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
