@@ -103,43 +103,42 @@ static struct node *find_name(struct inodes *t, uint64_t parent, const char *nam
 			;
 		return n;
 	}
-	n = t->by_name[h_name(parent, name, t->cap)];
+	n = t->by_name[h_name(parent, name, t->name_cap)];
 	while (n && (n->parent != parent || strcmp(n->name, name)))
 		n = n->next_name;
 	return n;
 }
 
-static int grow(struct inodes *t)
+/* Doubles by_ino (or, with names, by_name): chains stay short. */
+static int grow(struct inodes *t, bool names)
 {
-	size_t cap = t->cap ? 2 * t->cap : 1024;
-	struct node **bi = calloc(cap, sizeof(*bi)), **bn = calloc(cap, sizeof(*bn));
+	size_t old = names ? t->name_cap : t->cap, cap = old ? 2 * old : 1024;
+	struct node **b = calloc(cap, sizeof(*b)), **from = names ? t->by_name : t->by_ino;
 
-	if (!bi || !bn) {
-		free(bi);
-		free(bn);
+	if (!b)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++) {
-		for (struct node *n = t->by_ino[i], *next; n; n = next) {
-			size_t k = h_ino(n->ino, cap);
+	for (size_t i = 0; i < old; i++) {
+		for (struct node *n = from[i], *next; n; n = next) {
+			size_t k = names ? h_name(n->parent, n->name, cap) : h_ino(n->ino, cap);
 
-			next = n->next_ino;
-			n->next_ino = bi[k];
-			bi[k] = n;
-		}
-		for (struct node *n = t->by_name[i], *next; n; n = next) {
-			size_t k = h_name(n->parent, n->name, cap);
-
-			next = n->next_name;
-			n->next_name = bn[k];
-			bn[k] = n;
+			if (names) {
+				next = n->next_name;
+				n->next_name = b[k];
+			} else {
+				next = n->next_ino;
+				n->next_ino = b[k];
+			}
+			b[k] = n;
 		}
 	}
-	free(t->by_ino);
-	free(t->by_name);
-	t->by_ino = bi;
-	t->by_name = bn;
-	t->cap = cap;
+	free(from);
+	if (names) {
+		t->by_name = b;
+		t->name_cap = cap;
+	} else {
+		t->by_ino = b;
+		t->cap = cap;
+	}
 	return 0;
 }
 
@@ -280,10 +279,13 @@ static void ref_once(struct node *n)
 static struct node *add(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
 			void *owner)
 {
-	struct node *n, *p;
+	struct node *n, *p = parent ? find_ino(t, parent) : NULL;
+	bool kid = p && p->type == NODE_ENTRY;
 	size_t k, len = strlen(name);
 
-	if (t->n + 1 > LOAD_MAX * t->cap && grow(t))
+	if (t->n + 1 > LOAD_MAX * t->cap && grow(t, false))
+		return NULL;
+	if (!kid && t->nnamed + 1 > LOAD_MAX * t->name_cap && grow(t, true))
 		return NULL;
 	n = calloc(1, offsetof(struct node, name) + len + 1);
 	if (!n)
@@ -297,13 +299,13 @@ static struct node *add(struct inodes *t, uint64_t parent, const char *name, enu
 	n->next_ino = t->by_ino[k];
 	t->by_ino[k] = n;
 	n->named = true;
-	p = parent ? find_ino(t, parent) : NULL;
-	if (p && p->type == NODE_ENTRY) {
+	if (kid) {
 		kid_add(t, p, n);
 	} else {
-		k = h_name(parent, name, t->cap);
+		k = h_name(parent, name, t->name_cap);
 		n->next_name = t->by_name[k];
 		t->by_name[k] = n;
+		t->nnamed++;
 	}
 	t->n++;
 	if (t->n > t->peak)
@@ -322,10 +324,12 @@ static void unname(struct inodes *t, struct node *n)
 	n->named = false;
 	if (n->kid)
 		return; /* stays in its directory's list, skipped by find_name */
-	for (pp = &t->by_name[h_name(n->parent, n->name, t->cap)]; *pp != n; pp = &(*pp)->next_name)
+	for (pp = &t->by_name[h_name(n->parent, n->name, t->name_cap)]; *pp != n;
+	     pp = &(*pp)->next_name)
 		;
 	*pp = n->next_name;
 	n->next_name = NULL;
+	t->nnamed--;
 }
 
 /* Frees n; returns the snapshot it held, for the caller to put once the

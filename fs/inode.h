@@ -71,7 +71,8 @@ struct inode_lru {
 struct inodes {
 	pthread_mutex_t mu;
 	struct node **by_ino, **by_name; /* hash tables, chained */
-	size_t cap, n, peak;
+	size_t cap, n, peak;             /* by_ino: every node */
+	size_t name_cap, nnamed;         /* by_name: all but object directories' files */
 	uint64_t next_ino;
 	/* The cap on nodes (inodes_set_cap): object directories that have
 	 * children, in order of use. */
