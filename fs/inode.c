@@ -250,22 +250,25 @@ static void evict(struct inodes *t)
 	low = t->max_nodes - t->max_nodes / 8;
 	while (t->n > low + t->pending && t->lru.tail) {
 		struct node *v = t->lru.tail;
-		size_t asked = 0;
+		size_t named = 0, asked = 0;
 
 		for (struct node *k = v->kids; k; k = k->next_name) {
 			if (!k->named)
-				continue; /* the kernel had its name dropped already */
+				continue; /* superseded: its name was dropped already */
+			named++;
 			if (t->evict(t->evict_arg, v->ino, k->name))
 				break;
 			asked++;
 		}
-		if (!asked)
-			return; /* nothing could be asked: try on the next add */
+		if (named && !asked)
+			return; /* the notifier refused: try again on the next add */
 		lru_unlink(t, v);
 		v->lru = LRU_EVICTING;
 		t->pending += count_kids(v);
-		t->evictions++;
-		t->evicted_names += asked;
+		if (asked) {
+			t->evictions++;
+			t->evicted_names += asked;
+		}
 	}
 }
 

@@ -730,6 +730,32 @@ static void test_inode_cap_off_or_refused(void **state)
 	free(d);
 }
 
+/* A directory whose only file is a superseded version (no name) has
+ * nothing to ask for: the cap moves on to the next one. */
+static void test_inode_cap_skips_unnamed_files(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	struct snapshot *s = snap1("RUNNING\n", 100, 5);
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL), e0, e1, old;
+
+	assert_non_null(d);
+	inodes_set_cap(t, 30, record_drop, d);
+	e0 = inodes_ref(t, kind, "obj", NODE_ENTRY, NULL);
+	old = inodes_ref_file(t, e0, "status", NODE_FILE, NULL, s, file_of(s), 5);
+	assert_int_equal(inodes_file_detach(t, old), 0);
+	e1 = object(t, kind, 1, 9);
+	object(t, kind, 2, 9);
+	object(t, kind, 3, 9);
+	assert_true(d->n > 0);
+	for (size_t i = 0; i < d->n; i++)
+		assert_true(d->parent[i] != e0);
+	assert_int_equal(d->parent[0], e1);
+	inodes_forget(t, old, 1);
+	snapshot_put(s);
+	free(d);
+}
+
 /* Many directories, files looked up and forgotten in random order with a
  * small cap: the counts stay consistent and nothing leaks (ASan). */
 static void test_inode_cap_churn(void **state)
@@ -789,6 +815,7 @@ int main(void)
 	    T(test_inode_cap_open_file_stays),
 	    T(test_inode_cap_directory_forgotten_first),
 	    T(test_inode_cap_off_or_refused),
+	    T(test_inode_cap_skips_unnamed_files),
 	    T(test_inode_cap_churn),
 	};
 
