@@ -3,7 +3,8 @@
  * says why the low-level API): lookup, getattr, readdir(plus), read,
  * getxattr/listxattr, statfs, forget, and EROFS for everything that would
  * write. Each one reads its arguments, calls the tree (tree.h: the node's
- * row of handlers), and replies; nothing else happens here.
+ * row of handlers), and replies; nothing else happens here, but for the
+ * pace the inode cap sets to requests that make nodes (evict_pace).
  */
 #include "ops.h"
 
