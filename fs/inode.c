@@ -1,11 +1,13 @@
 /*
- * inode.c - inode table: two chained hash tables (by number, by
- * parent+name) under one mutex. See inode.h.
+ * inode.c - inode table: two chained hash tables (by number; by
+ * parent+name, but for the files of object directories, which are on
+ * their directory's list) and the cap's order of object directories, under
+ * one mutex. See inode.h.
  *
  * After a recursive listing the kernel may hold a node for every file of
- * every object (hundreds of thousands), so a node is one allocation with
- * its name inline, and the bytes of control files hang off a pointer that
- * is NULL everywhere else. A FILE node's bytes are borrowed from the
+ * every object (hundreds of thousands, or max_nodes), so a node is one
+ * allocation with its name inline, and the bytes of control files hang off
+ * a pointer that is NULL everywhere else. A FILE node's bytes are borrowed from the
  * snapshot it holds (pin), or, once superseded, a copy in content.
  */
 #include "inode.h"

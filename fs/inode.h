@@ -5,7 +5,8 @@
  * and a name. Fixed nodes (root, connections, kinds, the control directory
  * and its files) are pinned for the life of the mount. Objects and their
  * files come and go with the snapshots: a node is created by lookup (or
- * readdirplus) and freed when the kernel forgets its last reference. Callers
+ * readdirplus) and freed when the kernel forgets its last reference; above
+ * a cap, the kernel is asked to forget files (inodes_set_cap). Callers
  * get copies (struct node_info), never pointers, so a concurrent forget
  * cannot pull a node from under them.
  *
