@@ -243,6 +243,7 @@ const struct config_setting config_settings[] = {
     {"refresh_wait", CONFIG_SECONDS, 0, 3600, CONFIG_BOTH, 2, IN_BOTH(refresh_wait_s)},
     {"prefetch", CONFIG_BOOL, 0, 1, CONFIG_BOTH, false, IN_BOTH(prefetch)},
     {"xattr", CONFIG_BOOL, 0, 1, CONFIG_GLOBAL, true, IN_CFG(xattr)},
+    {"max_nodes", CONFIG_COUNT, 0, 100000000, CONFIG_GLOBAL, 131072, IN_CFG(max_nodes)},
     {"max_body", CONFIG_BYTES, 1024, 1u << 30, CONFIG_GLOBAL, 32u << 20, IN_CFG(max_body)},
     {"ca_file", CONFIG_PATH, 0, 0, CONFIG_BOTH, 0, IN_BOTH(ca_file)},
     {"redis", CONFIG_REDIS, 0, 0, CONFIG_GLOBAL, 0, IN_CFG(redis)},

@@ -42,6 +42,7 @@ struct config {
 	unsigned full_refresh_s;    /* longest time between full refreshes, default 600 */
 	size_t max_body;            /* reply cap in bytes, default 32 MiB */
 	bool xattr;                 /* user.gpucloudfs.* on collections, default true */
+	unsigned max_nodes;         /* inode table cap (inodes_set_cap), 0 = none */
 	bool prefetch;              /* fetch every collection at mount time, default false */
 	char *ca_file;
 	char *redis;               /* fleet mode: redis://host:port/db or unix:/path; NULL = off */

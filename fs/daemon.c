@@ -31,6 +31,13 @@ static void prefetch(struct daemon *d)
 	}
 }
 
+/* The inode table's cap asks the kernel, through the notifier, to drop a
+ * file of an object directory (inodes_set_cap). */
+static int evict_entry(void *arg, uint64_t parent, const char *name)
+{
+	return notify_evict(arg, parent, name);
+}
+
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se)
 {
 	int rc;
@@ -39,6 +46,8 @@ int daemon_start_notifier(struct daemon *d, struct fuse_session *se)
 		http_preload(d->conns[i].http);
 	warm_start(d); /* failure logged: snapshots are then saved at the end */
 	rc = notify_start(&d->notifier, se);
+	if (!rc) /* once the notifier runs: it carries the evictions */
+		inodes_set_cap(&d->inodes, d->cfg.max_nodes, evict_entry, &d->notifier);
 	if (!rc) /* after the notifier: a prefetch's publish may tell the kernel */
 		prefetch(d);
 	return rc;

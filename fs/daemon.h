@@ -100,8 +100,10 @@ void daemon_release(struct daemon *d);
 
 /* Starts the daemon's threads, after fuse_daemonize (a fork keeps none):
  * the notifier that tells the kernel what each refresh changed (stopped by
- * daemon_release), the disk store's writer (warm.h) and each connection's
- * reading of the CA certificates (http_preload). 0 or a negative errno. */
+ * daemon_release), which also carries the inode table's evictions
+ * (cfg.max_nodes: inodes_set_cap), the disk store's writer (warm.h) and each
+ * connection's reading of the CA certificates (http_preload). 0 or a
+ * negative errno. */
 int daemon_start_notifier(struct daemon *d, struct fuse_session *se);
 
 /* Drops every snapshot's freshness (SIGHUP). */

@@ -1,13 +1,15 @@
 /*
- * inode.c - inode table: two chained hash tables (by number, by
- * parent+name) under one mutex. See inode.h.
+ * inode.c - inode table: two chained hash tables (by number; by
+ * parent+name, but for the files of object directories, which are on
+ * their directory's list) and the cap's order of object directories, under
+ * one mutex. See inode.h.
  *
  * After a recursive listing the kernel may hold a node for every file of
- * every object (hundreds of thousands), so a node is one allocation with
- * its name inline, and the bytes of control files hang off a pointer that
- * is NULL everywhere else. A FILE node's bytes are a file of the snapshot
- * it holds (pin), read (rendered) through it, or, once superseded, a copy in
- * content.
+ * every object (hundreds of thousands, or max_nodes), so a node is one
+ * allocation with its name inline, and the bytes of control files hang off
+ * a pointer that is NULL everywhere else. A FILE node's bytes are a file of
+ * the snapshot it holds (pin), read (rendered) through it, or, once
+ * superseded, a copy in content.
  */
 #include "inode.h"
 #include "gcf_hash.h"
@@ -25,26 +27,56 @@ struct content {
 	char data[];  /* len bytes and a NUL */
 };
 
+/* Where an object directory (ENTRY) stands in the eviction order. */
+enum lru_state {
+	LRU_OUT,      /* in no list: no child node (or not an ENTRY) */
+	LRU_IN,       /* in t->lru: it has children */
+	LRU_EVICTING, /* the kernel was asked to drop its files: counted in pending */
+};
+
+/*
+ * 104 bytes and the name on x86-64 (was 107). The fields of field files
+ * (data, size, mtime) share their place with those of object directories
+ * (the eviction order and the list of children); pin, content_hash and
+ * content_stamp stay apart, so that they read NULL/0 on every node that
+ * does not set them.
+ *
+ * The children of an object directory (its files, hundreds of thousands
+ * of nodes after a traversal) are found through their directory's list,
+ * linked by next_name, not through by_name: they cost by_name nothing, and
+ * the cap (inodes_set_cap) can name them to the kernel.
+ */
 struct node {
+	struct node *next_ino;
+	struct node *next_name; /* by_name chain, or the next child of its ENTRY */
 	uint64_t ino, parent;
 	void *owner;
-	uint64_t nlookup;
 	uint64_t content_hash;   /* FILE: hash of its bytes; KIND: the listing */
 	uint64_t content_stamp;  /* FILE: fetched_ns of pin; KIND: the time reported */
 	struct content *content; /* NULL until inodes_set_content (or detach) */
 	struct snapshot *pin;    /* FILE: holds file alive (NULL once detached) */
-	const struct file *file; /* FILE: its bytes, a file of pin (size of them) */
-	size_t size;             /* FILE */
-	time_t mtime;            /* FILE: its object's */
-	struct node *next_ino, *next_name;
-	uint8_t type; /* enum node_type */
+	union {
+		struct {                         /* FILE, JSONL */
+			const struct file *file; /* its bytes, a file of pin */
+			size_t size;
+			time_t mtime; /* its object's */
+		};
+		struct {                                  /* ENTRY */
+			struct node *lru_prev, *lru_next; /* the eviction order */
+			struct node *kids;                /* its children, by next_name */
+		};
+	};
+	uint32_t nlookup; /* saturates: a node at UINT32_MAX is never freed */
+	uint8_t type;     /* enum node_type */
+	uint8_t lru : 2;  /* enum lru_state (ENTRY) */
+	uint8_t kid : 1;  /* in its parent's list of children, not in by_name */
 	bool pinned;
-	bool named;  /* in by_name: the name leads to it */
+	bool named;  /* the name leads to it (by_name, or its parent's list) */
 	char name[]; /* NUL-terminated, allocated with the node */
 };
 
 /* Chains average at most this many nodes before the tables double. */
-#define LOAD_MAX 2
+#define LOAD_MAX 4
 
 static size_t h_ino(uint64_t ino, size_t cap)
 {
@@ -67,54 +99,199 @@ static struct node *find_ino(struct inodes *t, uint64_t ino)
 
 static struct node *find_name(struct inodes *t, uint64_t parent, const char *name)
 {
-	struct node *n = t->by_name[h_name(parent, name, t->cap)];
+	struct node *p = find_ino(t, parent), *n;
 
+	if (p && p->type == NODE_ENTRY) {
+		for (n = p->kids; n && (!n->named || strcmp(n->name, name)); n = n->next_name)
+			;
+		return n;
+	}
+	n = t->by_name[h_name(parent, name, t->name_cap)];
 	while (n && (n->parent != parent || strcmp(n->name, name)))
 		n = n->next_name;
 	return n;
 }
 
-static int grow(struct inodes *t)
+/* Doubles by_ino (or, with names, by_name): chains stay short. */
+static int grow(struct inodes *t, bool names)
 {
-	size_t cap = t->cap ? 2 * t->cap : 1024;
-	struct node **bi = calloc(cap, sizeof(*bi)), **bn = calloc(cap, sizeof(*bn));
+	size_t old = names ? t->name_cap : t->cap, cap = old ? 2 * old : 1024;
+	struct node **b = calloc(cap, sizeof(*b)), **from = names ? t->by_name : t->by_ino;
 
-	if (!bi || !bn) {
-		free(bi);
-		free(bn);
+	if (!b)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++) {
-		for (struct node *n = t->by_ino[i], *next; n; n = next) {
-			size_t k = h_ino(n->ino, cap);
+	for (size_t i = 0; i < old; i++) {
+		for (struct node *n = from[i], *next; n; n = next) {
+			size_t k = names ? h_name(n->parent, n->name, cap) : h_ino(n->ino, cap);
 
-			next = n->next_ino;
-			n->next_ino = bi[k];
-			bi[k] = n;
-		}
-		for (struct node *n = t->by_name[i], *next; n; n = next) {
-			size_t k = h_name(n->parent, n->name, cap);
-
-			next = n->next_name;
-			n->next_name = bn[k];
-			bn[k] = n;
+			if (names) {
+				next = n->next_name;
+				n->next_name = b[k];
+			} else {
+				next = n->next_ino;
+				n->next_ino = b[k];
+			}
+			b[k] = n;
 		}
 	}
-	free(t->by_ino);
-	free(t->by_name);
-	t->by_ino = bi;
-	t->by_name = bn;
-	t->cap = cap;
+	free(from);
+	if (names) {
+		t->by_name = b;
+		t->name_cap = cap;
+	} else {
+		t->by_ino = b;
+		t->cap = cap;
+	}
 	return 0;
+}
+
+/* ---- eviction order of object directories -------------------------- */
+
+static void lru_unlink(struct inodes *t, struct node *n)
+{
+	if (n->lru_prev)
+		n->lru_prev->lru_next = n->lru_next;
+	else
+		t->lru.head = n->lru_next;
+	if (n->lru_next)
+		n->lru_next->lru_prev = n->lru_prev;
+	else
+		t->lru.tail = n->lru_prev;
+	n->lru_prev = n->lru_next = NULL;
+}
+
+static void lru_push(struct inodes *t, struct node *n)
+{
+	n->lru_prev = NULL;
+	n->lru_next = t->lru.head;
+	if (t->lru.head)
+		t->lru.head->lru_prev = n;
+	else
+		t->lru.tail = n;
+	t->lru.head = n;
+}
+
+static size_t count_kids(const struct node *n)
+{
+	size_t c = 0;
+
+	for (const struct node *k = n->kids; k; k = k->next_name)
+		c++;
+	return c;
+}
+
+/* n leaves its place in the order: out of the list, or no longer counted
+ * as asked for. */
+static void lru_leave(struct inodes *t, struct node *n)
+{
+	if (n->lru == LRU_IN)
+		lru_unlink(t, n);
+	else if (n->lru == LRU_EVICTING)
+		t->pending -= count_kids(n);
+	n->lru = LRU_OUT;
+}
+
+/* n was used (looked up, listed, its attributes or a file of it asked
+ * for): it goes to the head of the order (when it has children). */
+static void touch(struct inodes *t, struct node *n)
+{
+	if (n->type != NODE_ENTRY)
+		return;
+	lru_leave(t, n);
+	if (n->kids) {
+		n->lru = LRU_IN;
+		lru_push(t, n);
+	}
+}
+
+/* Child k joins the list of its directory p (an ENTRY): p is used. */
+static void kid_add(struct inodes *t, struct node *p, struct node *k)
+{
+	k->kid = 1;
+	k->next_name = p->kids;
+	p->kids = k;
+	if (p->lru == LRU_EVICTING)
+		t->pending++;
+	else
+		touch(t, p);
+}
+
+/* Child k leaves the list of p (freed). */
+static void kid_remove(struct inodes *t, struct node *p, struct node *k)
+{
+	struct node **pp;
+
+	for (pp = &p->kids; *pp != k; pp = &(*pp)->next_name)
+		;
+	*pp = k->next_name;
+	k->next_name = NULL;
+	k->kid = 0;
+	if (p->lru == LRU_EVICTING)
+		t->pending--;
+	if (!p->kids) {
+		if (p->lru == LRU_IN)
+			lru_unlink(t, p);
+		p->lru = LRU_OUT;
+	}
+}
+
+/*
+ * Above the cap (not counting the nodes already asked for), asks the
+ * kernel to drop the files of the least recently used object directories,
+ * until the count would be 7/8 of the cap. What the kernel then forgets is
+ * freed by inodes_forget; what it keeps (an open file) stays until it is
+ * forgotten. The directories themselves stay: one of them may be some
+ * process's current directory, and a dropped one would be unreachable for
+ * getcwd() until its name is looked up again.
+ */
+static void evict(struct inodes *t)
+{
+	size_t low;
+
+	if (!t->max_nodes || !t->evict || t->n <= t->max_nodes + t->pending)
+		return;
+	low = t->max_nodes - t->max_nodes / 8;
+	while (t->n > low + t->pending && t->lru.tail) {
+		struct node *v = t->lru.tail;
+		size_t named = 0, asked = 0;
+
+		for (struct node *k = v->kids; k; k = k->next_name) {
+			if (!k->named)
+				continue; /* superseded: its name was dropped already */
+			named++;
+			if (t->evict(t->evict_arg, v->ino, k->name))
+				break;
+			asked++;
+		}
+		if (named && !asked)
+			return; /* the notifier refused: try again on the next add */
+		lru_unlink(t, v);
+		v->lru = LRU_EVICTING;
+		t->pending += count_kids(v);
+		if (asked) {
+			t->evictions++;
+			t->evicted_names += asked;
+		}
+	}
+}
+
+/* One more kernel reference to n (saturating: see struct node). */
+static void ref_once(struct node *n)
+{
+	if (n->nlookup < UINT32_MAX)
+		n->nlookup++;
 }
 
 static struct node *add(struct inodes *t, uint64_t parent, const char *name, enum node_type type,
 			void *owner)
 {
-	struct node *n;
+	struct node *n, *p = parent ? find_ino(t, parent) : NULL;
+	bool kid = p && p->type == NODE_ENTRY;
 	size_t k, len = strlen(name);
 
-	if (t->n + 1 > LOAD_MAX * t->cap && grow(t))
+	if (t->n + 1 > LOAD_MAX * t->cap && grow(t, false))
+		return NULL;
+	if (!kid && t->nnamed + 1 > LOAD_MAX * t->name_cap && grow(t, true))
 		return NULL;
 	n = calloc(1, offsetof(struct node, name) + len + 1);
 	if (!n)
@@ -128,25 +305,37 @@ static struct node *add(struct inodes *t, uint64_t parent, const char *name, enu
 	n->next_ino = t->by_ino[k];
 	t->by_ino[k] = n;
 	n->named = true;
-	k = h_name(parent, name, t->cap);
-	n->next_name = t->by_name[k];
-	t->by_name[k] = n;
+	if (kid) {
+		kid_add(t, p, n);
+	} else {
+		k = h_name(parent, name, t->name_cap);
+		n->next_name = t->by_name[k];
+		t->by_name[k] = n;
+		t->nnamed++;
+	}
 	t->n++;
+	if (t->n > t->peak)
+		t->peak = t->n;
+	evict(t);
 	return n;
 }
 
-/* Takes n out of by_name: its number stays, its name goes to another. */
+/* n's name no longer leads to it: its number stays, its name goes to another. */
 static void unname(struct inodes *t, struct node *n)
 {
 	struct node **pp;
 
 	if (!n->named)
 		return;
-	for (pp = &t->by_name[h_name(n->parent, n->name, t->cap)]; *pp != n; pp = &(*pp)->next_name)
+	n->named = false;
+	if (n->kid)
+		return; /* stays in its directory's list, skipped by find_name */
+	for (pp = &t->by_name[h_name(n->parent, n->name, t->name_cap)]; *pp != n;
+	     pp = &(*pp)->next_name)
 		;
 	*pp = n->next_name;
 	n->next_name = NULL;
-	n->named = false;
+	t->nnamed--;
 }
 
 /* Frees n; returns the snapshot it held, for the caller to put once the
@@ -160,6 +349,19 @@ static struct snapshot *unlink_node(struct inodes *t, struct node *n)
 		;
 	*pp = n->next_ino;
 	unname(t, n);
+	if (n->kid)
+		kid_remove(t, find_ino(t, n->parent), n);
+	if (n->type == NODE_ENTRY) {
+		lru_leave(t, n);
+		/* Forgotten before its files (forgets come in any order): they
+		 * can no longer be looked up (the number is never reused). */
+		for (struct node *k = n->kids, *next; k; k = next) {
+			next = k->next_name;
+			k->next_name = NULL;
+			k->kid = 0;
+			k->named = false;
+		}
+	}
 	t->n--;
 	free(n->content);
 	free(n);
@@ -226,7 +428,8 @@ uint64_t inodes_ref(struct inodes *t, uint64_t parent, const char *name, enum no
 	if (!n)
 		n = add(t, parent, name, type, owner);
 	if (n) {
-		n->nlookup++;
+		ref_once(n);
+		touch(t, n);
 		if (owner) /* the object may now come from another collection view */
 			n->owner = owner;
 		ino = n->ino;
@@ -265,6 +468,8 @@ int inodes_get(struct inodes *t, uint64_t ino, struct node_info *out)
 		p = find_ino(t, n->parent);
 		if (p)
 			snprintf(out->parent_name, sizeof(out->parent_name), "%s", p->name);
+		/* Using an object's file uses its directory. */
+		touch(t, n->type == NODE_FILE && p ? p : n);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -361,7 +566,8 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)
 	pthread_mutex_lock(&t->mu);
 	n = find_ino(t, ino);
 	if (n) {
-		n->nlookup = n->nlookup > count ? n->nlookup - count : 0;
+		if (n->nlookup < UINT32_MAX) /* else saturated: kept */
+			n->nlookup = n->nlookup > count ? n->nlookup - (uint32_t)count : 0;
 		if (!n->nlookup && !n->pinned)
 			gone = unlink_node(t, n);
 	}
@@ -445,7 +651,7 @@ uint64_t inodes_ref_file(struct inodes *t, uint64_t parent, const char *name, en
 		}
 	}
 	if (n) {
-		n->nlookup++;
+		ref_once(n);
 		if (owner)
 			n->owner = owner;
 		ino = n->ino;
@@ -607,6 +813,28 @@ void inodes_file_stats(struct inodes *t, size_t *unnamed, size_t *copies, size_t
 				*copy_bytes += n->content->len;
 			}
 		}
+	pthread_mutex_unlock(&t->mu);
+}
+
+void inodes_set_cap(struct inodes *t, size_t max_nodes, inodes_evict_fn fn, void *arg)
+{
+	pthread_mutex_lock(&t->mu);
+	t->max_nodes = max_nodes;
+	t->evict = fn;
+	t->evict_arg = arg;
+	evict(t);
+	pthread_mutex_unlock(&t->mu);
+}
+
+void inodes_cap_stats(struct inodes *t, struct inodes_cap_stats *out)
+{
+	pthread_mutex_lock(&t->mu);
+	out->nodes = t->n;
+	out->peak = t->peak;
+	out->max_nodes = t->max_nodes;
+	out->evictions = t->evictions;
+	out->evicted_names = t->evicted_names;
+	out->pending = t->pending;
 	pthread_mutex_unlock(&t->mu);
 }
 

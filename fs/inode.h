@@ -5,7 +5,8 @@
  * and a name. Fixed nodes (root, connections, kinds, the control directory
  * and its files) are pinned for the life of the mount. Objects and their
  * files come and go with the snapshots: a node is created by lookup (or
- * readdirplus) and freed when the kernel forgets its last reference. Callers
+ * readdirplus) and freed when the kernel forgets its last reference; above
+ * a cap, the kernel is asked to forget files (inodes_set_cap). Callers
  * get copies (struct node_info), never pointers, so a concurrent forget
  * cannot pull a node from under them.
  *
@@ -58,11 +59,30 @@ struct node_info {
 	uint64_t content_hash;           /* FILE: hash of the node's bytes (0 = none) */
 };
 
+/* Asks the kernel to drop the name parent/name (a file of an object
+ * directory): 0 when the request is on its way, else nonzero (nothing was
+ * asked). Called with the table's mutex held: it must not call back into
+ * the table. */
+typedef int (*inodes_evict_fn)(void *arg, uint64_t parent, const char *name);
+
+struct inode_lru {
+	struct node *head, *tail; /* most recently used first */
+};
+
 struct inodes {
 	pthread_mutex_t mu;
 	struct node **by_ino, **by_name; /* hash tables, chained */
-	size_t cap, n;
+	size_t cap, n, peak;             /* by_ino: every node */
+	size_t name_cap, nnamed;         /* by_name: all but object directories' files */
 	uint64_t next_ino;
+	/* The cap on nodes (inodes_set_cap): object directories that have
+	 * children, in order of use. */
+	struct inode_lru lru;
+	size_t max_nodes; /* 0 = no cap */
+	size_t pending;   /* files the kernel was asked to drop, not yet forgotten */
+	uint64_t evictions, evicted_names;
+	inodes_evict_fn evict;
+	void *evict_arg;
 };
 
 int inodes_init(struct inodes *t); /* creates the root; 0 or -ENOMEM */
@@ -161,6 +181,33 @@ void inodes_content_stat(struct inodes *t, uint64_t ino, size_t *len, uint64_t *
 
 /* The kernel dropped n references. Unpinned nodes at zero are freed. */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
+
+/*
+ * The cap on nodes. The kernel holds a node for every name it has looked
+ * up, and only forgets under its own memory pressure (which counts its own
+ * ~1 KB per node, not ours). With max_nodes > 0, once the table holds more
+ * than max_nodes nodes (not counting those already asked for), fn is asked
+ * to have the kernel drop the files of the least recently used object
+ * directories (ENTRY nodes: used = looked up, listed, or asked for the
+ * attributes of them or their files), one name at a time, down to 7/8 of
+ * the cap. The kernel then forgets those files (the nodes are freed as
+ * usual, by inodes_forget), except one that is open: that it keeps,
+ * unhashed, and goes on reading by number, and its node stays until it is
+ * forgotten. The directories stay, so a process's current directory is
+ * never dropped (getcwd would fail in it), and the nodes are bounded by
+ * max_nodes or the number of object directories the kernel holds, the
+ * larger. Pinned nodes are never dropped, and a freed node's number is
+ * never reused. 0 = no cap.
+ */
+void inodes_set_cap(struct inodes *t, size_t max_nodes, inodes_evict_fn fn, void *arg);
+
+struct inodes_cap_stats {
+	size_t nodes, peak, max_nodes;
+	size_t pending;         /* files asked for, not yet forgotten */
+	uint64_t evictions;     /* object directories whose files were dropped */
+	uint64_t evicted_names; /* the names of files asked for */
+};
+void inodes_cap_stats(struct inodes *t, struct inodes_cap_stats *out);
 
 /* Number of nodes (for statistics and tests). */
 size_t inodes_count(struct inodes *t);

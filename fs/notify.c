@@ -1,5 +1,5 @@
 /*
- * notify.c - the notifier thread (see notify.h).
+ * notify.c - the notifier threads (see notify.h).
  */
 #define FUSE_USE_VERSION 34
 #include "notify.h"
@@ -20,132 +20,190 @@ struct notify_item {
 	char name[];
 };
 
-void notify_init(struct notifier *n)
+static void queue_init(struct notify_queue *q)
 {
 	pthread_condattr_t ca;
 
-	memset(n, 0, sizeof(*n));
-	pthread_mutex_init(&n->mu, NULL);
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&n->cv, &ca);
-	pthread_cond_init(&n->done_cv, &ca);
+	pthread_cond_init(&q->cv, &ca);
+	pthread_cond_init(&q->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
+}
+
+void notify_init(struct notifier *n)
+{
+	memset(n, 0, sizeof(*n));
+	queue_init(&n->q);
+	queue_init(&n->evict);
 }
 
 static void *notify_main(void *arg)
 {
-	struct notifier *n = arg;
+	struct notify_queue *q = arg;
 
-	pthread_mutex_lock(&n->mu);
-	while (!n->stop) {
-		struct notify_item *it = n->head;
+	pthread_mutex_lock(&q->mu);
+	while (!q->stop) {
+		struct notify_item *it = q->head;
 
 		if (!it) {
-			pthread_cond_wait(&n->cv, &n->mu);
+			pthread_cond_wait(&q->cv, &q->mu);
 			continue;
 		}
-		n->head = it->next;
-		if (!n->head)
-			n->tail = NULL;
-		pthread_mutex_unlock(&n->mu);
+		q->head = it->next;
+		if (!q->head)
+			q->tail = NULL;
+		pthread_mutex_unlock(&q->mu);
 		/* -ENOENT only means the kernel had nothing cached: fine. */
 		if (it->parent)
-			fuse_lowlevel_notify_inval_entry(n->se, it->parent, it->name,
+			fuse_lowlevel_notify_inval_entry(q->se, it->parent, it->name,
 							 strlen(it->name));
 		else
-			fuse_lowlevel_notify_inval_inode(n->se, it->ino, 0, 0);
+			fuse_lowlevel_notify_inval_inode(q->se, it->ino, 0, 0);
 		free(it);
-		pthread_mutex_lock(&n->mu);
-		n->processed++;
-		n->sent++;
-		pthread_cond_broadcast(&n->done_cv);
+		pthread_mutex_lock(&q->mu);
+		q->processed++;
+		q->sent++;
+		pthread_cond_broadcast(&q->done_cv);
 	}
-	pthread_mutex_unlock(&n->mu);
+	pthread_mutex_unlock(&q->mu);
 	return NULL;
+}
+
+static int queue_start(struct notify_queue *q, struct fuse_session *se)
+{
+	int rc;
+
+	q->se = se;
+	q->stop = false;
+	rc = pthread_create(&q->thread, NULL, notify_main, q);
+	if (!rc) {
+		pthread_mutex_lock(&q->mu);
+		q->running = true;
+		pthread_mutex_unlock(&q->mu);
+	}
+	return -rc;
 }
 
 int notify_start(struct notifier *n, struct fuse_session *se)
 {
-	int rc;
+	int rc = queue_start(&n->q, se);
 
-	n->se = se;
-	n->stop = false;
-	rc = pthread_create(&n->thread, NULL, notify_main, n);
+	if (!rc)
+		rc = queue_start(&n->evict, se);
 	if (!rc)
 		n->running = true;
-	return -rc;
+	return rc;
+}
+
+static void queue_stop(struct notify_queue *q)
+{
+	bool running;
+
+	pthread_mutex_lock(&q->mu);
+	running = q->running;
+	q->stop = true;
+	q->running = false; /* nothing more is queued */
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	if (running)
+		pthread_join(q->thread, NULL);
+	while (q->head) {
+		struct notify_item *it = q->head;
+
+		q->head = it->next;
+		free(it);
+	}
+	q->tail = NULL;
 }
 
 void notify_stop(struct notifier *n)
 {
-	if (!n->running)
-		goto out;
-	pthread_mutex_lock(&n->mu);
-	n->stop = true;
-	pthread_cond_broadcast(&n->cv);
-	pthread_mutex_unlock(&n->mu);
-	pthread_join(n->thread, NULL);
+	queue_stop(&n->evict);
+	queue_stop(&n->q);
 	n->running = false;
-out:
-	while (n->head) {
-		struct notify_item *it = n->head;
-
-		n->head = it->next;
-		free(it);
-	}
-	n->tail = NULL;
 }
 
-static void enqueue(struct notifier *n, uint64_t parent, uint64_t ino, const char *name)
+static int enqueue(struct notify_queue *q, uint64_t parent, uint64_t ino, const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 	struct notify_item *it;
 
-	if (!n->running || (!ino && !parent))
-		return;
+	if (!ino && !parent)
+		return -EINVAL;
 	it = malloc(sizeof(*it) + len + 1);
 	if (!it)
-		return; /* the kernel's timeouts still bound the staleness */
+		return -ENOMEM; /* the kernel's timeouts still bound the staleness */
 	it->next = NULL;
 	it->parent = parent;
 	it->ino = ino;
 	memcpy(it->name, name ? name : "", len + 1);
-	pthread_mutex_lock(&n->mu);
-	if (n->tail)
-		n->tail->next = it;
+	pthread_mutex_lock(&q->mu);
+	if (!q->running) {
+		pthread_mutex_unlock(&q->mu);
+		free(it);
+		return -EAGAIN;
+	}
+	if (q->tail)
+		q->tail->next = it;
 	else
-		n->head = it;
-	n->tail = it;
-	n->queued++;
-	pthread_cond_signal(&n->cv);
-	pthread_mutex_unlock(&n->mu);
+		q->head = it;
+	q->tail = it;
+	q->queued++;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
 }
 
 void notify_inode(struct notifier *n, uint64_t ino)
 {
-	enqueue(n, 0, ino, NULL);
+	enqueue(&n->q, 0, ino, NULL);
 }
 
-void notify_entry(struct notifier *n, uint64_t parent, const char *name)
+int notify_entry(struct notifier *n, uint64_t parent, const char *name)
 {
-	enqueue(n, parent, 0, name);
+	return enqueue(&n->q, parent, 0, name);
+}
+
+int notify_evict(struct notifier *n, uint64_t parent, const char *name)
+{
+	return enqueue(&n->evict, parent, 0, name);
+}
+
+int notify_evict_wait(struct notifier *n, uint64_t max_backlog, uint64_t deadline_ns)
+{
+	struct notify_queue *q = &n->evict;
+	struct timespec ts = {.tv_sec = deadline_ns / 1000000000ull,
+			      .tv_nsec = deadline_ns % 1000000000ull};
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->running && q->queued - q->processed > max_backlog && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&q->done_cv, &q->mu, &ts);
+	rc = !q->running || q->queued - q->processed <= max_backlog ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&q->mu);
+	return rc;
 }
 
 int notify_flush(struct notifier *n, uint64_t deadline_ns)
 {
+	struct notify_queue *q = &n->q;
 	struct timespec ts = {.tv_sec = deadline_ns / 1000000000ull,
 			      .tv_nsec = deadline_ns % 1000000000ull};
 	uint64_t target;
 	int rc = 0;
 
-	if (!n->running)
+	pthread_mutex_lock(&q->mu);
+	if (!q->running) {
+		pthread_mutex_unlock(&q->mu);
 		return 0;
-	pthread_mutex_lock(&n->mu);
-	target = n->queued;
-	while (n->processed < target && !n->stop && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&n->done_cv, &n->mu, &ts);
-	rc = n->processed >= target ? 0 : -ETIMEDOUT;
-	pthread_mutex_unlock(&n->mu);
+	}
+	target = q->queued;
+	while (q->processed < target && !q->stop && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&q->done_cv, &q->mu, &ts);
+	rc = q->processed >= target ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&q->mu);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * says why the low-level API): lookup, getattr, readdir(plus), read,
  * getxattr/listxattr, statfs, forget, and EROFS for everything that would
  * write. Each one reads its arguments, calls the tree (tree.h: the node's
- * row of handlers), and replies; nothing else happens here.
+ * row of handlers), and replies; nothing else happens here, but for the
+ * pace the inode cap sets to requests that make nodes (evict_pace).
  */
 #include "ops.h"
 
@@ -11,7 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "tree.h"
+
+/* The longest a request thread waits for the drops of the inode cap. */
+#define EVICT_WAIT_NS (20 * 1000000ull)
+
+/*
+ * The cap on nodes (max_nodes) asks the kernel to drop files one name at a
+ * time, on a thread of its own (notify.h); a traversal that makes nodes
+ * faster would leave it ever further behind, and the table ever further
+ * above the cap. So a request that makes nodes (lookup, readdirplus)
+ * first waits while more than 1/16 of the cap is queued, at most
+ * EVICT_WAIT_NS: it holds none of our locks, and the kernel holds its
+ * directory's, which a drop in that same directory waits for; hence the
+ * bound. Waiting before the reply (not after) holds the traversal itself
+ * back, rather than making libfuse start more threads to serve it.
+ */
+static void evict_pace(struct daemon *d)
+{
+	size_t cap = d->cfg.max_nodes;
+
+	if (cap)
+		notify_evict_wait(&d->notifier, cap / 16 + 64, clock_now_ns() + EVICT_WAIT_NS);
+}
 
 /* A wait for a fetch ends when the kernel interrupts the request (Ctrl-C). */
 static bool req_interrupted(void *arg)
@@ -36,6 +60,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	ctx_of(req, &t, &cancel);
+	evict_pace(t.d);
 	rc = tree_lookup(&t, parent, name, &e);
 	if (rc) {
 		fuse_reply_err(req, -rc);
@@ -96,6 +121,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	int rc;
 
 	ctx_of(req, &t, &cancel);
+	if (plus)
+		evict_pace(t.d);
 	rc = p ? tree_dir_open(&t, ino, &h) : -ENOMEM;
 	if (rc) {
 		free(p);

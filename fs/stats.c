@@ -97,6 +97,26 @@ static void add_fetch_stats(cJSON *o, struct coll_rt *m)
 	cJSON_AddNumberToObject(o, "latency_p99_ms", fetch_latency_pct(&m->lat, 99) / 1000.0);
 }
 
+/* The inode table and its cap: ".inodes": {"nodes": 1234, "peak": 131072,
+ * "max_nodes": 131072, "evictions": 50, "evicted_files": 950, "evicting":
+ * 20}: evictions counts object directories, evicting the files asked for
+ * and not yet forgotten. */
+static void add_inode_stats(cJSON *root, struct daemon *d)
+{
+	struct inodes_cap_stats st;
+	cJSON *o = cJSON_AddObjectToObject(root, ".inodes");
+
+	if (!o)
+		return;
+	inodes_cap_stats(&d->inodes, &st);
+	cJSON_AddNumberToObject(o, "nodes", (double)st.nodes);
+	cJSON_AddNumberToObject(o, "peak", (double)st.peak);
+	cJSON_AddNumberToObject(o, "max_nodes", (double)st.max_nodes);
+	cJSON_AddNumberToObject(o, "evictions", (double)st.evictions);
+	cJSON_AddNumberToObject(o, "evicted_files", (double)st.evicted_names);
+	cJSON_AddNumberToObject(o, "evicting", (double)st.pending);
+}
+
 int stats_json(struct daemon *d, struct buf *out)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -124,6 +144,7 @@ int stats_json(struct daemon *d, struct buf *out)
 			pthread_mutex_unlock(&m->subs_mu);
 		}
 	}
+	add_inode_stats(root, d);
 	if (fleetcache_stats_json(d, root)) {
 		cJSON_Delete(root);
 		return -ENOMEM;

@@ -497,6 +497,298 @@ static void test_inode_file_carry_moves_to_fresh(void **state)
 	snapshot_put(s2);
 }
 
+/* ---- the cap on nodes (inodes_set_cap) ---------------------------------- */
+
+/* What the cap asked the kernel to drop, in order. */
+struct drops {
+	size_t n;
+	uint64_t parent[4096];
+	char name[4096][16];
+	bool fail; /* the notifier refuses (not running, no memory) */
+};
+
+static int record_drop(void *arg, uint64_t parent, const char *name)
+{
+	struct drops *d = arg;
+
+	if (d->fail)
+		return -EAGAIN;
+	assert_true(d->n < 4096);
+	d->parent[d->n] = parent;
+	snprintf(d->name[d->n], sizeof(d->name[0]), "%s", name);
+	d->n++;
+	return 0;
+}
+
+/* The kernel drops every name asked for since drop `from` (none open):
+ * it forgets every lookup of each. */
+static void kernel_drops(struct inodes *t, struct drops *d, size_t from)
+{
+	for (size_t i = from; i < d->n; i++) {
+		uint64_t ino = inodes_find(t, d->parent[i], d->name[i]);
+
+		if (ino)
+			inodes_forget(t, ino, UINT64_MAX);
+	}
+}
+
+/* Object directory "o<i>" under parent with files f0..f<nfiles-1>, as a
+ * lookup of each makes them; returns the directory's number. */
+static uint64_t object(struct inodes *t, uint64_t parent, int i, int nfiles)
+{
+	char name[16];
+	uint64_t e;
+
+	snprintf(name, sizeof(name), "o%d", i);
+	e = inodes_ref(t, parent, name, NODE_ENTRY, NULL);
+	assert_true(e != 0);
+	for (int k = 0; k < nfiles; k++) {
+		snprintf(name, sizeof(name), "f%d", k);
+		assert_true(inodes_ref(t, e, name, NODE_FILE, NULL) != 0);
+	}
+	return e;
+}
+
+static void test_inode_cap_drops_files_of_least_recent(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	struct inodes_cap_stats st;
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL), e[10];
+
+	assert_non_null(d);
+	inodes_set_cap(t, 50, record_drop, d);
+	for (int i = 0; i < 10; i++)
+		e[i] = object(t, kind, i, 9); /* 10 nodes each */
+	/* Above 50: the oldest directories' files were asked for, by name
+	 * under their directory, never a directory itself. */
+	assert_true(d->n > 0);
+	assert_int_equal(d->parent[0], e[0]);
+	for (size_t i = 0; i < d->n; i++) {
+		assert_true(d->parent[i] != kind);
+		assert_int_equal(d->name[i][0], 'f');
+	}
+	for (size_t i = 0; i < 9; i++)
+		assert_int_equal(d->parent[i], e[0]);
+	inodes_cap_stats(t, &st);
+	assert_true(st.evictions >= 1);
+	assert_int_equal(st.evicted_names, d->n);
+	/* Not counting what was asked for, the table is within the cap. */
+	assert_true(st.nodes - st.pending <= 50);
+	assert_int_equal(st.nodes, inodes_count(t));
+	kernel_drops(t, d, 0);
+	inodes_cap_stats(t, &st);
+	assert_int_equal(st.pending, 0);
+	assert_true(st.nodes <= 50);
+	assert_int_equal(st.peak, 102); /* the kernel forgot nothing meanwhile */
+	/* With a kernel that keeps up, the count stays within the cap and one
+	 * directory. */
+	for (int i = 10; i < 30; i++) {
+		size_t from = d->n;
+
+		e[9] = object(t, kind, i, 9);
+		assert_true(inodes_count(t) <= 50 + 10);
+		kernel_drops(t, d, from);
+		assert_true(inodes_count(t) <= 50);
+	}
+	/* The directories stay: every one is still found by name. */
+	for (int i = 0; i < 9; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "o%d", i);
+		assert_int_equal(inodes_find(t, kind, name), e[i]);
+	}
+	/* The most recent directory (o29) kept its files. */
+	assert_true(inodes_find(t, e[9], "f8") != 0);
+	free(d);
+}
+
+static void test_inode_cap_use_keeps_a_directory(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL), e0, e1, f;
+	struct node_info ni;
+
+	assert_non_null(d);
+	inodes_set_cap(t, 35, record_drop, d);
+	e0 = object(t, kind, 0, 9);
+	e1 = object(t, kind, 1, 9);
+	object(t, kind, 2, 9);
+	assert_int_equal(d->n, 0);
+	/* A getattr of one of o0's files uses o0: o1 is now the least recent. */
+	f = inodes_find(t, e0, "f3");
+	assert_int_equal(inodes_get(t, f, &ni), 0);
+	object(t, kind, 3, 9);
+	assert_true(d->n > 0);
+	for (size_t i = 0; i < d->n; i++)
+		assert_int_equal(d->parent[i], e1);
+	assert_true(inodes_find(t, e0, "f3") == f);
+	free(d);
+}
+
+static void test_inode_cap_open_file_stays(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL), e0, open;
+	struct inodes_cap_stats st;
+	struct node_info ni;
+
+	assert_non_null(d);
+	inodes_set_cap(t, 25, record_drop, d);
+	e0 = object(t, kind, 0, 9);
+	open = inodes_find(t, e0, "f4");
+	object(t, kind, 1, 9);
+	object(t, kind, 2, 9);
+	assert_true(d->n >= 9);
+	/* The kernel drops every name of o0 but f4, which a process holds open. */
+	for (size_t i = 0; i < d->n; i++) {
+		uint64_t ino = inodes_find(t, d->parent[i], d->name[i]);
+
+		if (ino && ino != open)
+			inodes_forget(t, ino, 1);
+	}
+	inodes_cap_stats(t, &st);
+	assert_int_equal(st.pending, 1); /* f4, asked for, not forgotten */
+	/* It still reads by number, and its name still leads to it. */
+	assert_int_equal(inodes_get(t, open, &ni), 0);
+	assert_string_equal(ni.name, "f4");
+	assert_string_equal(ni.parent_name, "o0");
+	/* That use put o0 back in order, no longer counted as asked for. */
+	inodes_cap_stats(t, &st);
+	assert_int_equal(st.pending, 0);
+	inodes_forget(t, open, 1);
+	assert_int_equal(inodes_get(t, open, &ni), -ENOENT);
+	assert_int_equal(inodes_find(t, e0, "f4"), 0);
+	free(d);
+}
+
+static void test_inode_cap_directory_forgotten_first(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL), e0, f, e0b;
+	size_t before = inodes_count(t);
+	struct inodes_cap_stats st;
+	struct node_info ni;
+
+	assert_non_null(d);
+	inodes_set_cap(t, 1000, record_drop, d);
+	e0 = object(t, kind, 0, 3);
+	f = inodes_find(t, e0, "f1");
+	/* Forgets come in any order: the directory goes first. */
+	inodes_forget(t, e0, 1);
+	assert_int_equal(inodes_get(t, e0, &ni), -ENOENT);
+	assert_int_equal(inodes_get(t, f, &ni), 0); /* still served by number */
+	assert_int_equal(inodes_find(t, e0, "f1"), 0);
+	/* A new lookup of the name: a new directory, with files of its own. */
+	e0b = object(t, kind, 0, 3);
+	assert_true(e0b > e0);
+	assert_true(inodes_find(t, e0b, "f1") > f);
+	inodes_forget(t, f, 1);
+	inodes_forget(t, inodes_find(t, e0b, "f0"), 1);
+	inodes_forget(t, inodes_find(t, e0b, "f1"), 1);
+	inodes_forget(t, inodes_find(t, e0b, "f2"), 1);
+	inodes_forget(t, e0b, 1);
+	inodes_forget(t, f - 1, 1); /* o0's f0 and f2, numbered around f1 */
+	inodes_forget(t, f + 1, 1);
+	assert_int_equal(inodes_count(t), before);
+	inodes_cap_stats(t, &st);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(d->n, 0);
+	free(d);
+}
+
+static void test_inode_cap_off_or_refused(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL);
+	struct inodes_cap_stats st;
+
+	assert_non_null(d);
+	/* No cap: nothing is ever asked. */
+	inodes_set_cap(t, 0, record_drop, d);
+	for (int i = 0; i < 10; i++)
+		object(t, kind, i, 9);
+	assert_int_equal(d->n, 0);
+	/* A notifier that cannot take it: nothing counted as asked for... */
+	d->fail = true;
+	inodes_set_cap(t, 50, record_drop, d);
+	object(t, kind, 10, 9);
+	inodes_cap_stats(t, &st);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(st.pending, 0);
+	/* ...and asked on a later growth once it can. */
+	d->fail = false;
+	object(t, kind, 11, 9);
+	assert_true(d->n > 0);
+	inodes_cap_stats(t, &st);
+	assert_true(st.evictions > 0);
+	assert_int_equal(st.max_nodes, 50);
+	free(d);
+}
+
+/* A directory whose only file is a superseded version (no name) has
+ * nothing to ask for: the cap moves on to the next one. */
+static void test_inode_cap_skips_unnamed_files(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	struct snapshot *s = snap1("RUNNING\n", 100, 5);
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL), e0, e1, old;
+
+	assert_non_null(d);
+	inodes_set_cap(t, 30, record_drop, d);
+	e0 = inodes_ref(t, kind, "obj", NODE_ENTRY, NULL);
+	old = inodes_ref_file(t, e0, "status", NODE_FILE, NULL, s, file_of(s), 5);
+	assert_int_equal(inodes_file_detach(t, old), 0);
+	e1 = object(t, kind, 1, 9);
+	object(t, kind, 2, 9);
+	object(t, kind, 3, 9);
+	assert_true(d->n > 0);
+	for (size_t i = 0; i < d->n; i++)
+		assert_true(d->parent[i] != e0);
+	assert_int_equal(d->parent[0], e1);
+	inodes_forget(t, old, 1);
+	snapshot_put(s);
+	free(d);
+}
+
+/* Many directories, files looked up and forgotten in random order with a
+ * small cap: the counts stay consistent and nothing leaks (ASan). */
+static void test_inode_cap_churn(void **state)
+{
+	struct inodes *t = *state;
+	struct drops *d = calloc(1, sizeof(*d));
+	uint64_t kind = inodes_pin(t, INODE_ROOT, "tasks", NODE_KIND, NULL);
+	struct inodes_cap_stats st;
+	unsigned seed = 7;
+
+	assert_non_null(d);
+	inodes_set_cap(t, 200, record_drop, d);
+	for (int round = 0; round < 200; round++) {
+		int i = (int)(rand_r(&seed) % 60);
+		size_t from = d->n;
+
+		object(t, kind, i, 1 + (int)(rand_r(&seed) % 12));
+		if (rand_r(&seed) % 3 == 0) { /* the kernel catches up */
+			kernel_drops(t, d, 0);
+			d->n = 0;
+		} else if (d->n > 3000) {
+			kernel_drops(t, d, from);
+			d->n = from;
+		}
+	}
+	kernel_drops(t, d, 0);
+	inodes_cap_stats(t, &st);
+	assert_int_equal(st.pending, 0);
+	assert_true(st.nodes <= 200 + 60);
+	assert_int_equal(st.nodes, inodes_count(t));
+	free(d);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -518,6 +810,13 @@ int main(void)
 	    T(test_inode_file_older_reply_gets_no_name),
 	    T(test_inode_file_detach_keeps_bytes_not_snapshot),
 	    T(test_inode_file_carry_moves_to_fresh),
+	    T(test_inode_cap_drops_files_of_least_recent),
+	    T(test_inode_cap_use_keeps_a_directory),
+	    T(test_inode_cap_open_file_stays),
+	    T(test_inode_cap_directory_forgotten_first),
+	    T(test_inode_cap_off_or_refused),
+	    T(test_inode_cap_skips_unnamed_files),
+	    T(test_inode_cap_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
