@@ -95,6 +95,8 @@ class Sim:
                 self.limits.update(c.default_limits)
             self.windows = collections.defaultdict(collections.deque)
             self.scheduled = []  # /_sim/schedule: changes made when a request arrives
+            self.mutations = 0
+            self._memo = {}
             self._zero_counts()
 
     def _zero_counts(self):
@@ -137,10 +139,33 @@ class Sim:
             return True
 
     def with_objects(self, cloud, kind, fn):
-        """Run fn(list_of_objects) under the lock and return its (JSON-able) result as a copy."""
+        """Run fn(list_of_objects) under the lock and return its (JSON-able) result as a copy.
+        Copy only what a reply holds (a page), never a whole collection."""
         with self.lock:
             result = fn(self.data[cloud][kind])
             return json.loads(json.dumps(result))
+
+    # --- derived data (sorted and filtered orders), valid until the next change
+    MEMO_MAX = 64
+
+    def memo(self, key, build):
+        """Lock held. build()'s result, kept under key until mutated() (or reset) is called:
+        a handler's indexes (a sorted order per query shape) are made once per change of the
+        data, not once per page."""
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == self.mutations:
+            return hit[1]
+        if len(self._memo) >= self.MEMO_MAX:
+            self._memo.clear()
+        value = build()
+        self._memo[key] = (self.mutations, value)
+        return value
+
+    def mutated(self):
+        """Lock held. The data changed: every memo() entry is stale. Every change to
+        self.data (the control API, scheduled changes) calls this."""
+        self.mutations += 1
+        self._memo.clear()
 
     # --- faults
     def pick_faults(self, action):
@@ -418,6 +443,7 @@ def apply_change(sim, op, cloud_name, kind_name, req):
     objs = sim.data[cloud.name][kind.name]
     if not isinstance(req, dict):
         raise SimError(400, "body must be an object")
+    sim.mutated()
     if op == "tick":
         field, where = req.get("field"), req.get("where")
         values, secs = req.get("values") or [], req.get("seconds", 1)
@@ -484,6 +510,7 @@ def control(sim, method, path, body):
         if method == "POST":
             obj = _json_body(body)
             with sim.lock:
+                sim.mutated()
                 sim.data[cloud.name][kind.name].append(obj)
                 n = len(sim.data[cloud.name][kind.name])
             return 200, {"ok": True, "count": n}
