@@ -502,6 +502,40 @@ def apply_change(sim, op, cloud_name, kind_name, req):
     return {"ok": True, "object": objs[i]}
 
 
+def mutate_many(sim, cloud_name, kind_name, req):
+    """Lock held. /_sim/mutate-many: merge `set` into `count` objects whose `where` field is one
+    of `values` (all objects without `where`), spread evenly over the store order, moving their
+    update time as mutate does (unless `touch` is false). Returns their ids."""
+    cloud, kind = sim.cloud_kind(cloud_name, kind_name)
+    objs = sim.data[cloud.name][kind.name]
+    if not isinstance(req, dict):
+        raise SimError(400, "body must be an object")
+    count, where, values = req.get("count"), req.get("where"), req.get("values") or []
+    changes = req.get("set") or {}
+    if not _is_count(count) or not isinstance(changes, dict) or \
+            (where is not None and not isinstance(where, str)) or not isinstance(values, list):
+        raise SimError(400, "body must be {count, set{}, where?, values[]?, touch?}")
+    match = [o for o in objs if isinstance(o, dict) and (where is None or o.get(where) in values)]
+    if count > len(match):
+        raise SimError(409, "only %d objects match" % len(match))
+    sim.mutated()
+    ids = []
+    stamp = cloud.update_value(kind.name, sim.now() + sim.update_shift) \
+        if kind.update_field and kind.update_field not in changes and req.get("touch", True) \
+        else None
+    for j in range(count):
+        o = match[j * len(match) // count]
+        o.update(changes)
+        if stamp is not None:
+            o[kind.update_field] = stamp
+        ids.append(o.get(kind.id_field))
+    return {"ok": True, "ids": ids}
+
+
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
 def control(sim, method, path, body):
     parts = [unquote(p) for p in path.split("/")[2:]]
     if method == "GET" and parts == ["health"]:
@@ -560,6 +594,10 @@ def control(sim, method, path, body):
         req = _json_body(body)
         with sim.lock:
             return 200, apply_change(sim, parts[0], parts[1], parts[2], req)
+    if method == "POST" and parts and parts[0] == "mutate-many" and len(parts) == 3:
+        req = _json_body(body)
+        with sim.lock:
+            return 200, mutate_many(sim, parts[1], parts[2], req)
     if method == "POST" and parts == ["schedule"]:
         req = _json_body(body)
         if not isinstance(req, dict) or req.get("op") not in CHANGE_OPS:

@@ -482,6 +482,18 @@ def scale_checks(c):
           victim not in [t["Id"] for t in r2["TrainingTaskSet"]] and
           f2["TotalCount"] == f1["TotalCount"] + (tasks[3]["Status"] != "RUNNING") -
           (tasks[-1]["Status"] == "RUNNING"))
+    st, mm = c.ctl("POST", "mutate-many/tencent/tasks", {"count": 3, "where": "Status",
+                                                         "values": ["SUCCEED"],
+                                                         "set": {"Message": "many"}})
+    st2, r3 = c.tc("DescribeTrainingTasks", {"Limit": 3, "OrderField": "UpdateTime",
+                                             "Order": "DESC"})
+    check("mutate-many: 3 SUCCEED tasks changed, now the newest updates",
+          st == 200 and len(set(mm["ids"])) == 3 and
+          sorted(t["Id"] for t in r3["TrainingTaskSet"]) == sorted(mm["ids"]) and
+          all(t["Message"] == "many" and t["Status"] == "SUCCEED" for t in r3["TrainingTaskSet"]),
+          json.dumps(mm))
+    st, _ = c.ctl("POST", "mutate-many/tencent/tasks", {"count": 100000, "set": {}})
+    check("mutate-many: more than match -> 409", st == 409)
     # 40,000 tasks ~45 min apart from 2024-05-01 reach past now: a mutate still lands first
     st, r = c.ctl("POST", "reset", {"tasks": 40000, "active_percent": 0})
     st, p0 = c.tc("DescribeTrainingTasks", q)
