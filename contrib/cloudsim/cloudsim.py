@@ -554,7 +554,7 @@ def control(sim, method, path, body):
             key = k.replace("-", "_")
             if key == "seed":
                 continue
-            if key == "active_percent":
+            if key in OPTION_KEYS:
                 if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)
                                       or not 0 <= v <= 100):
                     raise SimError(400, "active_percent must be null or a number 0-100")

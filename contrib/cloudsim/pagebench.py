@@ -53,10 +53,10 @@ def profile(n, pages, extra):
     import pstats
     import cloudsim
     from clouds.common import Request
-    ap_args = ["--state-dir", "/nonexistent", "--tasks", str(n)] + extra
-    del ap_args  # the in-process Sim is built directly
     sizes = {"tasks": n, "services": 30, "ctyun_queues": 25, "baidu_units": 12,
-             "alaya_products": 10}
+             "alaya_products": 10, "active_percent": None}
+    if "--active-percent" in extra:
+        sizes["active_percent"] = float(extra[extra.index("--active-percent") + 1])
     sim = cloudsim.Sim(cloudsim.load_clouds(), 1, sizes, cloudsim.load_keys(None))
     sim.limits.clear()
     cloud = sim.by_name["tencent"]
