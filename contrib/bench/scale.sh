@@ -4,7 +4,7 @@
 # contrib/cloudsim at the documented 20 requests/s.
 #
 #   GCF_BIN=build/gpucloudfs bash contrib/bench/scale.sh     # N = 100,000: about 7 minutes
-#   bash contrib/bench/scale.sh --quick                       # N = 5,000: about 1 minute
+#   bash contrib/bench/scale.sh --quick                       # N = 5,000: about 30 s
 #   SCALE_TASKS=20000 bash contrib/bench/scale.sh             # any N
 #
 # Phases, each figure next to its target in the table printed at the end (stdout; progress
@@ -36,7 +36,7 @@
 # the EXIT trap. Needs python3, jq, curl, fusermount3.
 #
 # Environment: SCALE_TASKS (N; --quick: 5000), SCALE_ACTIVE_PERCENT (1), SCALE_CHANGED (k;
-# --quick: 100), SCALE_REFRESH_TTL (ttl after the restart, default 15 s), GCF_BIN (default
+# --quick: 100), SCALE_REFRESH_TTL (ttl after the restart, default 15 s; --quick: 5), GCF_BIN (default
 # build/gpucloudfs), SCALE_KEEP=1 (keep the run directory with the logs and the samples),
 # SCALE_CONFIG (more [gpucloudfs] lines for every mount).
 set -u -o pipefail
@@ -57,12 +57,11 @@ for a in "$@"; do
 	esac
 done
 if [ "$QUICK" = 1 ]; then
-	N=${SCALE_TASKS:-5000} K=${SCALE_CHANGED:-100}
+	N=${SCALE_TASKS:-5000} K=${SCALE_CHANGED:-100} RTTL=${SCALE_REFRESH_TTL:-5}
 else
-	N=${SCALE_TASKS:-100000} K=${SCALE_CHANGED:-1000}
+	N=${SCALE_TASKS:-100000} K=${SCALE_CHANGED:-1000} RTTL=${SCALE_REFRESH_TTL:-15}
 fi
 ACTIVE_PCT=${SCALE_ACTIVE_PERCENT:-1}
-RTTL=${SCALE_REFRESH_TTL:-15}
 GCF_BIN=${GCF_BIN:-$REPO/build/gpucloudfs}
 OP_TIMEOUT=30
 RATE=20
