@@ -150,7 +150,8 @@ sim POST counts/reset >/dev/null
 
 # The sampler: what a person looking would see, every 2 s, until the listing is complete. One
 # Python process (no fork per read), each read timed: ms, xattr, its ms, stats.json's
-# progress.text, its ms, errors lines "[in progress]", its ms.
+# progress.text, its ms, errors lines "[in progress]", its ms, and stats.json's progress.state
+# read after them (the sample during which the fetch completed is the last).
 sampler() {
 	python3 - "$M" "$DIR/samples.tsv" "$1" <<'PY'
 import json, os, sys, time
@@ -179,9 +180,14 @@ with open(out, "w") as f:
         e, ems = timed(er)
         now = int(time.time() * 1000) - t0
         text = s.get("text", "-") if isinstance(s, dict) else s
-        f.write("%d\t%s\t%d\t%s\t%d\t%s\t%d\n" % (now, x or "-", xms, text, sms, e, ems))
+        # read last: a sample during which the fetch ended (some reads before, some after)
+        # is the last one, like a sample after it
+        after, _ = timed(st)
+        state = after.get("state") if isinstance(after, dict) else "?"
+        f.write("%d\t%s\t%d\t%s\t%d\t%s\t%d\t%s\n" % (now, x or "-", xms, text, sms, e, ems,
+                                                         state))
         f.flush()
-        if isinstance(s, dict) and s.get("state") == "complete" or now > 1500000:
+        if state == "complete" or now > 1500000:
             break
         time.sleep(2)
 PY
@@ -223,7 +229,7 @@ X_OK=$(awk -F'\t' '$2 ~ /^fetching/' "$DIR/samples.tsv" | wc -l)
 S_OK=$(awk -F'\t' '$4 ~ /^fetching/' "$DIR/samples.tsv" | wc -l)
 E_OK=$(awk -F'\t' '$6 > 0' "$DIR/samples.tsv" | wc -l)
 SLOW_READ=$(awk -F'\t' '{m = $3; if ($5 > m) m = $5; if ($7 > m) m = $7; if (m > x) x = m} END {print x + 0}' "$DIR/samples.tsv")
-say "progress samples (ms; xattr, ms; stats.json text, ms; errors lines in progress, ms), every 5th:"
+say "progress samples (ms; xattr, ms; stats.json text, ms; errors lines in progress, ms; state after), every 5th:"
 sed -n '1~5p' "$DIR/samples.tsv" >&2
 awk -F'\t' '!($2 ~ /^fetching/ && $4 ~ /^fetching/ && $6 > 0)' "$DIR/samples.tsv" | head -5 |
 	sed 's/^/# not readable: /' >&2
