@@ -129,16 +129,41 @@ static int ctl_content(struct daemon *d, const char *name, struct buf *out)
 	return -ENOENT;
 }
 
-/* Made now and kept on the node: reads serve these bytes. */
+/* Made at each lookup (every open: the entry timeout is 0) and kept on the
+ * node: reads serve these bytes. Not at each getattr: the kernel asks for
+ * the attributes again while a file is read (at its end, to see whether it
+ * grew), and new bytes of another length then would have mixed into the
+ * read (stats.json read as invalid JSON while a fetch moved its figures). */
+static int ctl_file_make(const struct tree_ctx *t, uint64_t ino, const char *name)
+{
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	int rc = ctl_content(t->d, name, &b);
+
+	if (!rc)
+		rc = inodes_set_content(&t->d->inodes, ino, buf_str(&b), b.len);
+	buf_release(&b);
+	return rc;
+}
+
+static int ctl_file_looked_up(const struct tree_ctx *t, uint64_t ino, void *owner)
+{
+	struct node_info ni;
+	int rc = inodes_get(&t->d->inodes, ino, &ni);
+
+	(void)owner;
+	return rc ? rc : ctl_file_make(t, ino, ni.name);
+}
+
 static int ctl_file_attr(const struct tree_ctx *t, const struct node_info *ni, struct stat *st,
 			 double *tmo)
 {
-	struct buf b = BUF_INIT(BUF_NOLIMIT);
-	int rc = ctl_content(t->d, ni->name, &b);
+	size_t len;
+	uint64_t h;
+	int rc = 0;
 
-	if (!rc)
-		rc = inodes_set_content(&t->d->inodes, ni->ino, buf_str(&b), b.len);
-	buf_release(&b);
+	inodes_content_stat(&t->d->inodes, ni->ino, &len, &h);
+	if (!h) /* no bytes yet (a node not looked up) */
+		rc = ctl_file_make(t, ni->ino, ni->name);
 	content_attr(t, ni->ino, st, tmo);
 	return rc;
 }
@@ -275,7 +300,8 @@ int control_coll_getxattr(const struct tree_ctx *t, const struct node_info *ni, 
 
 const struct node_row control_dir_row = {
     .attr = tree_static_dir_attr, .lookup = ctl_dir_lookup, .list = ctl_dir_list};
-const struct node_row control_file_row = {.attr = ctl_file_attr, .read = content_read};
+const struct node_row control_file_row = {
+    .attr = ctl_file_attr, .looked_up = ctl_file_looked_up, .read = content_read};
 const struct node_row refresh_dir_row = {
     .attr = tree_static_dir_attr, .lookup = refresh_dir_lookup, .list = refresh_dir_list};
 /* Lists nothing on purpose: a listed refresh file would be read, and so

@@ -3,7 +3,7 @@
 
     python3 contrib/cloudsim/cloudsim.py --state-dir DIR [--host 127.0.0.1] [--http-port 0]
         [--https-port 0] [--seed 1] [--tasks 1234] [--services 30] [--ctyun-queues 25]
-        [--baidu-units 12] [--alaya-products 10] [--keys FILE] [--verbose]
+        [--baidu-units 12] [--alaya-products 10] [--active-percent P] [--keys FILE] [--verbose]
 
 One process serves every simulated cloud on one HTTP and one HTTPS port (127.0.0.1 only); the
 cloud is chosen by the request path (and, for Tencent, `POST /` + X-TC-Action). At start it makes
@@ -48,6 +48,8 @@ DEFAULT_KEYS = {
 }
 
 SIZE_KEYS = ("tasks", "services", "ctyun_queues", "baidu_units", "alaya_products")
+# Generation options that are not sizes (also accepted by /_sim/reset); None = the default.
+OPTION_KEYS = ("active_percent",)
 FAULT_TYPES = ("latency", "hang", "reset", "http_status", "cloud_error", "truncate", "malformed",
                "throttle")
 HANG_MAX_S = 120.0
@@ -95,7 +97,32 @@ class Sim:
                 self.limits.update(c.default_limits)
             self.windows = collections.defaultdict(collections.deque)
             self.scheduled = []  # /_sim/schedule: changes made when a request arrives
+            self.update_shift = self._update_shift(data)
+            self.mutations = 0
+            self._memo = {}
             self._zero_counts()
+
+    def _update_shift(self, data):
+        """Seconds added to the update times /_sim/mutate writes: 0 unless the generated data
+        holds update times after now (large collections: 100,000 tasks created ~45 min apart
+        from 2024-05-01 reach 2032), then enough that a change is still the collection's most
+        recent update, as on a real cloud (else an incremental refresh, which reads the most
+        recently updated objects first, could not find it)."""
+        newest = 0
+        for c in self.clouds:
+            for kind in c.kinds.values():
+                if not kind.update_field:
+                    continue
+                vals = [o.get(kind.update_field) for o in data[c.name].get(kind.name, [])
+                        if isinstance(o, dict)]
+                vals = [v for v in vals if isinstance(v, str)]
+                if vals:
+                    try:
+                        newest = max(newest, c.update_epoch(kind.name, max(vals)))
+                    except ValueError:
+                        pass
+        now = time.time()
+        return int(newest - now) + 2 if newest >= now else 0  # >= 1 s past the newest
 
     def _zero_counts(self):
         self.requests = collections.Counter()
@@ -137,10 +164,33 @@ class Sim:
             return True
 
     def with_objects(self, cloud, kind, fn):
-        """Run fn(list_of_objects) under the lock and return its (JSON-able) result as a copy."""
+        """Run fn(list_of_objects) under the lock and return its (JSON-able) result as a copy.
+        Copy only what a reply holds (a page), never a whole collection."""
         with self.lock:
             result = fn(self.data[cloud][kind])
             return json.loads(json.dumps(result))
+
+    # --- derived data (sorted and filtered orders), valid until the next change
+    MEMO_MAX = 64
+
+    def memo(self, key, build):
+        """Lock held. build()'s result, kept under key until mutated() (or reset) is called:
+        a handler's indexes (a sorted order per query shape) are made once per change of the
+        data, not once per page."""
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == self.mutations:
+            return hit[1]
+        if len(self._memo) >= self.MEMO_MAX:
+            self._memo.clear()
+        value = build()
+        self._memo[key] = (self.mutations, value)
+        return value
+
+    def mutated(self):
+        """Lock held. The data changed: every memo() entry is stale. Every change to
+        self.data (the control API, scheduled changes) calls this."""
+        self.mutations += 1
+        self._memo.clear()
 
     # --- faults
     def pick_faults(self, action):
@@ -418,6 +468,7 @@ def apply_change(sim, op, cloud_name, kind_name, req):
     objs = sim.data[cloud.name][kind.name]
     if not isinstance(req, dict):
         raise SimError(400, "body must be an object")
+    sim.mutated()
     if op == "tick":
         field, where = req.get("field"), req.get("where")
         values, secs = req.get("values") or [], req.get("seconds", 1)
@@ -447,8 +498,42 @@ def apply_change(sim, op, cloud_name, kind_name, req):
         raise SimError(400, "set must be an object")
     objs[i].update(changes)
     if kind.update_field and kind.update_field not in changes and req.get("touch", True):
-        objs[i][kind.update_field] = cloud.update_value(kind.name, sim.now())
+        objs[i][kind.update_field] = cloud.update_value(kind.name, sim.now() + sim.update_shift)
     return {"ok": True, "object": objs[i]}
+
+
+def mutate_many(sim, cloud_name, kind_name, req):
+    """Lock held. /_sim/mutate-many: merge `set` into `count` objects whose `where` field is one
+    of `values` (all objects without `where`), spread evenly over the store order, moving their
+    update time as mutate does (unless `touch` is false). Returns their ids."""
+    cloud, kind = sim.cloud_kind(cloud_name, kind_name)
+    objs = sim.data[cloud.name][kind.name]
+    if not isinstance(req, dict):
+        raise SimError(400, "body must be an object")
+    count, where, values = req.get("count"), req.get("where"), req.get("values") or []
+    changes = req.get("set") or {}
+    if not _is_count(count) or not isinstance(changes, dict) or \
+            (where is not None and not isinstance(where, str)) or not isinstance(values, list):
+        raise SimError(400, "body must be {count, set{}, where?, values[]?, touch?}")
+    match = [o for o in objs if isinstance(o, dict) and (where is None or o.get(where) in values)]
+    if count > len(match):
+        raise SimError(409, "only %d objects match" % len(match))
+    sim.mutated()
+    ids = []
+    stamp = cloud.update_value(kind.name, sim.now() + sim.update_shift) \
+        if kind.update_field and kind.update_field not in changes and req.get("touch", True) \
+        else None
+    for j in range(count):
+        o = match[j * len(match) // count]
+        o.update(changes)
+        if stamp is not None:
+            o[kind.update_field] = stamp
+        ids.append(o.get(kind.id_field))
+    return {"ok": True, "ids": ids}
+
+
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 def control(sim, method, path, body):
@@ -469,13 +554,30 @@ def control(sim, method, path, body):
             key = k.replace("-", "_")
             if key == "seed":
                 continue
+            if key in OPTION_KEYS:
+                if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)
+                                      or not 0 <= v <= 100):
+                    raise SimError(400, "active_percent must be null or a number 0-100")
+                sizes[key] = v
+                continue
             if key not in SIZE_KEYS:
                 raise SimError(400, "unknown reset key %r" % k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise SimError(400, "%s must be a non-negative integer" % k)
             sizes[key] = v
         sim.reset(req.get("seed"), sizes)
-        return 200, {"ok": True, "seed": sim.seed, "sizes": sim.sizes}
+        return 200, {"ok": True, "seed": sim.seed, "sizes": sim.sizes,
+                     "update_shift_s": sim.update_shift}
+    if method == "GET" and parts and parts[0] == "summary" and len(parts) in (3, 4):
+        cloud, kind = sim.cloud_kind(parts[1], parts[2])
+        with sim.lock:
+            objs = sim.data[cloud.name][kind.name]
+            out = {"count": len(objs), "update_shift_s": sim.update_shift}
+            if len(parts) == 4:
+                by = collections.Counter(str(o.get(parts[3])) for o in objs
+                                         if isinstance(o, dict))
+                out["by"] = dict(sorted(by.items()))
+        return 200, out
     if parts and parts[0] == "objects" and len(parts) == 3:
         cloud, kind = sim.cloud_kind(parts[1], parts[2])
         if method == "GET":
@@ -484,6 +586,7 @@ def control(sim, method, path, body):
         if method == "POST":
             obj = _json_body(body)
             with sim.lock:
+                sim.mutated()
                 sim.data[cloud.name][kind.name].append(obj)
                 n = len(sim.data[cloud.name][kind.name])
             return 200, {"ok": True, "count": n}
@@ -491,6 +594,10 @@ def control(sim, method, path, body):
         req = _json_body(body)
         with sim.lock:
             return 200, apply_change(sim, parts[0], parts[1], parts[2], req)
+    if method == "POST" and parts and parts[0] == "mutate-many" and len(parts) == 3:
+        req = _json_body(body)
+        with sim.lock:
+            return 200, mutate_many(sim, parts[1], parts[2], req)
     if method == "POST" and parts == ["schedule"]:
         req = _json_body(body)
         if not isinstance(req, dict) or req.get("op") not in CHANGE_OPS:
@@ -651,6 +758,9 @@ def main(argv=None):
     ap.add_argument("--ctyun-queues", type=int, default=25)
     ap.add_argument("--baidu-units", type=int, default=12)
     ap.add_argument("--alaya-products", type=int, default=10)
+    ap.add_argument("--active-percent", type=float, default=None, metavar="P",
+                    help="share of TI-ONE training tasks in a non-final status (0-100); "
+                         "default: the seeded mix (about 1 in 3)")
     ap.add_argument("--keys", help="JSON file of credentials replacing the fake defaults per cloud")
     ap.add_argument("--verbose", action="store_true", help="log request lines to stderr")
     args = ap.parse_args(argv)
@@ -662,7 +772,10 @@ def main(argv=None):
     os.makedirs(state_dir, exist_ok=True)
 
     sizes = {"tasks": args.tasks, "services": args.services, "ctyun_queues": args.ctyun_queues,
-             "baidu_units": args.baidu_units, "alaya_products": args.alaya_products}
+             "baidu_units": args.baidu_units, "alaya_products": args.alaya_products,
+             "active_percent": args.active_percent}
+    if args.active_percent is not None and not 0 <= args.active_percent <= 100:
+        ap.error("--active-percent must be between 0 and 100")
     sim = Sim(load_clouds(), args.seed, sizes, load_keys(args.keys))
 
     ca_pem, srv_pem, srv_key = make_certs(state_dir)

@@ -446,6 +446,66 @@ def run_checks(ready):
     st, objs = c.ctl("GET", "objects/tencent/tasks")
     st2, svcs2 = c.ctl("GET", "objects/tencent/services")
     check("reset with size (others keep start values)", len(objs) == 5 and len(svcs2) == 23)
+    scale_checks(c)
+
+
+def scale_checks(c):
+    """What the scale benchmark relies on: --active-percent / active_percent, /_sim/summary,
+    update times after a mutate at a size whose generated times reach past now, and the
+    cached orders following every change."""
+    st, r = c.ctl("POST", "reset", {"tasks": 2000, "active_percent": 1})
+    st, sm = c.ctl("GET", "summary/tencent/tasks/Status")
+    final = ("STOPPED", "FAILED", "SUCCEED", "SUBMIT_FAILED")
+    check("active_percent 1: exactly 20 of 2000 tasks in a non-final status",
+          st == 200 and sm["count"] == 2000 and
+          sum(n for k, n in sm["by"].items() if k not in final) == 20, json.dumps(sm))
+    st, r = c.ctl("POST", "reset", {"active_percent": 101})
+    check("active_percent out of range -> 400", st == 400)
+    st, r = c.ctl("POST", "reset", {"tasks": 137, "active_percent": None})
+    st, sm = c.ctl("GET", "summary/tencent/tasks/Status")
+    check("active_percent null: the seeded mix again", sm["by"].get("RUNNING", 0) > 20,
+          json.dumps(sm))
+    st, tasks = c.ctl("GET", "objects/tencent/tasks")
+    c.ctl("POST", "limits", {"DescribeTrainingTasks": 0})
+    # the cached order and the Status selection follow a change between two identical queries
+    q = {"Limit": 50, "OrderField": "UpdateTime", "Order": "DESC"}
+    fq = {"Limit": 50, "Filters": [{"Name": "Status", "Values": ["RUNNING"]}]}
+    st, r1 = c.tc("DescribeTrainingTasks", q)
+    st, f1 = c.tc("DescribeTrainingTasks", fq)
+    victim = tasks[-1]["Id"]
+    c.ctl("POST", "mutate/tencent/tasks", {"id": tasks[3]["Id"], "set": {"Status": "RUNNING"}})
+    c.ctl("POST", "delete/tencent/tasks", {"id": victim})
+    st, r2 = c.tc("DescribeTrainingTasks", q)
+    st, f2 = c.tc("DescribeTrainingTasks", fq)
+    check("cached order follows a mutate and a delete",
+          r2["TrainingTaskSet"][0]["Id"] == tasks[3]["Id"] and r2["TotalCount"] == 136 and
+          victim not in [t["Id"] for t in r2["TrainingTaskSet"]] and
+          f2["TotalCount"] == f1["TotalCount"] + (tasks[3]["Status"] != "RUNNING") -
+          (tasks[-1]["Status"] == "RUNNING"))
+    st, mm = c.ctl("POST", "mutate-many/tencent/tasks", {"count": 3, "where": "Status",
+                                                         "values": ["SUCCEED"],
+                                                         "set": {"Message": "many"}})
+    st2, r3 = c.tc("DescribeTrainingTasks", {"Limit": 3, "OrderField": "UpdateTime",
+                                             "Order": "DESC"})
+    check("mutate-many: 3 SUCCEED tasks changed, now the newest updates",
+          st == 200 and len(set(mm["ids"])) == 3 and
+          sorted(t["Id"] for t in r3["TrainingTaskSet"]) == sorted(mm["ids"]) and
+          all(t["Message"] == "many" and t["Status"] == "SUCCEED" for t in r3["TrainingTaskSet"]),
+          json.dumps(mm))
+    st, _ = c.ctl("POST", "mutate-many/tencent/tasks", {"count": 100000, "set": {}})
+    check("mutate-many: more than match -> 409", st == 409)
+    # 40,000 tasks ~45 min apart from 2024-05-01 reach past now: a mutate still lands first
+    st, r = c.ctl("POST", "reset", {"tasks": 40000, "active_percent": 0})
+    st, p0 = c.tc("DescribeTrainingTasks", q)
+    newest = p0["TrainingTaskSet"][0]["UpdateTime"]
+    some = p0["TrainingTaskSet"][-1]["Id"]
+    c.ctl("POST", "mutate/tencent/tasks", {"id": some, "set": {"Message": "changed"}})
+    st, p1 = c.tc("DescribeTrainingTasks", q)
+    check("future data: update_shift_s > 0, a mutated task is the newest update",
+          r["update_shift_s"] > 0 and p1["TrainingTaskSet"][0]["Id"] == some and
+          p1["TrainingTaskSet"][0]["UpdateTime"] > newest,
+          json.dumps([r, newest, p1["TrainingTaskSet"][0]["UpdateTime"], some])[:400])
+    c.ctl("POST", "reset", {"tasks": 5})
 
 
 # ---------------------------------------------------------------- CTyun, Baidu, Alaya

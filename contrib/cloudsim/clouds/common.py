@@ -163,3 +163,7 @@ class Cloud:
     def update_value(self, kind, epoch):
         """The value written into kind.update_field by /_sim/mutate."""
         return iso_utc(epoch)
+
+    def update_epoch(self, kind, value):
+        """The epoch seconds of an update_value() (ValueError if it is not one)."""
+        return parse_iso_utc(value)
