@@ -129,11 +129,32 @@ static int ctl_content(struct daemon *d, const char *name, struct buf *out)
 	return -ENOENT;
 }
 
-/* Made at each lookup (every open: the entry timeout is 0) and kept on the
- * node: reads serve these bytes. Not at each getattr: the kernel asks for
- * the attributes again while a file is read (at its end, to see whether it
- * grew), and new bytes of another length then would have mixed into the
- * read (stats.json read as invalid JSON while a fetch moved its figures). */
+/* Made at each lookup (every open: the entry timeout is 0), each version
+ * of the bytes a node of its own (inodes_ref_content): an open reads the
+ * bytes its lookup made, whole, while other opens make newer ones. Never at
+ * a getattr of a node that has bytes: the kernel asks for the attributes
+ * again while a file is read (at its end, to see whether it grew), and new
+ * bytes of another length would then mix into the read (stats.json read as
+ * invalid JSON while a fetch moved its figures). */
+int control_file_enter(const struct tree_ctx *t, const struct node_info *p, const char *name,
+		       void *owner, struct tree_entry *e)
+{
+	struct buf b = BUF_INIT(BUF_NOLIMIT);
+	int rc = ctl_content(t->d, name, &b);
+
+	if (!rc) {
+		e->ino = inodes_ref_content(&t->d->inodes, p->ino, name, NODE_CTLFILE, owner,
+					    buf_str(&b), b.len);
+		if (e->ino)
+			content_attr(t, e->ino, &e->attr, &e->tmo);
+		else
+			rc = -ENOMEM;
+	}
+	buf_release(&b);
+	return rc;
+}
+
+/* A node listed (readdirplus) before any lookup made its bytes. */
 static int ctl_file_make(const struct tree_ctx *t, uint64_t ino, const char *name)
 {
 	struct buf b = BUF_INIT(BUF_NOLIMIT);
@@ -143,15 +164,6 @@ static int ctl_file_make(const struct tree_ctx *t, uint64_t ino, const char *nam
 		rc = inodes_set_content(&t->d->inodes, ino, buf_str(&b), b.len);
 	buf_release(&b);
 	return rc;
-}
-
-static int ctl_file_looked_up(const struct tree_ctx *t, uint64_t ino, void *owner)
-{
-	struct node_info ni;
-	int rc = inodes_get(&t->d->inodes, ino, &ni);
-
-	(void)owner;
-	return rc ? rc : ctl_file_make(t, ino, ni.name);
 }
 
 static int ctl_file_attr(const struct tree_ctx *t, const struct node_info *ni, struct stat *st,
@@ -300,8 +312,7 @@ int control_coll_getxattr(const struct tree_ctx *t, const struct node_info *ni, 
 
 const struct node_row control_dir_row = {
     .attr = tree_static_dir_attr, .lookup = ctl_dir_lookup, .list = ctl_dir_list};
-const struct node_row control_file_row = {
-    .attr = ctl_file_attr, .looked_up = ctl_file_looked_up, .read = content_read};
+const struct node_row control_file_row = {.attr = ctl_file_attr, .read = content_read};
 const struct node_row refresh_dir_row = {
     .attr = tree_static_dir_attr, .lookup = refresh_dir_lookup, .list = refresh_dir_list};
 /* Lists nothing on purpose: a listed refresh file would be read, and so

@@ -26,6 +26,10 @@ extern const struct node_row control_dir_row, control_file_row, refresh_dir_row,
 
 /* The xattrs of a collection directory (the KIND row's getxattr). */
 extern const char *const control_coll_xattrs[];
+/* The lookup of control file name under p (NODE_CTLFILE): its bytes made
+ * now, on a node of their own. 0 or a negative errno. */
+int control_file_enter(const struct tree_ctx *t, const struct node_info *p, const char *name,
+		       void *owner, struct tree_entry *e);
 int control_coll_getxattr(const struct tree_ctx *t, const struct node_info *ni, const char *name,
 			  struct buf *out);
 

@@ -500,6 +500,46 @@ int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t 
 	return n ? 0 : -ENOENT;
 }
 
+uint64_t inodes_ref_content(struct inodes *t, uint64_t parent, const char *name,
+			    enum node_type type, void *owner, const char *data, size_t len)
+{
+	struct content *copy = malloc(offsetof(struct content, data) + len + 1);
+	struct snapshot *gone = NULL;
+	struct node *n;
+	uint64_t ino = 0;
+
+	if (!copy)
+		return 0;
+	memcpy(copy->data, data, len);
+	copy->data[len] = '\0';
+	copy->len = len;
+	copy->fnv = gcf_fnv1a(GCF_FNV1A_BASIS, data, len);
+	pthread_mutex_lock(&t->mu);
+	n = find_name(t, parent, name);
+	if (n && n->content &&
+	    (n->content->len != len || n->content->fnv != copy->fnv ||
+	     memcmp(n->content->data, data, len))) {
+		unname(t, n); /* its bytes stay under its number */
+		if (!n->nlookup && !n->pinned)
+			gone = unlink_node(t, n);
+		n = NULL;
+	}
+	if (!n)
+		n = add(t, parent, name, type, owner);
+	if (n) {
+		if (!n->content) {
+			n->content = copy;
+			copy = NULL;
+		}
+		ref_once(n);
+		ino = n->ino;
+	}
+	pthread_mutex_unlock(&t->mu);
+	free(copy);
+	snapshot_put(gone);
+	return ino;
+}
+
 ssize_t inodes_read_content(struct inodes *t, uint64_t ino, off_t off, size_t size, char *out)
 {
 	struct node *n;

@@ -173,6 +173,15 @@ uint64_t inodes_dir_time(struct inodes *t, uint64_t ino, uint64_t listing, uint6
 /* Control files are made when looked at (no open: see ops.c): their current
  * bytes are kept on the node, replaced whole, read from any offset. */
 int inodes_set_content(struct inodes *t, uint64_t ino, const char *data, size_t len);
+/* The node parent/name whose content is these bytes, its lookup count
+ * raised by one: the named node when it has them (or none yet), else a new
+ * node (a new number) that takes the name, while the old one keeps its
+ * bytes under its number until the kernel forgets it. So each open of a
+ * control file reads one version of it, whole, even while another open
+ * makes the next (an open is a lookup: the entry timeout is 0). Returns its
+ * number, or 0 on ENOMEM. */
+uint64_t inodes_ref_content(struct inodes *t, uint64_t parent, const char *name,
+			    enum node_type type, void *owner, const char *data, size_t len);
 /* Copies up to size bytes at off of ino's content into out; returns the
  * count, or -ENOENT. */
 ssize_t inodes_read_content(struct inodes *t, uint64_t ino, off_t off, size_t size, char *out);

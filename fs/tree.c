@@ -691,6 +691,8 @@ int tree_lookup(const struct tree_ctx *t, uint64_t parent, const char *name, str
 		return rc;
 	if (c.type == NODE_FILE)
 		return file_enter(t, &p, name, c.owner, e);
+	if (c.type == NODE_CTLFILE)
+		return control_file_enter(t, &p, name, c.owner, e);
 	if (c.type == NODE_JSONL) {
 		rc = jsonl_enter(t, &p, name, c.owner, e);
 		e->uncached_name = true;

@@ -338,6 +338,47 @@ static size_t read_all(struct inodes *t, uint64_t ino, char *out, size_t cap)
 	return len;
 }
 
+/* Each version of a control file's bytes is a node of its own: an open
+ * (a lookup) never changes the bytes another open reads. */
+static void test_inode_content_versions(void **state)
+{
+	struct inodes *t = *state;
+	uint64_t d = inodes_pin(t, INODE_ROOT, ".gpucloudfs", NODE_CTLDIR, NULL);
+	uint64_t pinned = inodes_pin(t, d, "stats.json", NODE_CTLFILE, NULL);
+	uint64_t a, b, c;
+	size_t n0 = inodes_count(t);
+	char out[16];
+
+	/* the pinned node takes the first bytes */
+	a = inodes_ref_content(t, d, "stats.json", NODE_CTLFILE, NULL, "one", 3);
+	assert_int_equal(a, pinned);
+	/* the same bytes again: the same node */
+	assert_int_equal(inodes_ref_content(t, d, "stats.json", NODE_CTLFILE, NULL, "one", 3), a);
+	/* other bytes: a new node with the name; the old keeps its bytes */
+	b = inodes_ref_content(t, d, "stats.json", NODE_CTLFILE, NULL, "second", 6);
+	assert_true(b > a);
+	assert_int_equal(inodes_find(t, d, "stats.json"), b);
+	assert_int_equal(inodes_read_content(t, a, 0, sizeof(out), out), 3);
+	assert_memory_equal(out, "one", 3);
+	assert_int_equal(inodes_read_content(t, b, 0, sizeof(out), out), 6);
+	assert_memory_equal(out, "second", 6);
+	/* a third version while b is still held; b is freed once forgotten */
+	c = inodes_ref_content(t, d, "stats.json", NODE_CTLFILE, NULL, "3", 1);
+	assert_true(c > b);
+	assert_int_equal(inodes_count(t), n0 + 2);
+	inodes_forget(t, b, 1);
+	assert_int_equal(inodes_count(t), n0 + 1);
+	assert_int_equal(inodes_read_content(t, b, 0, sizeof(out), out), -ENOENT);
+	/* the named version is freed when forgotten; the next is a new number */
+	inodes_forget(t, c, 1);
+	assert_int_equal(inodes_count(t), n0);
+	assert_true(inodes_ref_content(t, d, "stats.json", NODE_CTLFILE, NULL, "4", 1) > c);
+	assert_int_equal(inodes_count(t), n0 + 1);
+	/* the pinned first node stays, with its bytes */
+	inodes_forget(t, a, 2);
+	assert_int_equal(inodes_read_content(t, a, 0, sizeof(out), out), 3);
+}
+
 static void test_inode_file_same_bytes_keep_their_node(void **state)
 {
 	struct inodes *t = *state;
@@ -805,6 +846,7 @@ int main(void)
 	    T(test_inode_parent_name_filled),
 	    T(test_inode_longest_name_copied_whole),
 	    T(test_inode_content_kept_whole),
+	    T(test_inode_content_versions),
 	    T(test_inode_file_same_bytes_keep_their_node),
 	    T(test_inode_file_new_bytes_new_node),
 	    T(test_inode_file_older_reply_gets_no_name),
