@@ -9,7 +9,8 @@
 # with ttl = 10:
 #   1. one mount alone (no Redis): its API requests, its fetch time;
 #   2. K mounts sharing one Redis: total requests vs 1., the most requests in
-#      any 1 s window (simulator counters sampled every 0.1 s), throttled
+#      any 1 s window (the simulator's max_per_s: every arrival, throttled or
+#      not, counted in the window (t - 1 s, t] its rate limit uses), throttled
 #      replies;
 #   3. the same K mounts without Redis (about K x: the measurement can tell);
 #   4. K mounts with Redis paused (SIGSTOP) 10 s, then killed and restarted:
@@ -85,11 +86,6 @@ sampler() {
 		sleep 0.1
 	done >"$1"
 }
-# max1s FILE: the most requests between two samples at most 1 s apart.
-max1s() {
-	awk '{t[NR]=$1; r[NR]=$2} END {m=0; j=1; for (i=1;i<=NR;i++) {
-		while (t[i]-t[j] > 1000) j++; if (r[i]-r[j] > m) m=r[i]-r[j] } print m}' "$1"
-}
 # looper MNT FILE: ls every 0.5 s until stop; "start_ms ms rc entries" lines.
 looper() {
 	local t0 t1 n rc
@@ -130,7 +126,7 @@ run() {
 	for p in "${pids[@]}"; do wait "$p"; done
 	REQ=$(requests DescribeTrainingTasks)
 	THR=$(throttled)
-	MAX1S=$(max1s "$T_DIR/$1.samples")
+	MAX1S=$(sim GET counts | jq -r '.max_per_s.DescribeTrainingTasks // 0')
 }
 # failed PREFIX: ls that failed or were incomplete
 failed() { cat "$T_DIR/$1"*.ls | awk -v n="$REF" '$3 != 0 || $4 != n' | wc -l; }

@@ -130,11 +130,25 @@ class Sim:
         self.throttled = collections.Counter()
         self.faulted = collections.Counter()
         self.connections = 0
+        self.arrivals = collections.defaultdict(collections.deque)
+        self.max_per_s = collections.Counter()
+
+    def note_arrival(self, action, now):
+        """Lock held. Every request that reached an action (throttled or not), for max_per_s:
+        the most that arrived within any 1 s (the window (t - 1 s, t] at each arrival t, as
+        admit() counts), measured on this process's clock, not by sampling the counters."""
+        w = self.arrivals[action]
+        w.append(now)
+        while now - w[0] >= 1.0:
+            w.popleft()
+        if len(w) > self.max_per_s[action]:
+            self.max_per_s[action] = len(w)
 
     def counts(self):
         with self.lock:
             return {"requests": dict(self.requests), "rejected": dict(self.rejected),
                     "throttled": dict(self.throttled), "faults": dict(self.faulted),
+                    "max_per_s": dict(self.max_per_s),
                     "connections": self.connections}
 
     def reset_counts(self):
@@ -337,10 +351,11 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json({"error": "no simulated API at %s %s" % (self.command, path)}, 404)
             return
 
+        arrived = time.monotonic()
         with sim.lock:
             sim.requests[action] += 1
+            sim.note_arrival(action, arrived)
             sim.run_scheduled(action)
-        arrived = time.monotonic()
         floor_s = 0.0
         for fault in sim.pick_faults(action):
             if fault["type"] == "latency" and fault.get("floor"):

@@ -416,6 +416,9 @@ def run_checks(ready):
     st, counts = c.ctl("GET", "counts")
     check("counts: requests/throttled", counts["requests"].get("DescribeTrainingTasks") == 8 and
           counts["throttled"].get("DescribeTrainingTasks") == 3, json.dumps(counts))
+    # 8 requests within well under a second: all 8 counted in one window
+    check("counts: max_per_s counts throttled arrivals too",
+          counts["max_per_s"].get("DescribeTrainingTasks") == 8, json.dumps(counts))
     c.ctl("POST", "limits", {"DescribeTrainingTasks": 0})
     codes = [err(c.tc("DescribeTrainingTasks", {"Limit": 1})[1]) for _ in range(25)]
     check("limit 0 = off", codes.count(None) == 25)
