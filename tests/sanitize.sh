@@ -7,7 +7,8 @@
 #       (it exits normally after fusermount3 -u, so its leak check runs)
 #   TSan (-DGCF_SANITIZE=thread): the concurrency tests: unit/test_cache,
 #       unit/test_fetch, unit/test_ratelimit, unit/test_fleet, mount/20-requests,
-#       mount/40-singleflight, mount/24-fleet
+#       mount/40-singleflight, mount/24-fleet, unit/test_inode, mount/25-nodecap
+#       (the inode cap's eviction thread), mount/74-ctl-bytes
 #
 # Each test runs on its own with ASAN_OPTIONS / UBSAN_OPTIONS / TSAN_OPTIONS
 # log_path pointing into a directory of its own, so a report written by any
@@ -137,8 +138,10 @@ for phase in $phases; do
 		;;
 	tsan)
 		tests=(unit/test_cache unit/test_fetch unit/test_ratelimit mount/20-requests
-			mount/40-singleflight unit/test_fleet mount/24-fleet)
-		if build tsan thread gpucloudfs test_cache test_fetch test_ratelimit test_fleet; then
+			mount/40-singleflight unit/test_fleet mount/24-fleet unit/test_inode
+			mount/25-nodecap mount/74-ctl-bytes)
+		if build tsan thread gpucloudfs test_cache test_fetch test_ratelimit test_fleet \
+			test_inode; then
 			echo "sanitize.sh: [tsan] ${#tests[@]} tests (ThreadSanitizer)"
 			run_tests tsan "$tmp/tsan" "${tests[@]}"
 		else
