@@ -71,7 +71,7 @@ static int coll_fetch_local(void *ctx, struct collection *col, uint64_t deadline
 		rc = fetch_listing(&io, c, coll->kind, coll->filter_name, coll->filter_value,
 				   &m->rl, deadline_ns, &l, &m->fst, err);
 	if (!rc) {
-		rc = render_snapshot(coll->kind, l.items, l.nitems, now, out, err);
+		rc = render_snapshot_reuse(coll->kind, l.items, l.reuse, l.nitems, now, out, err);
 		if (!rc) {
 			struct snapshot *prev = cache_peek(&coll->col);
 

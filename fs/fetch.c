@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jsontext.h"
+#include "snapshot.h"
 
 #define FETCH_MAX_PAGES         100000 /* a total promising more is a broken reply */
 #define FETCH_MAX_WORKERS       16
@@ -62,6 +63,8 @@ void listing_release(struct listing *l)
 		cJSON_Delete(l->trees[i]);
 	free(l->trees);
 	free(l->items);
+	free(l->reuse);
+	snapshot_put(l->reuse_snap);
 	memset(l, 0, sizeof(*l));
 }
 

@@ -80,12 +80,20 @@ void fetch_latency_init(struct fetch_latency *l);
 uint32_t fetch_latency_pct(struct fetch_latency *l, unsigned p);
 
 /* A listing: the reply trees it came from and the objects in order. */
+struct entry;
+struct snapshot;
+
 struct listing {
 	cJSON **trees;
 	size_t ntrees;
 	const cJSON **items; /* borrowed from trees */
 	size_t nitems;
 	size_t json_bytes; /* reply bytes received */
+	/* NULL, or one per item: an entry of reuse_snap (a reference) taken as
+	 * it is, not read again, where items[i] is NULL (an incremental
+	 * refresh's unchanged objects: incremental.h). */
+	const struct entry **reuse;
+	struct snapshot *reuse_snap;
 };
 
 void listing_release(struct listing *l); /* NULL ok; leaves *l zeroed */

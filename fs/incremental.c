@@ -19,6 +19,7 @@
 /* The merged listing being built: objects in order, an index by ID. */
 struct merge {
 	const cJSON **items;
+	const struct entry **reuse; /* per item: an entry taken as it is (item NULL) */
 	size_t n, cap;
 	struct {
 		char *id; /* owned */
@@ -33,6 +34,7 @@ static void merge_release(struct merge *m)
 		free(m->map[i].id);
 	free(m->map);
 	free(m->items);
+	free(m->reuse);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -62,10 +64,15 @@ static int merge_grow(struct merge *m)
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? 2 * m->cap : 256;
 		const cJSON **v = realloc(m->items, cap * sizeof(*v));
+		const struct entry **r;
 
 		if (!v)
 			return -ENOMEM;
 		m->items = v;
+		r = realloc(m->reuse, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		m->reuse = r;
 		m->cap = cap;
 	}
 	if (2 * (m->mn + 1) > m->mcap) {
@@ -87,13 +94,16 @@ static int merge_grow(struct merge *m)
 
 /* Adds o; an object already held under the same ID is replaced in place
  * (o is newer). id NULL: no usable ID, appended. 0 or -ENOMEM. */
-static int merge_put(struct merge *m, const char *id, const cJSON *o)
+/* Puts object o, or (o NULL) entry e of the previous snapshot as it is,
+ * under id: in the place of the object with that ID, else last. */
+static int merge_put_as(struct merge *m, const char *id, const cJSON *o, const struct entry *e)
 {
 	size_t i;
 	long at;
 
 	if (id && (at = merge_find(m, id)) >= 0) {
 		m->items[at] = o;
+		m->reuse[at] = e;
 		return 0;
 	}
 	if (merge_grow(m))
@@ -106,8 +116,14 @@ static int merge_put(struct merge *m, const char *id, const cJSON *o)
 		m->map[i].idx = m->n;
 		m->mn++;
 	}
+	m->reuse[m->n] = e;
 	m->items[m->n++] = o;
 	return 0;
+}
+
+static int merge_put(struct merge *m, const char *id, const cJSON *o)
+{
+	return merge_put_as(m, id, o, NULL);
 }
 
 /* The object's ID as text (caller frees); NULL when it has none. *oom set
@@ -170,6 +186,9 @@ static void merge_finish(struct merge *m, struct listing *out)
 	out->items = m->items;
 	out->nitems = m->n;
 	m->items = NULL;
+	free(out->reuse);
+	out->reuse = m->reuse;
+	m->reuse = NULL;
 	m->n = m->cap = 0;
 	merge_release(m);
 }
@@ -305,7 +324,7 @@ static int delta(struct incr_state *s, const struct snapshot *prev, const struct
 	struct delta_arg a = {k, s->mark};
 	struct listing act = {0}, dl = {0};
 	struct merge m = {0};
-	size_t kept = 0, fresh;
+	size_t kept = 0, reused = 0, fresh;
 	long total, at;
 	int rc = 0;
 
@@ -353,6 +372,19 @@ static int delta(struct incr_state *s, const struct snapshot *prev, const struct
 		}
 		if (at >= 0)
 			continue; /* read again in this refresh */
+		if (e->active == ENTRY_ACTIVE_YES) {
+			*why = "an object in an active status is gone from the active query";
+			rc = 1;
+			break;
+		}
+		if (e->active == ENTRY_ACTIVE_NO) {
+			/* taken as it is: not parsed, not rendered again */
+			rc = merge_put_as(&m, e->id, NULL, e);
+			kept++;
+			reused++;
+			continue;
+		}
+		/* a snapshot read from bytes does not know: the object is read back */
 		o = e->json ? cJSON_ParseWithLength(e->json, e->json_len) : NULL;
 		if (!o || jsontext_attach(o, e->json, e->json_len) == -ENOMEM) {
 			cJSON_Delete(o);
@@ -386,6 +418,8 @@ static int delta(struct incr_state *s, const struct snapshot *prev, const struct
 		if (prev->nentries)
 			out->json_bytes += prev->json_bytes / prev->nentries * kept;
 		merge_finish(&m, out);
+		if (reused) /* the entries taken as they are live in prev */
+			out->reuse_snap = snapshot_get((struct snapshot *)prev);
 		return 0;
 	}
 out:

@@ -212,6 +212,55 @@ static int cmp_file_name(const void *a, const void *b)
 	return strcmp(((const struct file *)a)->name, ((const struct file *)b)->name);
 }
 
+/* Whether obj is in one of k's active statuses (incremental.h), as the
+ * incremental refresh asks of the previous snapshot's objects. */
+static uint8_t entry_active_of(const struct kind *k, const cJSON *obj)
+{
+	const cJSON *v;
+
+	if (!k->active_filter || !k->active_values)
+		return ENTRY_ACTIVE_NO;
+	v = cJSON_GetObjectItemCaseSensitive(obj, k->active_filter);
+	if (!cJSON_IsString(v))
+		return ENTRY_ACTIVE_NO;
+	for (const char *const *a = k->active_values; *a; a++)
+		if (!strcmp(*a, v->valuestring))
+			return ENTRY_ACTIVE_YES;
+	return ENTRY_ACTIVE_NO;
+}
+
+/* e as a copy of src, an entry of another snapshot whose object is the
+ * same (its JSON taken as it is): nothing is parsed or rendered again.
+ * Names are this snapshot's; an mtime that was a fetch time is now's (as
+ * render_entry makes it; snapshot_carry_times keeps the old one). */
+static int copy_entry(const struct entry *src, const char *name, time_t fetched_wall,
+		      struct arena_block **a, struct interner *in, struct entry *e)
+{
+	e->mtime = src->mtime_fetched ? fetched_wall : src->mtime;
+	e->mtime_fetched = src->mtime_fetched;
+	e->active = src->active;
+	e->json_len = src->json_len;
+	e->json = src->json ? arena_memdup(a, src->json, src->json_len) : NULL;
+	e->name = arena_memdup(a, name, strlen(name));
+	e->files = malloc((src->nfiles ? src->nfiles : 1) * sizeof(*e->files));
+	if ((src->json && !e->json) || !e->name || !e->files)
+		return -ENOMEM;
+	for (size_t j = 0; j < src->nfiles; j++) {
+		struct file *f = &e->files[j];
+
+		*f = src->files[j];
+		f->name = intern(in, a, src->files[j].name);
+		if (!f->name)
+			return -ENOMEM;
+		if (f->how == FILE_SOURCE)
+			f->data = e->json;
+		else if (f->data && !(f->data = arena_memdup(a, f->data, f->size)))
+			return -ENOMEM;
+		e->nfiles = j + 1;
+	}
+	return 0;
+}
+
 /* Fills e from obj; e->files is a malloc'd list the caller moves into the
  * arena (render_snapshot lays every entry's files out in entry order). */
 static int render_entry(const struct kind *k, const cJSON *obj, const char *name,
@@ -258,6 +307,8 @@ static int render_entry(const struct kind *k, const cJSON *obj, const char *name
 			rc = -ENOMEM;
 		obj = back; /* NULL cannot happen with cJSON's own output */
 	}
+	if (!rc && obj)
+		e->active = entry_active_of(k, obj);
 	if (!rc && obj) {
 		buf_reset(&b);
 		rc = add_pretty(&b, obj);
@@ -393,31 +444,42 @@ static int files_to_arena(struct snapshot *s, size_t nfiles)
 int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, time_t fetched_wall,
 		    struct snapshot **out, struct gcf_error *err)
 {
+	return render_snapshot_reuse(k, items, NULL, n, fetched_wall, out, err);
+}
+
+int render_snapshot_reuse(const struct kind *k, const cJSON *const *items,
+			  const struct entry *const *reuse, size_t n, time_t fetched_wall,
+			  struct snapshot **out, struct gcf_error *err)
+{
 	struct snapshot *s = calloc(1, sizeof(*s));
 	char **names = calloc(n ? n : 1, sizeof(*names));
 	char **ids = calloc(n ? n : 1, sizeof(*ids));
 	const cJSON **objs = calloc(n ? n : 1, sizeof(*objs));
+	const struct entry **srcs = calloc(n ? n : 1, sizeof(*srcs));
 	struct interner in = {0};
 	size_t m = 0, nfiles = 0;
 	int rc = 0;
 
 	*out = NULL;
-	if (!s || !names || !ids || !objs) {
+	if (!s || !names || !ids || !objs || !srcs) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct buf id = BUF_INIT(BUF_NOLIMIT), name = BUF_INIT(BUF_NOLIMIT);
+		const struct entry *src = reuse ? reuse[i] : NULL;
 
-		if (!cJSON_IsObject(items[i]))
+		if (!src && !cJSON_IsObject(items[i]))
 			continue;
-		rc = id_text(k, items[i], &id);
+		/* the ID as render_entry stored it: the same name as from the object */
+		rc = src ? buf_addstr(&id, src->id ? src->id : "") : id_text(k, items[i], &id);
 		if (!rc)
 			rc = names_from_id(id.p ? id.p : "", id.len, &name);
 		if (!rc) {
 			ids[m] = buf_detach(&id, NULL);
 			names[m] = buf_detach(&name, NULL);
-			objs[m] = items[i];
+			objs[m] = src ? NULL : items[i];
+			srcs[m] = src;
 			if (!ids[m] || !names[m])
 				rc = -ENOMEM;
 			m++;
@@ -433,8 +495,12 @@ int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, t
 			rc = -ENOMEM;
 	}
 	for (size_t i = 0; i < m && !rc; i++) {
-		rc = render_entry(k, objs[i], names[i], fetched_wall, &s->arena, &in,
-				  &s->entries[i]);
+		if (srcs[i])
+			rc = copy_entry(srcs[i], names[i], fetched_wall, &s->arena, &in,
+					&s->entries[i]);
+		else
+			rc = render_entry(k, objs[i], names[i], fetched_wall, &s->arena, &in,
+					  &s->entries[i]);
 		if (!rc)
 			nfiles += s->entries[i].nfiles;
 		if (!rc) {
@@ -464,6 +530,7 @@ out:
 	free(names);
 	free(ids);
 	free(objs);
+	free(srcs);
 	free(in.v);
 	if (s) {
 		for (size_t i = 0; s->entries && i < m; i++)

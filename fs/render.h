@@ -28,6 +28,15 @@
 int render_snapshot(const struct kind *k, const cJSON *const *items, size_t n, time_t fetched_wall,
 		    struct snapshot **out, struct gcf_error *err);
 
+/* The same, where reuse (NULL, or n slots) names, for each item that is
+ * NULL, an entry of another snapshot (of the same kind) whose object is
+ * taken as it is: copied (its JSON, files, sizes, hashes), not parsed or
+ * rendered again. An incremental refresh passes its unchanged objects so:
+ * its cost then grows with what changed, not with what exists. */
+int render_snapshot_reuse(const struct kind *k, const cJSON *const *items,
+			  const struct entry *const *reuse, size_t n, time_t fetched_wall,
+			  struct snapshot **out, struct gcf_error *err);
+
 /* Renders the bytes of every file of e that are not kept (data NULL) from
  * e->json, one after the other into out: file j's at out->p + off[j] (off
  * has e->nfiles + 1 slots; a kept file takes no bytes). Each is checked

@@ -48,6 +48,13 @@ struct file {
 	unsigned member : 28;
 };
 
+/* struct entry's active. Entries read from bytes (snapfile) do not know. */
+enum entry_active {
+	ENTRY_ACTIVE_UNKNOWN = 0,
+	ENTRY_ACTIVE_NO = 1,
+	ENTRY_ACTIVE_YES = 2,
+};
+
 struct entry {
 	const char *name;   /* safe, unique file name (names.h) */
 	const char *id;     /* the object's ID as the cloud sent it (may be "") */
@@ -55,6 +62,8 @@ struct entry {
 	size_t json_len;    /* its bytes */
 	time_t mtime;       /* from the object, else the fetch time */
 	bool mtime_fetched; /* the object has no time: mtime is a fetch time */
+	uint8_t active;     /* enum entry_active: is the object in one of its kind's
+			     * active_values (incremental.h)? */
 	size_t nfiles;
 	struct file *files; /* sorted by name */
 };

@@ -385,6 +385,59 @@ static void test_render_numbers_byte_for_byte(void **state)
 	cJSON_Delete(tree);
 }
 
+/* An entry taken from another snapshot as it is (an incremental refresh's
+ * unchanged objects) is the entry render_entry makes: same name, JSON,
+ * files, sizes, hashes and bytes; the active status is known. */
+static void test_render_reuse_same_as_rendered(void **state)
+{
+	struct gcf_error err = GCF_ERROR_INIT;
+	const struct kind *k = tasks_kind();
+	cJSON *tree;
+	struct snapshot *a = render_json(k, tasks_json, &tree), *b = NULL;
+	const struct entry *reuse[3];
+	const cJSON *items[3] = {NULL, NULL, NULL};
+
+	(void)state;
+	assert_int_equal(a->nentries, 3);
+	/* train-b RUNNING (an active status), the others final */
+	assert_int_equal(snapshot_find(a, "train-b")->active, ENTRY_ACTIVE_YES);
+	assert_int_equal(snapshot_find(a, "train-a")->active, ENTRY_ACTIVE_NO);
+	for (size_t i = 0; i < 3; i++)
+		reuse[i] = &a->entries[2 - i]; /* any order: the snapshot sorts */
+	/* one object rendered again beside two taken as they are */
+	items[0] = cJSON_GetArrayItem(tree, 2); /* train-c, read again */
+	reuse[0] = NULL;
+	assert_int_equal(render_snapshot_reuse(k, items, reuse, 3, FETCHED_WALL + 60, &b, &err), 0);
+	assert_non_null(b);
+	assert_int_equal(b->nentries, a->nentries);
+	for (size_t i = 0; i < a->nentries; i++) {
+		const struct entry *x = &a->entries[i], *y = &b->entries[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_string_equal(x->id, y->id);
+		assert_int_equal(x->json_len, y->json_len);
+		assert_memory_equal(x->json, y->json, x->json_len);
+		assert_true(x->json != y->json); /* b's own copy */
+		assert_int_equal(x->active, y->active);
+		assert_int_equal(x->nfiles, y->nfiles);
+		/* a time from the object stays; a fetch time is b's */
+		assert_int_equal(y->mtime, x->mtime_fetched ? FETCHED_WALL + 60 : x->mtime);
+		for (size_t j = 0; j < x->nfiles; j++) {
+			assert_string_equal(x->files[j].name, y->files[j].name);
+			assert_int_equal(x->files[j].size, y->files[j].size);
+			assert_int_equal(x->files[j].hash, y->files[j].hash);
+			assert_string_equal(file_bytes(a, &x->files[j]),
+					    file_bytes(b, &y->files[j]));
+		}
+	}
+	snapshot_put(a);
+	/* b holds nothing of a */
+	check_file(b, "train-b", "status", "RUNNING\n");
+	check_file(b, "train-a", "name", "gpt\n");
+	snapshot_put(b);
+	cJSON_Delete(tree);
+}
+
 static void test_render_empty_listing(void **state)
 {
 	struct gcf_error err = GCF_ERROR_INIT;
@@ -493,6 +546,7 @@ int main(void)
 	    cmocka_unit_test(test_render_hostile_ids_mapped),
 	    cmocka_unit_test(test_render_line_is_compact_json),
 	    cmocka_unit_test(test_render_numbers_byte_for_byte),
+	    cmocka_unit_test(test_render_reuse_same_as_rendered),
 	    cmocka_unit_test(test_render_empty_listing),
 	    cmocka_unit_test(test_render_parse_time_formats),
 	    cmocka_unit_test(test_render_parse_time_garbage),
