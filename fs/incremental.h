@@ -16,9 +16,11 @@
  *   2. the delta: pages 0, 1, ... until a page holds an object updated
  *      strictly before the watermark (objects of the watermark's second
  *      are always read again);
- *   3. the merge by ID: the previous snapshot's objects (each re-read from
- *      its info.json, numbers exact), replaced by the active query's, then
- *      by the delta's (read last, so newest).
+ *   3. the merge by ID: the previous snapshot's objects (taken as they are:
+ *      listing.reuse, render_snapshot_reuse; parsed from their JSON only
+ *      when the entry does not know its active status, as after a restart),
+ *      replaced by the active query's, then by the delta's (read last, so
+ *      newest).
  * It falls back to a full refresh (one log line saying why) when page 0's
  * total differs from the merged count (a deletion, or an addition missed
  * while pages shifted), when an object of the previous snapshot that was in
