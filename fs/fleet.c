@@ -30,6 +30,7 @@
 #include "crypto.h"
 #include "fleet.h"
 #include "fleet_lua.h"
+#include "gcf_le.h"
 #include "log.h"
 
 #define FLEET_POOL_MAX       8    /* idle connections kept */
@@ -81,47 +82,6 @@ struct fleet {
 
 /* ---------------------------------------------------------------- meta */
 
-static void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static const uint8_t fleet_magic[4] = {'G', 'C', 'F', 'M'};
 #define FLEET_META_VERSION 1
 
@@ -137,12 +97,12 @@ static int hexval(char c)
 void fleet_meta_encode(const struct fleet_meta *m, uint8_t out[FLEET_META_LEN])
 {
 	memcpy(out, fleet_magic, 4);
-	put_u16(out + 4, FLEET_META_VERSION);
-	put_u16(out + 6, 0); /* flags: none defined (bit 0 is kept for compression) */
-	put_u64(out + 8, m->length);
-	put_u32(out + 16, m->chunk_size);
-	put_u32(out + 20, m->chunks);
-	put_u64(out + 24, m->published_ms);
+	gcf_put_le16(out + 4, FLEET_META_VERSION);
+	gcf_put_le16(out + 6, 0); /* flags: none defined (bit 0 is kept for compression) */
+	gcf_put_le64(out + 8, m->length);
+	gcf_put_le32(out + 16, m->chunk_size);
+	gcf_put_le32(out + 20, m->chunks);
+	gcf_put_le64(out + 24, m->published_ms);
 	for (int i = 0; i < FLEET_PUB_LEN / 2; i++) {
 		int hi = hexval(m->pub[2 * i]), lo = hexval(m->pub[2 * i + 1]);
 
@@ -160,13 +120,13 @@ int fleet_meta_decode(const void *p, size_t n, uint64_t max_blob, struct fleet_m
 	memset(m, 0, sizeof(*m));
 	if (!b || n != FLEET_META_LEN || memcmp(b, fleet_magic, 4) != 0)
 		return -EINVAL;
-	if (get_u16(b + 4) != FLEET_META_VERSION || get_u16(b + 6) != 0)
+	if (gcf_get_le16(b + 4) != FLEET_META_VERSION || gcf_get_le16(b + 6) != 0)
 		return -EINVAL;
 	memset(&d, 0, sizeof(d));
-	d.length = get_u64(b + 8);
-	d.chunk_size = get_u32(b + 16);
-	d.chunks = get_u32(b + 20);
-	d.published_ms = get_u64(b + 24);
+	d.length = gcf_get_le64(b + 8);
+	d.chunk_size = gcf_get_le32(b + 16);
+	d.chunks = gcf_get_le32(b + 20);
+	d.published_ms = gcf_get_le64(b + 24);
 	if (d.length > max_blob || d.chunk_size < FLEET_CHUNK_MIN || d.chunk_size > FLEET_CHUNK_MAX)
 		return -EINVAL;
 	want = d.length / d.chunk_size + (d.length % d.chunk_size != 0);
@@ -459,7 +419,7 @@ int fleet_ns(const struct fleet *f, const char *const *fields, size_t n, char ou
 	for (size_t i = 0; ok && i < n; i++) {
 		const char *s = fields[i] ? fields[i] : "";
 
-		put_u64(len, strlen(s));
+		gcf_put_le64(len, strlen(s));
 		ok = EVP_DigestUpdate(ctx, len, 8) && EVP_DigestUpdate(ctx, s, strlen(s));
 	}
 	ok = ok && EVP_DigestFinal_ex(ctx, sum, &mdlen);

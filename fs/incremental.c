@@ -2,6 +2,7 @@
  * incremental.c - the incremental refresh and its merge (see incremental.h).
  */
 #include "incremental.h"
+#include "gcf_le.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -552,36 +553,6 @@ static const unsigned char wm_magic[8] = "GCFINCR";
 #define WM_HAVE_MARK 1u
 #define WM_HAVE_FULL 2u
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 void incr_export(struct incr_state *s, struct collection *col, const struct snapshot *snap,
 		 struct incr_wm *out)
 {
@@ -612,11 +583,12 @@ void incr_wm_meta(struct incr_wm *w, struct snapfile_meta *m)
 	if (!w->valid)
 		return;
 	memcpy(w->extra, wm_magic, sizeof(wm_magic));
-	put32(w->extra + 8, WM_LAYOUT);
-	put32(w->extra + 12, (w->have_mark ? WM_HAVE_MARK : 0) | (w->have_full ? WM_HAVE_FULL : 0));
-	put64(w->extra + 16, (uint64_t)(int64_t)w->full_wall);
-	put64(w->extra + 24, w->content_hash);
-	put64(w->extra + 32, w->nentries);
+	gcf_put_le32(w->extra + 8, WM_LAYOUT);
+	gcf_put_le32(w->extra + 12,
+		     (w->have_mark ? WM_HAVE_MARK : 0) | (w->have_full ? WM_HAVE_FULL : 0));
+	gcf_put_le64(w->extra + 16, (uint64_t)(int64_t)w->full_wall);
+	gcf_put_le64(w->extra + 24, w->content_hash);
+	gcf_put_le64(w->extra + 32, w->nentries);
 	m->wm_time_s = (int64_t)w->mark;
 	m->extra = w->extra;
 	m->extra_len = INCR_WM_EXTRA_LEN;
@@ -634,22 +606,23 @@ int incr_wm_read(const struct snapfile_meta *m, const struct snapshot *snap, str
 		return -EINVAL;
 	}
 	if (m->extra_len != INCR_WM_EXTRA_LEN || memcmp(x, wm_magic, sizeof(wm_magic)) ||
-	    get32(x + 8) != WM_LAYOUT) {
+	    gcf_get_le32(x + 8) != WM_LAYOUT) {
 		*why = "a watermark of another layout";
 		return -EINVAL;
 	}
-	flags = get32(x + 12);
+	flags = gcf_get_le32(x + 12);
 	if (!(flags & WM_HAVE_MARK) || !(flags & WM_HAVE_FULL)) {
 		*why = "no watermark";
 		return -EINVAL;
 	}
-	if (get64(x + 24) != snap->content_hash || get64(x + 32) != (uint64_t)snap->nentries) {
+	if (gcf_get_le64(x + 24) != snap->content_hash ||
+	    gcf_get_le64(x + 32) != (uint64_t)snap->nentries) {
 		*why = "a watermark of another content";
 		return -EINVAL;
 	}
 	out->valid = out->have_mark = out->have_full = true;
 	out->mark = (time_t)m->wm_time_s;
-	out->full_wall = (time_t)(int64_t)get64(x + 16);
+	out->full_wall = (time_t)(int64_t)gcf_get_le64(x + 16);
 	out->content_hash = snap->content_hash;
 	out->nentries = snap->nentries;
 	return 0;

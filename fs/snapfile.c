@@ -22,6 +22,7 @@
 
 #include "arena.h"
 #include "crypto.h"
+#include "gcf_le.h"
 
 static const unsigned char snapfile_magic[8] = {'G', 'C', 'F', 'S', 'N', 'A', 'P', 0};
 
@@ -140,30 +141,6 @@ static const char *name_problem(const char *s, size_t n)
 	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
 		return "'.' or '..' as a name";
 	return NULL;
-}
-
-/* ---- little-endian helpers ------------------------------------------ */
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
 /* ---- encode --------------------------------------------------------- */
@@ -338,32 +315,32 @@ int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, str
 	base = (unsigned char *)out->p + out->len;
 	memset(base, 0, SNAPFILE_HEADER_LEN);
 	memcpy(base + OFF_MAGIC, snapfile_magic, sizeof(snapfile_magic));
-	put_u32(base + OFF_VERSION, SNAPFILE_VERSION);
-	put_u32(base + OFF_HEADER_LEN, SNAPFILE_HEADER_LEN);
-	put_u64(base + OFF_TOTAL_LEN, total);
+	gcf_put_le32(base + OFF_VERSION, SNAPFILE_VERSION);
+	gcf_put_le32(base + OFF_HEADER_LEN, SNAPFILE_HEADER_LEN);
+	gcf_put_le64(base + OFF_TOTAL_LEN, total);
 	memcpy(base + OFF_KEY, m->key.hash, SNAPFILE_KEY_LEN);
-	put_u64(base + OFF_FETCHED_WALL, (uint64_t)(int64_t)s->fetched_wall);
-	put_u64(base + OFF_JSON_BYTES, s->json_bytes);
-	put_u64(base + OFF_WM_TIME, (uint64_t)m->wm_time_s);
-	put_u64(base + OFF_WM_COUNT, m->wm_count);
-	put_u64(base + OFF_WM_TOTAL, (uint64_t)m->wm_total);
-	put_u64(base + OFF_NENTRIES, s->nentries);
-	put_u64(base + OFF_NFILES, nfiles);
-	put_u64(base + OFF_STRING_BYTES, strings);
-	put_u32(base + OFF_KIND_LEN, (uint32_t)kind_len);
-	put_u32(base + OFF_EXTRA_LEN, (uint32_t)m->extra_len);
+	gcf_put_le64(base + OFF_FETCHED_WALL, (uint64_t)(int64_t)s->fetched_wall);
+	gcf_put_le64(base + OFF_JSON_BYTES, s->json_bytes);
+	gcf_put_le64(base + OFF_WM_TIME, (uint64_t)m->wm_time_s);
+	gcf_put_le64(base + OFF_WM_COUNT, m->wm_count);
+	gcf_put_le64(base + OFF_WM_TOTAL, (uint64_t)m->wm_total);
+	gcf_put_le64(base + OFF_NENTRIES, s->nentries);
+	gcf_put_le64(base + OFF_NFILES, nfiles);
+	gcf_put_le64(base + OFF_STRING_BYTES, strings);
+	gcf_put_le32(base + OFF_KIND_LEN, (uint32_t)kind_len);
+	gcf_put_le32(base + OFF_EXTRA_LEN, (uint32_t)m->extra_len);
 	p = base + SNAPFILE_HEADER_LEN;
 	memcpy(p, m->kind, kind_len);
 	p += kind_len;
 	if (m->extra_len)
 		memcpy(p, m->extra, m->extra_len);
 	p += m->extra_len;
-	put_u32(p, (uint32_t)nnames);
+	gcf_put_le32(p, (uint32_t)nnames);
 	p += 4;
 	for (size_t i = 0; i < nnames; i++) {
 		size_t fl = strlen(names[i]);
 
-		put_u32(p, (uint32_t)fl);
+		gcf_put_le32(p, (uint32_t)fl);
 		p += NAME_REC;
 		put_text(&p, names[i], fl);
 	}
@@ -371,11 +348,11 @@ int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, str
 		const struct entry *e = &s->entries[i];
 		size_t nl = strlen(e->name), il = strlen(e->id);
 
-		put_u32(p, (uint32_t)nl);
-		put_u32(p + 4, (uint32_t)il);
-		put_u64(p + 8, (uint64_t)(int64_t)e->mtime);
-		put_u32(p + 16, (uint32_t)e->nfiles);
-		put_u32(p + 20, e->json ? (uint32_t)e->json_len : 0);
+		gcf_put_le32(p, (uint32_t)nl);
+		gcf_put_le32(p + 4, (uint32_t)il);
+		gcf_put_le64(p + 8, (uint64_t)(int64_t)e->mtime);
+		gcf_put_le32(p + 16, (uint32_t)e->nfiles);
+		gcf_put_le32(p + 20, e->json ? (uint32_t)e->json_len : 0);
 		p += ENTRY_REC;
 		put_text(&p, e->name, nl);
 		put_text(&p, e->id, il);
@@ -384,10 +361,10 @@ int snapfile_encode(const struct snapshot *s, const struct snapfile_meta *m, str
 		for (size_t j = 0; j < e->nfiles; j++) {
 			const struct file *f = &e->files[j];
 
-			put_u32(p, (uint32_t)name_index(names, nnames, f->name));
-			put_u32(p + 4, (uint32_t)f->how << 28 | f->member);
-			put_u32(p + 8, f->size);
-			put_u64(p + 12, f->hash);
+			gcf_put_le32(p, (uint32_t)name_index(names, nnames, f->name));
+			gcf_put_le32(p + 4, (uint32_t)f->how << 28 | f->member);
+			gcf_put_le32(p + 8, f->size);
+			gcf_put_le64(p + 12, f->hash);
 			p += FILE_REC;
 			if (f->how == FILE_STORED)
 				put_text(&p, f->data, f->size);
@@ -431,17 +408,17 @@ int snapfile_peek(const void *data, size_t len, const struct snapfile_key *expec
 			   SNAPFILE_HEADER_LEN);
 	if (memcmp(p + OFF_MAGIC, snapfile_magic, sizeof(snapfile_magic)))
 		return bad(err, "not a gpucloudfs snapshot (bad magic)");
-	version = get_u32(p + OFF_VERSION);
+	version = gcf_get_le32(p + OFF_VERSION);
 	if (version != SNAPFILE_VERSION)
 		return bad(err, "snapshot format version %" PRIu32 ", this build reads version %d",
 			   version, SNAPFILE_VERSION);
-	hlen = get_u32(p + OFF_HEADER_LEN);
+	hlen = gcf_get_le32(p + OFF_HEADER_LEN);
 	if (hlen != SNAPFILE_HEADER_LEN)
 		return bad(err, "snapshot header length %" PRIu32 ", version %d has %d", hlen,
 			   SNAPFILE_VERSION, SNAPFILE_HEADER_LEN);
 	if (expect && memcmp(p + OFF_KEY, expect->hash, SNAPFILE_KEY_LEN))
 		return bad(err, "snapshot belongs to another collection (key mismatch)");
-	total = get_u64(p + OFF_TOTAL_LEN);
+	total = gcf_get_le64(p + OFF_TOTAL_LEN);
 	if (total < SNAPFILE_HEADER_LEN + SNAPFILE_SUM_LEN)
 		return bad(err, "snapshot total length %" PRIu64 " is below the minimum %d", total,
 			   SNAPFILE_HEADER_LEN + SNAPFILE_SUM_LEN);
@@ -449,7 +426,7 @@ int snapfile_peek(const void *data, size_t len, const struct snapfile_key *expec
 		h->version = version;
 		h->total_len = total;
 		memcpy(h->key.hash, p + OFF_KEY, SNAPFILE_KEY_LEN);
-		h->nentries = get_u64(p + OFF_NENTRIES);
+		h->nentries = gcf_get_le64(p + OFF_NENTRIES);
 	}
 	return 0;
 }
@@ -502,7 +479,7 @@ static int decode_names(struct decoder *d, uint64_t body)
 
 	if (c->left < 4)
 		return bad(d->err, "snapshot name table cut short");
-	n = get_u32(c->p);
+	n = gcf_get_le32(c->p);
 	c->p += 4;
 	c->left -= 4;
 	if (n > body / (NAME_REC + 2))
@@ -519,7 +496,7 @@ static int decode_names(struct decoder *d, uint64_t body)
 
 		if (c->left < NAME_REC)
 			return bad(d->err, "snapshot file name %" PRIu32 ": cut short", i);
-		fl = get_u32(c->p);
+		fl = gcf_get_le32(c->p);
 		c->p += NAME_REC;
 		c->left -= NAME_REC;
 		if ((uint64_t)fl + 1 > c->left)
@@ -547,10 +524,10 @@ static int decode_file(struct decoder *d, size_t i, uint32_t j, const struct ent
 
 	if (c->left < FILE_REC)
 		return bad(d->err, "snapshot entry %zu file %" PRIu32 ": record cut short", i, j);
-	ni = get_u32(c->p);
-	src = get_u32(c->p + 4);
-	f->size = get_u32(c->p + 8);
-	f->hash = get_u64(c->p + 12);
+	ni = gcf_get_le32(c->p);
+	src = gcf_get_le32(c->p + 4);
+	f->size = gcf_get_le32(c->p + 8);
+	f->hash = gcf_get_le64(c->p + 12);
 	c->p += FILE_REC;
 	c->left -= FILE_REC;
 	if (ni >= d->nnames)
@@ -596,11 +573,11 @@ static int decode_entry(struct decoder *d, size_t i, struct entry *e, const stru
 
 	if (c->left < ENTRY_REC)
 		return bad(d->err, "snapshot entry %zu: record cut short", i);
-	nl = get_u32(c->p);
-	il = get_u32(c->p + 4);
-	e->mtime = (time_t)(int64_t)get_u64(c->p + 8);
-	nf = get_u32(c->p + 16);
-	jl = get_u32(c->p + 20);
+	nl = gcf_get_le32(c->p);
+	il = gcf_get_le32(c->p + 4);
+	e->mtime = (time_t)(int64_t)gcf_get_le64(c->p + 8);
+	nf = gcf_get_le32(c->p + 16);
+	jl = gcf_get_le32(c->p + 20);
 	c->p += ENTRY_REC;
 	c->left -= ENTRY_REC;
 	if (il > SNAPFILE_ID_MAX)
@@ -667,11 +644,11 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 	if (memcmp(sum, p + len - SNAPFILE_SUM_LEN, SNAPFILE_SUM_LEN))
 		return bad(err, "snapshot checksum mismatch (corrupted)");
 
-	ne = get_u64(p + OFF_NENTRIES);
-	nf = get_u64(p + OFF_NFILES);
-	strings = get_u64(p + OFF_STRING_BYTES);
-	kind_len = get_u32(p + OFF_KIND_LEN);
-	extra_len = get_u32(p + OFF_EXTRA_LEN);
+	ne = gcf_get_le64(p + OFF_NENTRIES);
+	nf = gcf_get_le64(p + OFF_NFILES);
+	strings = gcf_get_le64(p + OFF_STRING_BYTES);
+	kind_len = gcf_get_le32(p + OFF_KIND_LEN);
+	extra_len = gcf_get_le32(p + OFF_EXTRA_LEN);
 	if (kind_len == 0 || kind_len > KIND_MAX || extra_len > SNAPFILE_EXTRA_MAX ||
 	    (uint64_t)kind_len + extra_len > body)
 		return bad(err,
@@ -691,9 +668,9 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 		return bad(err, "snapshot kind name is not a name");
 
 	meta.key = h.key;
-	meta.wm_time_s = (int64_t)get_u64(p + OFF_WM_TIME);
-	meta.wm_count = get_u64(p + OFF_WM_COUNT);
-	meta.wm_total = (int64_t)get_u64(p + OFF_WM_TOTAL);
+	meta.wm_time_s = (int64_t)gcf_get_le64(p + OFF_WM_TIME);
+	meta.wm_count = gcf_get_le64(p + OFF_WM_COUNT);
+	meta.wm_total = (int64_t)gcf_get_le64(p + OFF_WM_TOTAL);
 	meta.kind = m ? strndup((const char *)p + SNAPFILE_HEADER_LEN, kind_len) : NULL;
 	meta.extra_len = extra_len;
 	if (m && extra_len) {
@@ -737,8 +714,8 @@ int snapfile_decode(const void *data, size_t len, const struct snapfile_key *exp
 	if (rc)
 		goto fail;
 	s->nentries = ne;
-	s->fetched_wall = (time_t)(int64_t)get_u64(p + OFF_FETCHED_WALL);
-	s->json_bytes = (size_t)get_u64(p + OFF_JSON_BYTES);
+	s->fetched_wall = (time_t)(int64_t)gcf_get_le64(p + OFF_FETCHED_WALL);
+	s->json_bytes = (size_t)gcf_get_le64(p + OFF_JSON_BYTES);
 	pthread_mutex_init(&s->jsonl_mu, NULL);
 	snapshot_seal(s);
 	atomic_init(&s->refs, 1);
