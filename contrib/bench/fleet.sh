@@ -177,6 +177,7 @@ rm -f "$T_DIR/stop" "$T_DIR/restarted" "$T_DIR/resumed"
 	redis_kill
 	sleep 1
 	redis_restart >/dev/null
+	echo "$REDIS_PID" >"$T_DIR/redis.pid" # this subshell's: the parent stops it
 	now_ms >"$T_DIR/restarted"
 ) &
 faults=$!
@@ -200,6 +201,8 @@ run fa "$K"
 D=$D0
 wait "$faults"
 wait "$watcher"
+# the server the fault schedule restarted (in its subshell): the EXIT trap stops it by PID
+[ -s "$T_DIR/redis.pid" ] && REDIS_PID=$(cat "$T_DIR/redis.pid")
 # p99 from the pause on: the first ls of each mount is a cold full fetch
 REQA=$REQ THRA=$THR FAILA=$(failed fa) P99A=$(p99 fa "$(cat "$T_DIR/paused")")
 if [ -s "$T_DIR/resumed" ]; then
